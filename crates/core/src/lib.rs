@@ -1,0 +1,10 @@
+//! drivewatch-core: everything DriveWatch does that is not drawing on a screen.
+//!
+//! The desktop shell and `drivewatch-cli` are two hosts of this crate. It must never depend on
+//! tauri or any other GUI crate (a test in `tests/no_gui_dependencies.rs` enforces it), and it
+//! never starts the Graph emulator: hosts do that in demo mode.
+//!
+//! # Layout
+//! - [`model`]: the domain vocabulary shared with hosts (changes, batches, target status).
+
+pub mod model;

@@ -1,0 +1,3 @@
+//! The `graph-emulator` binary.
+
+fn main() {}

@@ -1,0 +1,152 @@
+//! `cargo xtask deps`: make a Debian/Ubuntu machine with only Rust and Node able to build, run
+//! and test everything. Idempotent and fast when nothing is missing: it asks dpkg and compares
+//! npm lock files before doing anything slow.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::steps::{repo_root, run as run_cmd};
+
+/// Debian packages and why each is needed.
+pub const APT_PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finding the C libraries below"),
+    ("libssl-dev", "TLS for HTTPS and secure WebSockets"),
+    (
+        "libdbus-1-dev",
+        "the OS keyring and desktop notifications over D-Bus",
+    ),
+    (
+        "libwebkit2gtk-4.1-dev",
+        "the desktop window (Tauri on Linux)",
+    ),
+    ("libayatana-appindicator3-dev", "the tray icon"),
+    ("librsvg2-dev", "tray and app icons"),
+    ("libsoup-3.0-dev", "WebKitGTK's network layer"),
+    ("libxdo-dev", "Tauri's menus on X11"),
+    ("xvfb", "a virtual display for desktop tests"),
+    ("xauth", "xvfb-run"),
+    ("dbus", "a session bus for desktop tests"),
+    ("chromium", "browser tests of the web UI"),
+    ("webkit2gtk-driver", "WebDriver tests of the desktop window"),
+];
+
+pub fn run() -> Result<(), String> {
+    apt()?;
+    npm()
+}
+
+fn apt() -> Result<(), String> {
+    let names: Vec<&str> = APT_PACKAGES.iter().map(|(n, _)| *n).collect();
+    let missing = missing_debian_packages(&names);
+    if missing.is_empty() {
+        println!("deps: Debian packages present ({})", names.len());
+        return Ok(());
+    }
+    if !Path::new("/usr/bin/apt-get").exists() {
+        return Err(format!(
+            "not a Debian/Ubuntu machine; install the equivalents of: {}",
+            missing.join(" ")
+        ));
+    }
+    let as_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let sudo_ok = !as_root
+        && Command::new("sudo")
+            .args(["-n", "true"])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+    if !as_root && !sudo_ok {
+        return Err(format!(
+            "missing Debian packages, and neither root nor password-less sudo is available.\n\
+             Install them with:\n  sudo apt-get install -y {}",
+            missing.join(" ")
+        ));
+    }
+    println!("deps: installing {}", missing.join(" "));
+    let apt_cmd = |args: &[&str]| {
+        let mut c = if as_root {
+            Command::new("apt-get")
+        } else {
+            let mut c = Command::new("sudo");
+            c.args(["-n", "apt-get"]);
+            c
+        };
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run_cmd(apt_cmd(&["update", "-qq"]))?;
+    let mut install = apt_cmd(&["install", "-y", "-qq", "--no-install-recommends"]);
+    install.args(&missing);
+    run_cmd(install)?;
+    let still = missing_debian_packages(&names);
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("apt-get did not install: {}", still.join(" ")))
+    }
+}
+
+/// Packages dpkg does not report as installed.
+fn missing_debian_packages<'a>(names: &[&'a str]) -> Vec<&'a str> {
+    names
+        .iter()
+        .copied()
+        .filter(|name| {
+            Command::new("dpkg-query")
+                .args(["-W", "-f=${db:Status-Abbrev}", name])
+                .output()
+                .map(|o| !String::from_utf8_lossy(&o.stdout).starts_with("ii"))
+                .unwrap_or(true)
+        })
+        .collect()
+}
+
+/// Every npm project of the repository: `ui/` and the suites under `tests/`.
+pub fn npm_projects() -> Vec<PathBuf> {
+    let root = repo_root();
+    let mut dirs = vec![root.join("ui")];
+    if let Ok(entries) = std::fs::read_dir(root.join("tests")) {
+        let mut suites: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        suites.sort();
+        dirs.extend(suites);
+    }
+    dirs.into_iter()
+        .filter(|d| d.join("package.json").is_file())
+        .collect()
+}
+
+fn npm() -> Result<(), String> {
+    for dir in npm_projects() {
+        let lock = dir.join("package-lock.json");
+        let installed = dir.join("node_modules/.package-lock.json");
+        if is_newer(&installed, &lock) && is_newer(&installed, &dir.join("package.json")) {
+            println!("deps: npm packages present in {}", rel(&dir));
+            continue;
+        }
+        println!("deps: npm ci in {}", rel(&dir));
+        let mut c = Command::new("npm");
+        c.args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&dir);
+        run_cmd(c)?;
+    }
+    Ok(())
+}
+
+fn is_newer(a: &Path, b: &Path) -> bool {
+    let m = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    match (m(a), m(b)) {
+        (Some(a), Some(b)) => a >= b,
+        _ => false,
+    }
+}
+
+pub fn rel(p: &Path) -> String {
+    p.strip_prefix(repo_root())
+        .unwrap_or(p)
+        .display()
+        .to_string()
+}

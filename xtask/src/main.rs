@@ -1,0 +1,48 @@
+//! `cargo xtask`: the project's own task runner.
+//!
+//! Plain std on purpose: it must build in seconds on a fresh machine, before anything else,
+//! and it is the one place that knows how the pieces are checked together. Every task stops at
+//! the first failure and lets each runner print its own summary.
+
+mod deps;
+mod steps;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  deps    install what is missing (Debian packages, npm packages); nothing when all is present
+  demo    run DriveWatch in demo mode against the built-in emulator (no account needed)
+  test    formatting, lints, every Rust test, the UI's checks and the cross-process suites
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("deps") => deps::run(),
+        Some("demo") => steps::demo(&args[1..]),
+        Some("test") => steps::test(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        other => {
+            eprint!(
+                "{}{USAGE}",
+                other
+                    .map(|o| format!("unknown task `{o}`\n\n"))
+                    .unwrap_or_default()
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

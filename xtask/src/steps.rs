@@ -1,0 +1,123 @@
+//! The steps of `cargo xtask test` and `cargo xtask demo`, in the order they run.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::deps;
+
+pub fn repo_root() -> PathBuf {
+    // xtask/ sits directly under the repository root.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// Runs a command from the repository root (unless it has its own directory), passing its
+/// output through, and turns a failure into an error that names the command.
+pub fn run(mut cmd: Command) -> Result<(), String> {
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(repo_root());
+    }
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn has_nextest() -> bool {
+    cargo()
+        .args(["nextest", "--version"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+fn npm_script_exists(dir: &std::path::Path, script: &str) -> bool {
+    std::fs::read_to_string(dir.join("package.json"))
+        .map(|s| s.contains(&format!("\"{script}\"")))
+        .unwrap_or(false)
+}
+
+pub fn test(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return Err(format!("`test` takes no arguments, got {args:?}"));
+    }
+    deps::run()?;
+
+    step("rustfmt");
+    let mut c = cargo();
+    c.args(["fmt", "--all", "--check"]);
+    run(c)?;
+
+    step("clippy");
+    let mut c = cargo();
+    c.args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--locked",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(c)?;
+
+    step("Rust tests");
+    let mut c = cargo();
+    if has_nextest() {
+        c.args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--locked",
+            "--no-fail-fast",
+        ]);
+    } else {
+        c.args(["test", "--workspace", "--locked"]);
+    }
+    run(c)?;
+
+    // The UI and the cross-process suites: every npm project runs its own checks.
+    for dir in deps::npm_projects() {
+        for script in ["check", "lint", "test"] {
+            if npm_script_exists(&dir, script) {
+                step(&format!("{} ({script})", deps::rel(&dir)));
+                let mut c = Command::new("npm");
+                c.args(["run", "--silent", script]).current_dir(&dir);
+                run(c)?;
+            }
+        }
+    }
+
+    println!("\nxtask test: every step passed");
+    Ok(())
+}
+
+pub fn demo(args: &[String]) -> Result<(), String> {
+    deps::run()?;
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--package",
+        "drivewatch-cli",
+        "--",
+        "--demo",
+    ])
+    .args(args);
+    run(c)
+}
+
+fn step(name: &str) {
+    println!("\n==> {name}");
+}
