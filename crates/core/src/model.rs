@@ -56,3 +56,178 @@ pub struct ChangeBatch {
     pub target: String,
     pub changes: Vec<Change>,
 }
+
+/// Which accounts a sign-in accepts; maps to the identity platform's tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountKind {
+    /// Personal Microsoft accounts only (`consumers`).
+    Personal,
+    /// Work or school accounts only (`organizations`).
+    Work,
+    /// Either (`common`).
+    Any,
+}
+
+/// Whether an account can still reach Graph without the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AccountState {
+    SignedIn,
+    /// The refresh token was revoked or expired: only a new sign-in helps.
+    NeedsSignIn,
+}
+
+/// A signed-in account. Never carries a token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Account {
+    /// Stable id (the user's object id from Graph).
+    pub id: String,
+    pub display_name: String,
+    /// Sign-in name (UPN or e-mail).
+    pub username: String,
+    /// `Personal` or `Work` once known.
+    pub kind: AccountKind,
+    pub state: AccountState,
+}
+
+/// What a watched target points at, in the forms Graph's socketIo endpoint accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum TargetSpec {
+    /// `/me/drive/root`
+    MyDrive,
+    /// `/drives/{driveId}/root`
+    Drive { drive_id: String },
+    /// `/drives/{driveId}/list`
+    DriveList { drive_id: String },
+    /// `/groups/{groupId}/drive/root`
+    GroupDrive { group_id: String },
+    /// `/sites/{siteId}/lists/{listId}/drive/root`
+    SiteList { site_id: String, list_id: String },
+}
+
+/// How one watched target is doing, in terms a user can act on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "state",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum TargetStatus {
+    Connecting,
+    /// Push notifications over socket.io are flowing.
+    Live,
+    /// Push is unavailable; delta is polled on a timer until push comes back.
+    Polling {
+        reason: String,
+    },
+    Reconnecting {
+        reason: String,
+    },
+    Throttled {
+        until: DateTime<Utc>,
+    },
+    /// A full enumeration is under way (first sync or after a resync).
+    Resyncing {
+        pages: u32,
+        items: u64,
+    },
+    NeedsSignIn,
+    Error {
+        reason: String,
+    },
+    Stopped,
+}
+
+/// A watched target as hosts list it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetInfo {
+    /// Stable id, unique across accounts.
+    pub id: String,
+    pub account: String,
+    /// Human label, e.g. "OneDrive" or "Marketing › Documents".
+    pub label: String,
+    pub spec: TargetSpec,
+    pub status: TargetStatus,
+}
+
+/// The device-code prompt the user acts on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceCodePrompt {
+    pub user_code: String,
+    pub verification_uri: String,
+    pub expires_at: DateTime<Utc>,
+    /// Microsoft's own instruction text, possibly localised.
+    pub message: String,
+}
+
+/// Progress of one sign-in, from prompt to outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum SignInEvent {
+    Prompt {
+        prompt: DeviceCodePrompt,
+    },
+    SignedIn {
+        account: Account,
+    },
+    /// The user said no on the sign-in page.
+    Declined,
+    /// The code ran out before it was used; a new one is needed.
+    Expired,
+    /// The network is down; polling goes on until the code expires.
+    Offline,
+    Failed {
+        message: String,
+    },
+}
+
+/// A page request over the change history, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct HistoryQuery {
+    /// Only changes with `seq` below this (the previous page's `next_before`).
+    pub before: Option<i64>,
+    /// Page size; hosts pass 50 or so, the engine caps it.
+    pub limit: u32,
+    /// Case-insensitive match on name, path, old path or who.
+    pub text: Option<String>,
+    /// Empty means every kind.
+    pub kinds: Vec<ChangeKind>,
+    pub account: Option<String>,
+    pub target: Option<String>,
+}
+
+/// One page of history, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryPage {
+    pub changes: Vec<Change>,
+    /// Pass as `before` for the next (older) page; `None` at the end.
+    pub next_before: Option<i64>,
+}
+
+/// What the engine tells its hosts, in order, over a broadcast channel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(
+    tag = "event",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
+pub enum EngineEvent {
+    Changes { batch: ChangeBatch },
+    Status { target: TargetInfo },
+    AccountChanged { account: Account },
+}
