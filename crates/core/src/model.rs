@@ -231,3 +231,48 @@ pub enum EngineEvent {
     Status { target: TargetInfo },
     AccountChanged { account: Account },
 }
+
+/// A daily window without toasts, in local time, e.g. 22:00 to 07:00 (may cross midnight).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuietHours {
+    /// "HH:MM", 24-hour clock.
+    pub start: String,
+    /// "HH:MM", 24-hour clock.
+    pub end: String,
+}
+
+/// The UI language; `System` follows the OS.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Language {
+    #[default]
+    System,
+    En,
+    Ru,
+}
+
+/// What the user chose about notifications and the app; persisted by the engine.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Preferences {
+    /// Toast for the user's own changes too (they always go to the list).
+    pub notify_own_changes: bool,
+    pub quiet_hours: Option<QuietHours>,
+    /// Folder paths (`/Photos`) or glob patterns (`*.tmp`) that never toast.
+    pub muted_patterns: Vec<String>,
+    pub start_at_login: bool,
+    pub language: Language,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            notify_own_changes: false,
+            quiet_hours: None,
+            muted_patterns: Vec::new(),
+            start_at_login: false,
+            language: Language::System,
+        }
+    }
+}
