@@ -6,5 +6,9 @@
 //!
 //! # Layout
 //! - [`model`]: the domain vocabulary shared with hosts (changes, batches, target status).
+//! - [`classify`]: delta items + the item index → created / modified / renamed / moved / deleted.
+//! - [`history`]: SQLite: the append-only change history, delta cursors and item index.
 
+pub mod classify;
+pub mod history;
 pub mod model;

@@ -1,0 +1,718 @@
+//! Turns one delta run's driveItems into the changes a user would name: created, modified,
+//! renamed, moved, deleted.
+//!
+//! Delta reports each item's latest state, not what happened to it, and often omits
+//! `parentReference.path`. The classifier therefore compares every item with a local item index
+//! (id → name, parent, cTag, eTag, folder) kept from earlier runs, and builds paths by walking
+//! parent ids. It is a pure function: no I/O, no clock except the fallback timestamp passed in, so
+//! every rule is table-tested. It must never report folder eTag churn (a child changed) or
+//! metadata-only edits as changes, and never invent a path it cannot justify.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Change, ChangeKind};
+
+/// One driveItem from a delta page, reduced to what classification needs.
+///
+/// Filled from Graph's wire type by the delta layer; kept here so this module has no HTTP in it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DeltaItem {
+    pub id: String,
+    /// Absent in business deletes.
+    pub name: Option<String>,
+    pub parent_id: Option<String>,
+    /// `parentReference.path`, e.g. `/drive/root:/Finance`, when Graph sends it.
+    pub parent_path: Option<String>,
+    pub drive_id: Option<String>,
+    pub ctag: Option<String>,
+    pub etag: Option<String>,
+    pub is_folder: bool,
+    /// Carries the `root` facet.
+    pub is_root: bool,
+    /// Carries the `deleted` facet.
+    pub deleted: bool,
+    pub modified_by_id: Option<String>,
+    pub modified_by_name: Option<String>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub web_url: Option<String>,
+}
+
+/// What the index remembers about one item between delta runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub name: String,
+    pub parent_id: Option<String>,
+    pub ctag: Option<String>,
+    pub etag: Option<String>,
+    pub is_folder: bool,
+    pub is_root: bool,
+}
+
+/// The item index of one target: id → entry. Paths are derived, never stored, so a folder rename
+/// moves every descendant's path at once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ItemIndex {
+    entries: HashMap<String, IndexEntry>,
+}
+
+/// How deep a parent chain may go before it is treated as a cycle (a corrupt index).
+const MAX_DEPTH: usize = 256;
+
+impl ItemIndex {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn get(&self, id: &str) -> Option<&IndexEntry> {
+        self.entries.get(id)
+    }
+
+    pub fn insert(&mut self, id: String, entry: IndexEntry) {
+        self.entries.insert(id, entry);
+    }
+
+    pub fn remove(&mut self, id: &str) -> Option<IndexEntry> {
+        self.entries.remove(id)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &IndexEntry)> {
+        self.entries.iter()
+    }
+
+    /// Applies an index update computed by [`classify`] (after its transaction committed).
+    pub fn apply(&mut self, update: &IndexUpdate) {
+        if update.replace {
+            self.entries.clear();
+        }
+        for id in &update.removals {
+            self.entries.remove(id);
+        }
+        for (id, entry) in &update.upserts {
+            self.entries.insert(id.clone(), entry.clone());
+        }
+    }
+
+    /// The path of `id` from the drive root (`/A/b.txt`), or `None` when its chain is broken.
+    pub fn path_of(&self, id: &str) -> Option<String> {
+        path_via(id, |k| self.entries.get(k))
+    }
+}
+
+/// Walks parent ids through `lookup` to build `/a/b/c`; the root item contributes nothing.
+fn path_via<'a>(id: &str, lookup: impl Fn(&str) -> Option<&'a IndexEntry>) -> Option<String> {
+    let mut names = Vec::new();
+    let mut current = id.to_owned();
+    for _ in 0..MAX_DEPTH {
+        let entry = lookup(&current)?;
+        if entry.is_root {
+            names.reverse();
+            return Some(format!("/{}", names.join("/")));
+        }
+        names.push(entry.name.clone());
+        match &entry.parent_id {
+            Some(parent) => current = parent.clone(),
+            // No parent and not the root: the top of what we know (e.g. a list's root).
+            None => {
+                names.reverse();
+                return Some(format!("/{}", names.join("/")));
+            }
+        }
+    }
+    None
+}
+
+/// Turns Graph's `parentReference.path` (`/drive/root:/A/B`, `/drives/x/root:`) into `/A/B`.
+pub fn parent_path_from_graph(path: &str) -> Option<String> {
+    let (_, rest) = path.split_once("root:")?;
+    let rest = rest.trim_end_matches('/');
+    if rest.is_empty() {
+        Some(String::new())
+    } else if rest.starts_with('/') {
+        Some(rest.to_owned())
+    } else {
+        Some(format!("/{rest}"))
+    }
+}
+
+/// Who is asking and where the changes go: fills the fields of [`Change`] delta does not carry.
+#[derive(Debug, Clone)]
+pub struct ClassifyContext<'a> {
+    pub account: &'a str,
+    /// The signed-in user's id; changes whose lastModifiedBy.user.id equals it are `own`.
+    pub account_user_id: Option<&'a str>,
+    pub target: &'a str,
+    /// Used when an item carries no driveId of its own.
+    pub drive_id: &'a str,
+    /// Timestamp for changes that carry none (deletes).
+    pub now: DateTime<Utc>,
+    pub caught_up: bool,
+}
+
+/// How the index must change once a run's transaction commits.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexUpdate {
+    /// Clear the whole index first (a re-baseline).
+    pub replace: bool,
+    pub upserts: Vec<(String, IndexEntry)>,
+    pub removals: Vec<String>,
+}
+
+/// The outcome of classifying one run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Classified {
+    /// In delta order; `seq` is 0 until the history store assigns it.
+    pub changes: Vec<Change>,
+    pub index: IndexUpdate,
+}
+
+/// Keeps the last occurrence of each item id (delta may list an item twice in one run), in the
+/// order of those last occurrences.
+pub fn dedupe_last_wins(items: Vec<DeltaItem>) -> Vec<DeltaItem> {
+    let mut last: HashMap<String, usize> = HashMap::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        last.insert(item.id.clone(), i);
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, item)| last.get(&item.id) == Some(i))
+        .map(|(_, item)| item)
+        .collect()
+}
+
+fn entry_from(item: &DeltaItem, fallback_name: Option<&str>) -> IndexEntry {
+    IndexEntry {
+        name: item
+            .name
+            .clone()
+            .or_else(|| fallback_name.map(str::to_owned))
+            .unwrap_or_default(),
+        parent_id: item.parent_id.clone(),
+        ctag: item.ctag.clone(),
+        etag: item.etag.clone(),
+        is_folder: item.is_folder,
+        is_root: item.is_root,
+    }
+}
+
+/// Classifies one delta run's items (already deduplicated or not: this dedupes again) against
+/// `index`, the state before the run.
+pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<'_>) -> Classified {
+    let items = dedupe_last_wins(items);
+    // The index as it will be after the run, for building new paths.
+    let mut overlay: HashMap<String, IndexEntry> = HashMap::new();
+    let mut deleted: HashSet<String> = HashSet::new();
+    for item in &items {
+        if item.deleted {
+            deleted.insert(item.id.clone());
+        } else {
+            let old_name = index.get(&item.id).map(|e| e.name.as_str());
+            overlay.insert(item.id.clone(), entry_from(item, old_name));
+        }
+    }
+    let new_lookup = |k: &str| -> Option<&IndexEntry> {
+        if deleted.contains(k) {
+            None
+        } else {
+            overlay.get(k).or_else(|| index.get(k))
+        }
+    };
+
+    let mut out = Classified::default();
+    for item in &items {
+        if item.deleted {
+            let Some(old) = index.get(&item.id) else {
+                // Never seen: created and deleted between two looks, nothing to tell.
+                continue;
+            };
+            if old.is_root {
+                continue;
+            }
+            let path = index
+                .path_of(&item.id)
+                .unwrap_or_else(|| format!("/{}", old.name));
+            let name = item.name.clone().unwrap_or_else(|| old.name.clone());
+            out.changes.push(make_change(
+                ChangeKind::Deleted,
+                item,
+                name,
+                path,
+                None,
+                old.is_folder,
+                ctx,
+            ));
+            out.index.removals.push(item.id.clone());
+            if old.is_folder {
+                // Children of a deleted folder go with it; Graph may not list each one.
+                out.index.removals.extend(descendants(index, &item.id));
+            }
+            continue;
+        }
+        let new_entry = overlay
+            .get(&item.id)
+            .cloned()
+            .unwrap_or_else(|| entry_from(item, None));
+        out.index.upserts.push((item.id.clone(), new_entry.clone()));
+        if item.is_root {
+            continue;
+        }
+        let new_path = new_path_of(item, &new_entry, &new_lookup);
+        let kind = match index.get(&item.id) {
+            None => Some(ChangeKind::Created),
+            Some(old) if old.parent_id != new_entry.parent_id && new_entry.parent_id.is_some() => {
+                Some(ChangeKind::Moved)
+            }
+            Some(old) if old.name != new_entry.name => Some(ChangeKind::Renamed),
+            Some(old) => {
+                // cTag moves with content; folders' tags move with their children: not a change.
+                let content_changed = !new_entry.is_folder
+                    && new_entry.ctag.is_some()
+                    && old.ctag.is_some()
+                    && new_entry.ctag != old.ctag;
+                content_changed.then_some(ChangeKind::Modified)
+            }
+        };
+        let Some(kind) = kind else { continue };
+        let old_path = matches!(kind, ChangeKind::Renamed | ChangeKind::Moved)
+            .then(|| index.path_of(&item.id))
+            .flatten();
+        out.changes.push(make_change(
+            kind,
+            item,
+            new_entry.name.clone(),
+            new_path,
+            old_path,
+            new_entry.is_folder,
+            ctx,
+        ));
+    }
+    out
+}
+
+/// Every id whose parent chain passes through `folder` in `index`.
+fn descendants(index: &ItemIndex, folder: &str) -> Vec<String> {
+    let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (id, entry) in index.iter() {
+        if let Some(parent) = &entry.parent_id {
+            children
+                .entry(parent.as_str())
+                .or_default()
+                .push(id.as_str());
+        }
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![folder];
+    let mut seen = HashSet::new();
+    while let Some(id) = stack.pop() {
+        for child in children.get(id).map(Vec::as_slice).unwrap_or_default() {
+            if seen.insert(*child) {
+                out.push((*child).to_owned());
+                stack.push(child);
+            }
+        }
+    }
+    out
+}
+
+fn new_path_of<'a>(
+    item: &DeltaItem,
+    entry: &IndexEntry,
+    lookup: &impl Fn(&str) -> Option<&'a IndexEntry>,
+) -> String {
+    // Graph's own path, when given, is authoritative.
+    if let Some(parent) = item.parent_path.as_deref().and_then(parent_path_from_graph) {
+        return format!("{parent}/{}", entry.name);
+    }
+    let parent_path = entry
+        .parent_id
+        .as_deref()
+        .and_then(|p| path_via(p, |k| lookup(k)));
+    match parent_path {
+        Some(p) if p == "/" => format!("/{}", entry.name),
+        Some(p) => format!("{p}/{}", entry.name),
+        None => format!("/{}", entry.name),
+    }
+}
+
+fn make_change(
+    kind: ChangeKind,
+    item: &DeltaItem,
+    name: String,
+    path: String,
+    old_path: Option<String>,
+    is_folder: bool,
+    ctx: &ClassifyContext<'_>,
+) -> Change {
+    let own = match (&item.modified_by_id, ctx.account_user_id) {
+        (Some(by), Some(me)) => by.eq_ignore_ascii_case(me),
+        _ => false,
+    };
+    Change {
+        seq: 0,
+        kind,
+        name,
+        path,
+        old_path,
+        is_folder,
+        item_id: item.id.clone(),
+        drive_id: item
+            .drive_id
+            .clone()
+            .unwrap_or_else(|| ctx.drive_id.to_owned()),
+        by: item.modified_by_name.clone(),
+        own,
+        at: item.modified_at.unwrap_or(ctx.now),
+        web_url: item.web_url.clone(),
+        account: ctx.account.to_owned(),
+        target: ctx.target.to_owned(),
+        caught_up: ctx.caught_up,
+    }
+}
+
+/// Compares a full enumeration (after a resync) with the index: the enumeration's items are
+/// classified as usual, and every indexed item the enumeration no longer lists is reported
+/// deleted. The resulting index update replaces the old index.
+pub fn diff_enumeration(
+    index: &ItemIndex,
+    items: Vec<DeltaItem>,
+    ctx: &ClassifyContext<'_>,
+) -> Classified {
+    let items = dedupe_last_wins(items);
+    let listed: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let mut gone: Vec<DeltaItem> = index
+        .iter()
+        .filter(|(id, e)| !listed.contains(id.as_str()) && !e.is_root)
+        .map(|(id, _)| DeltaItem {
+            id: id.clone(),
+            deleted: true,
+            ..DeltaItem::default()
+        })
+        .collect();
+    // Report deepest first so a folder's contents come before it, as Graph does.
+    gone.sort_by_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
+    let present: Vec<DeltaItem> = items.into_iter().filter(|i| !i.deleted).collect();
+    let mut all = present;
+    all.extend(gone);
+    let mut out = classify(index, all, ctx);
+    // Descendant removals are implied by the replacement; keep the update small and exact.
+    out.index.removals.clear();
+    out.index.replace = true;
+    out
+}
+
+/// Builds a fresh index from a baseline enumeration, reporting nothing.
+pub fn baseline(items: Vec<DeltaItem>) -> IndexUpdate {
+    let items = dedupe_last_wins(items);
+    IndexUpdate {
+        replace: true,
+        upserts: items
+            .iter()
+            .filter(|i| !i.deleted)
+            .map(|i| (i.id.clone(), entry_from(i, None)))
+            .collect(),
+        removals: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> ClassifyContext<'static> {
+        ClassifyContext {
+            account: "acct",
+            account_user_id: Some("me"),
+            target: "t1",
+            drive_id: "d1",
+            now: DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+                .unwrap()
+                .with_timezone(&Utc),
+            caught_up: false,
+        }
+    }
+
+    fn root() -> DeltaItem {
+        DeltaItem {
+            id: "root".into(),
+            name: Some("root".into()),
+            is_folder: true,
+            is_root: true,
+            ..Default::default()
+        }
+    }
+
+    fn folder(id: &str, name: &str, parent: &str) -> DeltaItem {
+        DeltaItem {
+            id: id.into(),
+            name: Some(name.into()),
+            parent_id: Some(parent.into()),
+            is_folder: true,
+            etag: Some(format!("e-{id}-1")),
+            ctag: Some(format!("c-{id}-1")),
+            ..Default::default()
+        }
+    }
+
+    fn file(id: &str, name: &str, parent: &str, ctag: &str) -> DeltaItem {
+        DeltaItem {
+            id: id.into(),
+            name: Some(name.into()),
+            parent_id: Some(parent.into()),
+            ctag: Some(ctag.into()),
+            etag: Some(format!("e-{ctag}")),
+            modified_by_id: Some("other".into()),
+            modified_by_name: Some("Olga".into()),
+            ..Default::default()
+        }
+    }
+
+    fn gone(id: &str) -> DeltaItem {
+        DeltaItem {
+            id: id.into(),
+            deleted: true,
+            ..Default::default()
+        }
+    }
+
+    fn base() -> ItemIndex {
+        let mut index = ItemIndex::new();
+        index.apply(&baseline(vec![
+            root(),
+            folder("f1", "Finance", "root"),
+            folder("f2", "Archive", "root"),
+            file("a", "budget.xlsx", "f1", "c1"),
+            file("b", "notes.txt", "root", "c1"),
+        ]));
+        index
+    }
+
+    fn summary(c: &Classified) -> Vec<(ChangeKind, String, Option<String>)> {
+        c.changes
+            .iter()
+            .map(|c| (c.kind, c.path.clone(), c.old_path.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn classification_table() {
+        use ChangeKind::*;
+        let cases: Vec<(&str, Vec<DeltaItem>, Vec<(ChangeKind, &str, Option<&str>)>)> = vec![
+            (
+                "new file",
+                vec![file("n", "new.txt", "f1", "c1")],
+                vec![(Created, "/Finance/new.txt", None)],
+            ),
+            (
+                "content edit (new cTag)",
+                vec![file("a", "budget.xlsx", "f1", "c2")],
+                vec![(Modified, "/Finance/budget.xlsx", None)],
+            ),
+            (
+                "metadata only (same cTag, new eTag)",
+                vec![DeltaItem {
+                    etag: Some("e-other".into()),
+                    ..file("a", "budget.xlsx", "f1", "c1")
+                }],
+                vec![],
+            ),
+            (
+                "rename",
+                vec![file("a", "budget-2026.xlsx", "f1", "c1")],
+                vec![(
+                    Renamed,
+                    "/Finance/budget-2026.xlsx",
+                    Some("/Finance/budget.xlsx"),
+                )],
+            ),
+            (
+                "move",
+                vec![file("a", "budget.xlsx", "f2", "c1")],
+                vec![(Moved, "/Archive/budget.xlsx", Some("/Finance/budget.xlsx"))],
+            ),
+            (
+                "move and rename is a move",
+                vec![file("a", "old.xlsx", "f2", "c1")],
+                vec![(Moved, "/Archive/old.xlsx", Some("/Finance/budget.xlsx"))],
+            ),
+            (
+                "business delete without name uses the index",
+                vec![gone("a")],
+                vec![(Deleted, "/Finance/budget.xlsx", None)],
+            ),
+            (
+                "folder eTag churn from a child is not a change",
+                vec![
+                    DeltaItem {
+                        etag: Some("e-f1-2".into()),
+                        ctag: Some("c-f1-2".into()),
+                        ..folder("f1", "Finance", "root")
+                    },
+                    file("a", "budget.xlsx", "f1", "c2"),
+                ],
+                vec![(Modified, "/Finance/budget.xlsx", None)],
+            ),
+            (
+                "root churn is silent",
+                vec![DeltaItem {
+                    etag: Some("new".into()),
+                    ..root()
+                }],
+                vec![],
+            ),
+            (
+                "new folder and a file in it, parent built from the same run",
+                vec![
+                    folder("f3", "Photos", "f1"),
+                    file("p", "cat.jpg", "f3", "c1"),
+                ],
+                vec![
+                    (Created, "/Finance/Photos", None),
+                    (Created, "/Finance/Photos/cat.jpg", None),
+                ],
+            ),
+            (
+                "unknown delete is a no-op",
+                vec![gone("never-seen")],
+                vec![],
+            ),
+            (
+                "last occurrence wins",
+                vec![
+                    file("a", "budget.xlsx", "f1", "c2"),
+                    file("a", "renamed.xlsx", "f1", "c2"),
+                ],
+                vec![(
+                    Renamed,
+                    "/Finance/renamed.xlsx",
+                    Some("/Finance/budget.xlsx"),
+                )],
+            ),
+            (
+                "graph path wins when given",
+                vec![DeltaItem {
+                    parent_path: Some("/drive/root:/Elsewhere".into()),
+                    ..file("n", "x.txt", "zz", "c1")
+                }],
+                vec![(Created, "/Elsewhere/x.txt", None)],
+            ),
+        ];
+        for (name, items, want) in cases {
+            let got = classify(&base(), items, &ctx());
+            let want: Vec<_> = want
+                .into_iter()
+                .map(|(k, p, o)| (k, p.to_owned(), o.map(str::to_owned)))
+                .collect();
+            assert_eq!(summary(&got), want, "case: {name}");
+        }
+    }
+
+    #[test]
+    fn folder_rename_moves_descendant_paths() {
+        let mut index = base();
+        let out = classify(&index, vec![folder("f1", "Money", "root")], &ctx());
+        assert_eq!(
+            summary(&out),
+            vec![(
+                ChangeKind::Renamed,
+                "/Money".to_owned(),
+                Some("/Finance".to_owned())
+            )]
+        );
+        assert!(out.changes[0].is_folder);
+        index.apply(&out.index);
+        assert_eq!(index.path_of("a").as_deref(), Some("/Money/budget.xlsx"));
+    }
+
+    #[test]
+    fn deleting_a_folder_drops_its_children_from_the_index() {
+        let mut index = base();
+        let out = classify(&index, vec![gone("f1")], &ctx());
+        assert_eq!(
+            summary(&out),
+            vec![(ChangeKind::Deleted, "/Finance".into(), None)]
+        );
+        index.apply(&out.index);
+        assert!(index.get("a").is_none());
+        assert!(index.get("f1").is_none());
+        assert!(index.get("b").is_some());
+    }
+
+    #[test]
+    fn by_and_own_come_from_last_modified_by() {
+        let mut mine = file("n", "mine.txt", "root", "c1");
+        mine.modified_by_id = Some("ME".into());
+        mine.modified_by_name = Some("Me Myself".into());
+        let theirs = file("m", "theirs.txt", "root", "c1");
+        let out = classify(&base(), vec![mine, theirs], &ctx());
+        assert!(out.changes[0].own);
+        assert_eq!(out.changes[0].by.as_deref(), Some("Me Myself"));
+        assert!(!out.changes[1].own);
+        assert_eq!(out.changes[1].by.as_deref(), Some("Olga"));
+        assert_eq!(out.changes[0].drive_id, "d1");
+        assert_eq!(out.changes[0].target, "t1");
+        assert_eq!(out.changes[0].account, "acct");
+    }
+
+    #[test]
+    fn enumeration_diff_reports_what_differs_and_what_is_gone() {
+        let index = base();
+        // After a 410: budget edited, notes.txt gone, a new file, Archive unchanged.
+        let items = vec![
+            root(),
+            folder("f1", "Finance", "root"),
+            folder("f2", "Archive", "root"),
+            file("a", "budget.xlsx", "f1", "c9"),
+            file("z", "new.txt", "f2", "c1"),
+        ];
+        let out = diff_enumeration(&index, items, &ctx());
+        let mut got = summary(&out);
+        got.sort_by(|a, b| a.1.cmp(&b.1));
+        assert_eq!(
+            got,
+            vec![
+                (ChangeKind::Created, "/Archive/new.txt".into(), None),
+                (ChangeKind::Modified, "/Finance/budget.xlsx".into(), None),
+                (ChangeKind::Deleted, "/notes.txt".into(), None),
+            ]
+        );
+        assert!(out.index.replace);
+        let mut after = index.clone();
+        after.apply(&out.index);
+        assert!(after.get("b").is_none());
+        assert_eq!(after.len(), 5);
+    }
+
+    #[test]
+    fn graph_parent_paths_are_parsed() {
+        assert_eq!(parent_path_from_graph("/drive/root:").as_deref(), Some(""));
+        assert_eq!(
+            parent_path_from_graph("/drives/abc/root:/A/B").as_deref(),
+            Some("/A/B")
+        );
+        assert_eq!(parent_path_from_graph("/nonsense"), None);
+    }
+
+    #[test]
+    fn dedupe_keeps_last_in_order_of_last_occurrence() {
+        let items = vec![
+            file("a", "1", "root", "c"),
+            file("b", "2", "root", "c"),
+            file("a", "3", "root", "c"),
+        ];
+        let names: Vec<_> = dedupe_last_wins(items)
+            .into_iter()
+            .map(|i| i.name.unwrap())
+            .collect();
+        assert_eq!(names, vec!["2", "3"]);
+    }
+}

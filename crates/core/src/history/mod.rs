@@ -1,0 +1,405 @@
+//! The change history, the delta cursors and the item index, in one SQLite file.
+//!
+//! Why one file and one transaction: a delta run's changes, its index updates and the new
+//! deltaLink must commit together, so a crash between "stored the changes" and "stored the cursor"
+//! can neither lose a change (cursor saved first) nor report it twice (changes saved first). The
+//! `changes` table is append-only and read by its integer `seq`. This module must never store a
+//! token (the deltaLink's `token` is Graph's sync position, not a credential, but it is still never
+//! logged), and must never be called from an async task without `spawn_blocking` or an equally
+//! short critical section: every method here is synchronous and quick.
+
+mod migrations;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, params, types::Value};
+
+use crate::classify::{IndexEntry, IndexUpdate, ItemIndex};
+use crate::model::{Change, ChangeKind, HistoryPage, HistoryQuery};
+
+/// The largest page [`HistoryStore::query`] returns, whatever the host asks for.
+pub const MAX_PAGE: u32 = 500;
+
+/// Everything that can go wrong in the history store.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("cannot open the history database: {0}")]
+    Open(#[source] rusqlite::Error),
+    #[error("the history database is newer (schema {found}) than this DriveWatch knows ({known})")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("history migration {version} failed: {source}")]
+    Migration {
+        version: i64,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("history query failed: {0}")]
+    Query(#[from] rusqlite::Error),
+    #[error("the history store was poisoned by a panic in another thread")]
+    Poisoned,
+    #[error("stored change {seq} has an unknown kind {kind:?}")]
+    CorruptKind { seq: i64, kind: String },
+}
+
+/// Shared handle on the history database; cheap to clone.
+#[derive(Clone)]
+pub struct HistoryStore {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl std::fmt::Debug for HistoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HistoryStore").finish_non_exhaustive()
+    }
+}
+
+/// One delta run, ready to commit atomically.
+#[derive(Debug, Clone, Copy)]
+pub struct RunCommit<'a> {
+    pub target: &'a str,
+    pub changes: &'a [Change],
+    pub index: &'a IndexUpdate,
+    /// The deltaLink the run ended with: the next run starts there.
+    pub delta_link: &'a str,
+}
+
+pub(crate) fn kind_str(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Created => "created",
+        ChangeKind::Modified => "modified",
+        ChangeKind::Renamed => "renamed",
+        ChangeKind::Moved => "moved",
+        ChangeKind::Deleted => "deleted",
+    }
+}
+
+fn kind_from(seq: i64, s: &str) -> Result<ChangeKind, HistoryError> {
+    Ok(match s {
+        "created" => ChangeKind::Created,
+        "modified" => ChangeKind::Modified,
+        "renamed" => ChangeKind::Renamed,
+        "moved" => ChangeKind::Moved,
+        "deleted" => ChangeKind::Deleted,
+        other => {
+            return Err(HistoryError::CorruptKind {
+                seq,
+                kind: other.to_owned(),
+            });
+        }
+    })
+}
+
+/// Lower-cased text the history filter matches against (Unicode-aware, unlike SQLite's LIKE).
+fn search_text(c: &Change) -> String {
+    let mut s = String::new();
+    for part in [
+        Some(c.name.as_str()),
+        Some(c.path.as_str()),
+        c.old_path.as_deref(),
+        c.by.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        s.push_str(&part.to_lowercase());
+        s.push('\n');
+    }
+    s
+}
+
+const CHANGE_COLUMNS: &str = "seq, kind, name, path, old_path, is_folder, item_id, drive_id, \
+     by_name, own, at_ms, web_url, account, target, caught_up";
+
+impl HistoryStore {
+    /// Opens (creating and migrating as needed) the database at `path`, in WAL mode.
+    pub fn open(path: &Path) -> Result<Self, HistoryError> {
+        let conn = Connection::open(path).map_err(HistoryError::Open)?;
+        Self::setup(conn)
+    }
+
+    /// A private in-memory store, for tests and previews.
+    pub fn open_in_memory() -> Result<Self, HistoryError> {
+        let conn = Connection::open_in_memory().map_err(HistoryError::Open)?;
+        Self::setup(conn)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Self, HistoryError> {
+        conn.busy_timeout(Duration::from_secs(5))
+            .map_err(HistoryError::Open)?;
+        // WAL lets the UI read history while a delta run writes; NORMAL is durable in WAL mode
+        // for everything but power loss, which at worst repeats the last delta (never loses it).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(HistoryError::Open)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(HistoryError::Open)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(HistoryError::Open)?;
+        migrations::migrate(&mut conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Connection>, HistoryError> {
+        self.conn.lock().map_err(|_| HistoryError::Poisoned)
+    }
+
+    /// The saved deltaLink of `target`, if it ever completed a run.
+    pub fn cursor(&self, target: &str) -> Result<Option<String>, HistoryError> {
+        let conn = self.lock()?;
+        Ok(conn
+            .query_row(
+                "SELECT delta_link FROM cursors WHERE target = ?1",
+                [target],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// The item index of `target` as of its last committed run.
+    pub fn load_index(&self, target: &str) -> Result<ItemIndex, HistoryError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, name, parent_id, ctag, etag, is_folder, is_root FROM items WHERE target = ?1",
+        )?;
+        let mut index = ItemIndex::new();
+        let rows = stmt.query_map([target], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                IndexEntry {
+                    name: r.get(1)?,
+                    parent_id: r.get(2)?,
+                    ctag: r.get(3)?,
+                    etag: r.get(4)?,
+                    is_folder: r.get(5)?,
+                    is_root: r.get(6)?,
+                },
+            ))
+        })?;
+        for row in rows {
+            let (id, entry) = row?;
+            index.insert(id, entry);
+        }
+        Ok(index)
+    }
+
+    /// Stores a run's changes, index update and new cursor in ONE transaction; returns the
+    /// changes with their assigned `seq`.
+    pub fn commit_run(&self, run: RunCommit<'_>) -> Result<Vec<Change>, HistoryError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        let mut stored = Vec::with_capacity(run.changes.len());
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO changes (kind, name, path, old_path, is_folder, item_id, drive_id, \
+                 by_name, own, at_ms, web_url, account, target, caught_up, search) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for c in run.changes {
+                insert.execute(params![
+                    kind_str(c.kind),
+                    c.name,
+                    c.path,
+                    c.old_path,
+                    c.is_folder,
+                    c.item_id,
+                    c.drive_id,
+                    c.by,
+                    c.own,
+                    c.at.timestamp_millis(),
+                    c.web_url,
+                    c.account,
+                    run.target,
+                    c.caught_up,
+                    search_text(c),
+                ])?;
+                let mut c = c.clone();
+                c.seq = tx.last_insert_rowid();
+                // What was stored, so the batch a host sees equals a later history read.
+                c.at = millis_to_time(c.at.timestamp_millis());
+                c.target = run.target.to_owned();
+                stored.push(c);
+            }
+            if run.index.replace {
+                tx.execute("DELETE FROM items WHERE target = ?1", [run.target])?;
+            }
+            let mut remove =
+                tx.prepare_cached("DELETE FROM items WHERE target = ?1 AND id = ?2")?;
+            for id in &run.index.removals {
+                remove.execute(params![run.target, id])?;
+            }
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO items (target, id, name, parent_id, ctag, etag, is_folder, is_root) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                 ON CONFLICT(target, id) DO UPDATE SET name = excluded.name, \
+                 parent_id = excluded.parent_id, ctag = excluded.ctag, etag = excluded.etag, \
+                 is_folder = excluded.is_folder, is_root = excluded.is_root",
+            )?;
+            for (id, e) in &run.index.upserts {
+                upsert.execute(params![
+                    run.target,
+                    id,
+                    e.name,
+                    e.parent_id,
+                    e.ctag,
+                    e.etag,
+                    e.is_folder,
+                    e.is_root
+                ])?;
+            }
+            tx.execute(
+                "INSERT INTO cursors (target, delta_link, updated_ms) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(target) DO UPDATE SET delta_link = excluded.delta_link, \
+                 updated_ms = excluded.updated_ms",
+                params![run.target, run.delta_link, Utc::now().timestamp_millis()],
+            )?;
+        }
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    /// Forgets a target's cursor and item index (sign-out, target removed). Its past changes stay
+    /// in the history until retention prunes them.
+    pub fn forget_target(&self, target: &str) -> Result<(), HistoryError> {
+        let mut conn = self.lock()?;
+        let tx = conn.transaction()?;
+        tx.execute("DELETE FROM cursors WHERE target = ?1", [target])?;
+        tx.execute("DELETE FROM items WHERE target = ?1", [target])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Drops changes that happened before `cutoff`; returns how many.
+    pub fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<usize, HistoryError> {
+        let conn = self.lock()?;
+        Ok(conn.execute(
+            "DELETE FROM changes WHERE at_ms < ?1",
+            [cutoff.timestamp_millis()],
+        )?)
+    }
+
+    /// One change by its `seq`.
+    pub fn change(&self, seq: i64) -> Result<Option<Change>, HistoryError> {
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {CHANGE_COLUMNS} FROM changes WHERE seq = ?1"
+        ))?;
+        let raw = stmt.query_row([seq], raw_change).optional()?;
+        raw.map(RawChange::into_change).transpose()
+    }
+
+    /// A page of history, newest first, filtered as the query says.
+    pub fn query(&self, q: &HistoryQuery) -> Result<HistoryPage, HistoryError> {
+        let limit = q.limit.clamp(1, MAX_PAGE);
+        let mut sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE 1 = 1");
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(before) = q.before {
+            args.push(Value::Integer(before));
+            sql.push_str(&format!(" AND seq < ?{}", args.len()));
+        }
+        if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
+            args.push(Value::Text(text.trim().to_lowercase()));
+            sql.push_str(&format!(" AND instr(search, ?{}) > 0", args.len()));
+        }
+        if !q.kinds.is_empty() {
+            let mut marks = Vec::new();
+            for k in &q.kinds {
+                args.push(Value::Text(kind_str(*k).to_owned()));
+                marks.push(format!("?{}", args.len()));
+            }
+            sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
+        }
+        if let Some(account) = &q.account {
+            args.push(Value::Text(account.clone()));
+            sql.push_str(&format!(" AND account = ?{}", args.len()));
+        }
+        if let Some(target) = &q.target {
+            args.push(Value::Text(target.clone()));
+            sql.push_str(&format!(" AND target = ?{}", args.len()));
+        }
+        // One extra row tells whether an older page exists.
+        args.push(Value::Integer(i64::from(limit) + 1));
+        sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
+
+        let conn = self.lock()?;
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(args), raw_change)?;
+        let mut changes = Vec::new();
+        for row in rows {
+            changes.push(row?.into_change()?);
+        }
+        let next_before = if changes.len() > limit as usize {
+            changes.truncate(limit as usize);
+            changes.last().map(|c| c.seq)
+        } else {
+            None
+        };
+        Ok(HistoryPage {
+            changes,
+            next_before,
+        })
+    }
+
+    /// How many changes are stored for `target` (all targets when `None`).
+    pub fn count(&self, target: Option<&str>) -> Result<i64, HistoryError> {
+        let conn = self.lock()?;
+        Ok(match target {
+            Some(t) => {
+                conn.query_row("SELECT COUNT(*) FROM changes WHERE target = ?1", [t], |r| {
+                    r.get(0)
+                })?
+            }
+            None => conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?,
+        })
+    }
+}
+
+fn millis_to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+struct RawChange {
+    seq: i64,
+    kind: String,
+    change: Change,
+}
+
+impl RawChange {
+    fn into_change(self) -> Result<Change, HistoryError> {
+        let mut c = self.change;
+        c.kind = kind_from(self.seq, &self.kind)?;
+        Ok(c)
+    }
+}
+
+fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
+    let seq: i64 = r.get(0)?;
+    let at_ms: i64 = r.get(10)?;
+    Ok(RawChange {
+        seq,
+        kind: r.get(1)?,
+        change: Change {
+            seq,
+            kind: ChangeKind::Modified,
+            name: r.get(2)?,
+            path: r.get(3)?,
+            old_path: r.get(4)?,
+            is_folder: r.get(5)?,
+            item_id: r.get(6)?,
+            drive_id: r.get(7)?,
+            by: r.get(8)?,
+            own: r.get(9)?,
+            at: millis_to_time(at_ms),
+            web_url: r.get(11)?,
+            account: r.get(12)?,
+            target: r.get(13)?,
+            caught_up: r.get(14)?,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests;

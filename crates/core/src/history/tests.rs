@@ -1,0 +1,322 @@
+use std::time::Instant;
+
+use chrono::{Duration as ChronoDuration, Utc};
+
+use super::*;
+use crate::classify::{IndexEntry, IndexUpdate};
+use crate::model::{Change, ChangeKind, HistoryQuery};
+
+fn change(name: &str, kind: ChangeKind, target: &str) -> Change {
+    Change {
+        seq: 0,
+        kind,
+        name: name.into(),
+        path: format!("/Docs/{name}"),
+        old_path: None,
+        is_folder: false,
+        item_id: format!("id-{name}"),
+        drive_id: "d1".into(),
+        by: Some("Ёлка Иванова".into()),
+        own: false,
+        at: Utc::now(),
+        web_url: None,
+        account: "acct".into(),
+        target: target.into(),
+        caught_up: false,
+    }
+}
+
+fn entry(name: &str) -> IndexEntry {
+    IndexEntry {
+        name: name.into(),
+        parent_id: Some("root".into()),
+        ctag: Some("c".into()),
+        etag: Some("e".into()),
+        is_folder: false,
+        is_root: false,
+    }
+}
+
+#[test]
+fn a_run_commits_changes_index_and_cursor_together() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    assert_eq!(store.cursor("t").unwrap(), None);
+    let changes = vec![
+        change("a.txt", ChangeKind::Created, "t"),
+        change("b.txt", ChangeKind::Modified, "t"),
+    ];
+    let index = IndexUpdate {
+        replace: false,
+        upserts: vec![("id-a".into(), entry("a.txt"))],
+        removals: vec![],
+    };
+    let stored = store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &changes,
+            index: &index,
+            delta_link: "https://graph/delta?token=1",
+        })
+        .unwrap();
+    assert!(stored[0].seq > 0 && stored[1].seq == stored[0].seq + 1);
+    assert_eq!(
+        store.cursor("t").unwrap().as_deref(),
+        Some("https://graph/delta?token=1")
+    );
+    assert_eq!(
+        store.load_index("t").unwrap().get("id-a"),
+        Some(&entry("a.txt"))
+    );
+    assert_eq!(store.change(stored[1].seq).unwrap().unwrap(), stored[1]);
+}
+
+#[test]
+fn a_failed_run_leaves_nothing_behind() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    // Sabotage the cursor write (the last statement of the transaction).
+    store
+        .lock()
+        .unwrap()
+        .execute_batch(
+            "CREATE TRIGGER no_cursor BEFORE INSERT ON cursors BEGIN SELECT RAISE(ABORT, 'x'); END;",
+        )
+        .unwrap();
+    let changes = vec![change("a.txt", ChangeKind::Created, "t")];
+    let index = IndexUpdate {
+        replace: false,
+        upserts: vec![("id-a".into(), entry("a.txt"))],
+        removals: vec![],
+    };
+    let run = RunCommit {
+        target: "t",
+        changes: &changes,
+        index: &index,
+        delta_link: "link",
+    };
+    assert!(store.commit_run(run).is_err());
+    assert_eq!(store.count(None).unwrap(), 0);
+    assert!(store.load_index("t").unwrap().is_empty());
+    assert_eq!(store.cursor("t").unwrap(), None);
+}
+
+#[test]
+fn replace_and_removals_update_the_index() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    let first = IndexUpdate {
+        replace: false,
+        upserts: vec![("x".into(), entry("x")), ("y".into(), entry("y"))],
+        removals: vec![],
+    };
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[],
+            index: &first,
+            delta_link: "1",
+        })
+        .unwrap();
+    let second = IndexUpdate {
+        replace: false,
+        upserts: vec![],
+        removals: vec!["x".into()],
+    };
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[],
+            index: &second,
+            delta_link: "2",
+        })
+        .unwrap();
+    assert_eq!(store.load_index("t").unwrap().len(), 1);
+    let third = IndexUpdate {
+        replace: true,
+        upserts: vec![("z".into(), entry("z"))],
+        removals: vec![],
+    };
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[],
+            index: &third,
+            delta_link: "3",
+        })
+        .unwrap();
+    let index = store.load_index("t").unwrap();
+    assert_eq!(index.len(), 1);
+    assert!(index.get("z").is_some());
+    store.forget_target("t").unwrap();
+    assert!(store.load_index("t").unwrap().is_empty());
+    assert_eq!(store.cursor("t").unwrap(), None);
+}
+
+fn fill(store: &HistoryStore) {
+    let mut changes = Vec::new();
+    for i in 0..30 {
+        let kind = if i % 3 == 0 {
+            ChangeKind::Deleted
+        } else {
+            ChangeKind::Created
+        };
+        let target = if i % 2 == 0 { "t1" } else { "t2" };
+        changes.push(change(&format!("file{i:02}.txt"), kind, target));
+    }
+    for target in ["t1", "t2"] {
+        let mine: Vec<_> = changes
+            .iter()
+            .filter(|c| c.target == target)
+            .cloned()
+            .collect();
+        store
+            .commit_run(RunCommit {
+                target,
+                changes: &mine,
+                index: &IndexUpdate::default(),
+                delta_link: "l",
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn queries_page_newest_first_and_filter() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    fill(&store);
+    let mut q = HistoryQuery {
+        limit: 7,
+        ..Default::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let page = store.query(&q).unwrap();
+        assert!(page.changes.len() <= 7);
+        seen.extend(page.changes.iter().map(|c| c.seq));
+        match page.next_before {
+            Some(b) => q.before = Some(b),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 30);
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+
+    let page = store
+        .query(&HistoryQuery {
+            limit: 50,
+            text: Some("FILE0".into()),
+            kinds: vec![ChangeKind::Deleted],
+            target: Some("t1".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let names: Vec<_> = page.changes.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, vec!["file06.txt", "file00.txt"]);
+    assert_eq!(page.next_before, None);
+
+    // Unicode-aware, case-insensitive match on who made the change.
+    let page = store
+        .query(&HistoryQuery {
+            limit: 50,
+            text: Some("ёлка".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.changes.len(), 30);
+    let none = store
+        .query(&HistoryQuery {
+            limit: 50,
+            account: Some("other".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    assert!(none.changes.is_empty());
+}
+
+#[test]
+fn pruning_drops_only_old_changes() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    let mut old = change("old.txt", ChangeKind::Created, "t");
+    old.at = Utc::now() - ChronoDuration::days(40);
+    let new = change("new.txt", ChangeKind::Created, "t");
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[old, new],
+            index: &IndexUpdate::default(),
+            delta_link: "l",
+        })
+        .unwrap();
+    let removed = store
+        .prune_before(Utc::now() - ChronoDuration::days(30))
+        .unwrap();
+    assert_eq!(removed, 1);
+    let page = store
+        .query(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(page.changes.len(), 1);
+    assert_eq!(page.changes[0].name, "new.txt");
+}
+
+#[test]
+fn reopening_a_file_keeps_everything_and_uses_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    {
+        let store = HistoryStore::open(&path).unwrap();
+        fill(&store);
+    }
+    let store = HistoryStore::open(&path).unwrap();
+    assert_eq!(store.count(None).unwrap(), 30);
+    let mode: String = store
+        .lock()
+        .unwrap()
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode.to_lowercase(), "wal");
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+    }
+    assert!(matches!(
+        HistoryStore::open(&path),
+        Err(HistoryError::SchemaTooNew { found: 99, .. })
+    ));
+}
+
+#[test]
+fn index_writes_are_fast() {
+    // A sanity floor well under the benchmark's target, so a debug build on a busy CI box passes.
+    let store = HistoryStore::open_in_memory().unwrap();
+    let upserts: Vec<_> = (0..20_000)
+        .map(|i| (format!("item{i}"), entry(&format!("name{i}"))))
+        .collect();
+    let update = IndexUpdate {
+        replace: true,
+        upserts,
+        removals: vec![],
+    };
+    let started = Instant::now();
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[],
+            index: &update,
+            delta_link: "l",
+        })
+        .unwrap();
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(
+        20_000.0 / elapsed > 5_000.0,
+        "{} items/s",
+        20_000.0 / elapsed
+    );
+    assert_eq!(store.load_index("t").unwrap().len(), 20_000);
+}
