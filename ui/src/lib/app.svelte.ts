@@ -1,0 +1,303 @@
+/**
+ * The window's state and its one connection to the desktop shell.
+ *
+ * Why: every screen reads the same snapshot (accounts, targets, preferences) and the same loaded
+ * history, kept current by the shell's events. All traffic goes through `commands` and `events`
+ * of the generated bindings: never `invoke` with a command name, and never a URL opened here
+ * (the shell opens items and the sign-in page itself).
+ */
+
+import { tick } from "svelte";
+import {
+  commands,
+  events,
+  type Account,
+  type AccountKind,
+  type AppError,
+  type AppSnapshot,
+  type Change,
+  type DeviceCodePrompt,
+  type SignInEvent,
+  type TargetInfo,
+} from "../bindings";
+import { EMPTY_FILTER, matchesFilter, mergeChanges, toQuery, type ChangeFilter } from "./changes";
+import { resolveLocale, translate, type Locale, type MessageKey } from "./i18n";
+
+export type View = "signIn" | "changes" | "status" | "settings";
+
+export type SignInPhase =
+  | { phase: "choose" }
+  | { phase: "requesting" }
+  | { phase: "prompt"; prompt: DeviceCodePrompt; offline: boolean }
+  | { phase: "declined" }
+  | { phase: "expired" }
+  | { phase: "offline" }
+  | { phase: "failed"; message: string }
+  | { phase: "signedIn"; account: Account };
+
+export interface Notice {
+  text: string;
+  tone: "info" | "error";
+  id: number;
+}
+
+/** A way for the list to keep what the user looks at in place while rows are inserted above. */
+export interface ScrollAnchor {
+  capture(): { restore(): void; atTop: boolean };
+}
+
+const PAGE = 50;
+
+class AppState {
+  snapshot = $state<AppSnapshot | null>(null);
+  view = $state<View>("changes");
+  systemLanguages = $state<readonly string[]>(["en"]);
+  locale: Locale = $derived(resolveLocale(this.snapshot?.preferences.language, this.systemLanguages));
+  startError = $state<string | null>(null);
+  notice = $state<Notice | null>(null);
+  /** The clock relative times are drawn against; ticks every 30 s. */
+  now = $state(new Date());
+
+  signIn = $state<SignInPhase>({ phase: "choose" });
+  signInKind = $state<AccountKind>("any");
+  /** Set when the shell said no client id is configured, or when the snapshot says so. */
+  needsClientId = $derived(this.snapshot !== null && !this.snapshot.clientIdConfigured);
+
+  items = $state<Change[]>([]);
+  nextBefore = $state<number | null>(null);
+  exhausted = $state(false);
+  loadingPage = $state(false);
+  listError = $state<string | null>(null);
+  filter = $state<ChangeFilter>({ ...EMPTY_FILTER });
+  /** Live changes inserted above while the user was scrolled down. */
+  unseen = $state(0);
+  highlighted = $state<number | null>(null);
+  /** Bumped on every focus request so the list scrolls even to the same change twice. */
+  focusNonce = $state(0);
+
+  private anchor: ScrollAnchor | null = null;
+  private generation = 0;
+  private noticeSeq = 0;
+
+  t = (key: MessageKey, params?: Record<string, string | number>): string =>
+    translate(this.locale, key, params);
+
+  async start(systemLanguages: readonly string[]): Promise<void> {
+    this.systemLanguages = systemLanguages;
+    setInterval(() => (this.now = new Date()), 30_000);
+    try {
+      await Promise.all([
+        events.snapshotChanged.listen((e) => (this.snapshot = e.payload)),
+        events.targetStatusChanged.listen((e) => this.updateTarget(e.payload)),
+        events.changesAdded.listen((e) => void this.addLive(e.payload.changes)),
+        events.signInProgress.listen((e) => this.onSignIn(e.payload)),
+        events.focusChange.listen((e) => void this.focus(e.payload.seq)),
+      ]);
+      const snapshot = await commands.getSnapshot();
+      this.snapshot = snapshot;
+      this.now = new Date();
+      if (snapshot.signIn) {
+        this.signIn = { phase: "prompt", prompt: snapshot.signIn, offline: false };
+        this.view = "signIn";
+      } else if (snapshot.accounts.length === 0) {
+        this.view = "signIn";
+      }
+      await this.reload();
+    } catch (e) {
+      this.startError = e instanceof Error ? e.message : String(e);
+    }
+  }
+
+  show(text: string, tone: Notice["tone"] = "info"): void {
+    this.notice = { text, tone, id: ++this.noticeSeq };
+  }
+
+  showError(key: MessageKey, error: AppError): void {
+    this.show(this.t(key, { message: error.message }), "error");
+  }
+
+  // ---- snapshot -------------------------------------------------------------------------
+
+  accountName(id: string): string {
+    return this.snapshot?.accounts.find((a) => a.id === id)?.displayName ?? id;
+  }
+
+  targetLabel(id: string): string {
+    return this.snapshot?.targets.find((t) => t.id === id)?.label ?? id;
+  }
+
+  private updateTarget(target: TargetInfo): void {
+    if (!this.snapshot) return;
+    const i = this.snapshot.targets.findIndex((t) => t.id === target.id);
+    if (i >= 0) this.snapshot.targets[i] = target;
+    else this.snapshot.targets.push(target);
+  }
+
+  // ---- history --------------------------------------------------------------------------
+
+  setAnchor(anchor: ScrollAnchor | null): void {
+    this.anchor = anchor;
+  }
+
+  /** Drops loaded pages and loads the newest page under the current filter. */
+  async reload(): Promise<void> {
+    this.generation++;
+    this.items = [];
+    this.nextBefore = null;
+    this.exhausted = false;
+    this.unseen = 0;
+    this.loadingPage = false;
+    await this.loadMore();
+  }
+
+  /** Loads the next older page; a no-op while one is loading or at the end. */
+  async loadMore(): Promise<void> {
+    if (this.loadingPage || this.exhausted) return;
+    const generation = this.generation;
+    this.loadingPage = true;
+    this.listError = null;
+    const res = await commands.listChanges(toQuery(this.filter, this.nextBefore, PAGE));
+    if (generation !== this.generation) return;
+    this.loadingPage = false;
+    if (res.status === "error") {
+      this.listError = this.t("loadFailed", { message: res.error.message });
+      return;
+    }
+    this.items = mergeChanges(this.items, res.data.changes);
+    this.nextBefore = res.data.nextBefore;
+    this.exhausted = res.data.nextBefore === null;
+  }
+
+  async setFilter(filter: ChangeFilter): Promise<void> {
+    this.filter = filter;
+    await this.reload();
+  }
+
+  /** New changes from the shell: shown at the top without moving what the user looks at. */
+  async addLive(changes: Change[]): Promise<void> {
+    const fresh = changes.filter(
+      (c) => matchesFilter(c, this.filter) && !this.items.some((x) => x.seq === c.seq),
+    );
+    if (fresh.length === 0) return;
+    const captured = this.anchor?.capture();
+    this.items = mergeChanges(this.items, fresh);
+    await tick();
+    if (captured && !captured.atTop) {
+      captured.restore();
+      this.unseen += fresh.length;
+    }
+  }
+
+  /** Scrolls to and highlights a change, loading older pages (unfiltered) until it is there. */
+  async focus(seq: number): Promise<void> {
+    if (this.view === "signIn" && (this.snapshot?.accounts.length ?? 0) > 0) this.view = "changes";
+    else if (this.view !== "changes") this.view = "changes";
+    if (!this.items.some((c) => c.seq === seq)) {
+      if (!(this.filter.text === "" && this.filter.kinds.length === 0 && this.filter.where === "")) {
+        this.filter = { ...EMPTY_FILTER };
+        await this.reload();
+      }
+      for (let i = 0; i < 40 && !this.items.some((c) => c.seq === seq) && !this.exhausted; i++) {
+        await this.loadMore();
+        if (this.listError) break;
+      }
+    }
+    this.highlighted = seq;
+    this.focusNonce++;
+  }
+
+  async open(seq: number, folder: boolean): Promise<void> {
+    const res = await commands.openChange(seq, folder);
+    if (res.status === "error") this.showError("openFailed", res.error);
+  }
+
+  // ---- sign-in --------------------------------------------------------------------------
+
+  async startSignIn(kind: AccountKind): Promise<void> {
+    this.signInKind = kind;
+    this.signIn = { phase: "requesting" };
+    const res = await commands.startSignIn(kind);
+    if (res.status === "ok") {
+      // A prompt event may already have arrived with the same code.
+      if (this.signIn.phase === "requesting") {
+        this.signIn = { phase: "prompt", prompt: res.data, offline: false };
+      }
+      return;
+    }
+    this.signInError(res.error);
+  }
+
+  private signInError(error: AppError): void {
+    switch (error.kind) {
+      case "noClientId":
+        if (this.snapshot) this.snapshot.clientIdConfigured = false;
+        this.signIn = { phase: "choose" };
+        break;
+      case "network":
+        this.signIn = { phase: "offline" };
+        break;
+      case "cancelled":
+        this.signIn = { phase: "choose" };
+        break;
+      default:
+        this.signIn = { phase: "failed", message: error.message };
+    }
+  }
+
+  async cancelSignIn(): Promise<void> {
+    await commands.cancelSignIn();
+    this.signIn = { phase: "choose" };
+  }
+
+  /** The code ran out on our clock; the shell reports the same with an `expired` event. */
+  codeRanOut(): void {
+    if (this.signIn.phase === "prompt") this.signIn = { phase: "expired" };
+  }
+
+  private onSignIn(e: SignInEvent): void {
+    switch (e.kind) {
+      case "prompt":
+        this.signIn = { phase: "prompt", prompt: e.prompt, offline: false };
+        break;
+      case "signedIn":
+        this.signIn = { phase: "signedIn", account: e.account };
+        break;
+      case "declined":
+        this.signIn = { phase: "declined" };
+        break;
+      case "expired":
+        this.signIn = { phase: "expired" };
+        break;
+      case "offline":
+        if (this.signIn.phase === "prompt") this.signIn = { ...this.signIn, offline: true };
+        else this.signIn = { phase: "offline" };
+        break;
+      case "failed":
+        this.signIn = { phase: "failed", message: e.message };
+        break;
+    }
+  }
+
+  async setClientId(id: string): Promise<AppError | null> {
+    const res = await commands.setClientId(id.trim());
+    if (res.status === "error") return res.error;
+    this.snapshot = res.data;
+    return null;
+  }
+
+  /** Opens the sign-in screen to add (or re-add) an account. */
+  beginAddAccount(): void {
+    if (this.signIn.phase !== "prompt" && this.signIn.phase !== "requesting") {
+      this.signIn = { phase: "choose" };
+    }
+    this.view = "signIn";
+  }
+
+  finishSignIn(): void {
+    this.signIn = { phase: "choose" };
+    this.view = "changes";
+    void this.reload();
+  }
+}
+
+export const app = new AppState();

@@ -1,0 +1,22 @@
+// Builds the window's UI into `dist/`, loaded by the desktop shell from disk: asset paths stay
+// relative and nothing is inlined, so the shell's strict Content Security Policy holds.
+import { defineConfig } from "vitest/config";
+import { svelte } from "@sveltejs/vite-plugin-svelte";
+
+export default defineConfig({
+  base: "./",
+  plugins: [svelte()],
+  clearScreen: false,
+  build: {
+    target: "es2022",
+    outDir: "dist",
+    emptyOutDir: true,
+    // Never inline assets as data: URLs or scripts: the CSP allows 'self' only.
+    assetsInlineLimit: 0,
+    modulePreload: { polyfill: false },
+  },
+  test: {
+    include: ["src/**/*.test.ts"],
+    environment: "node",
+  },
+});
