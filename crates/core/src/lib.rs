@@ -8,7 +8,12 @@
 //! - [`model`]: the domain vocabulary shared with hosts (changes, batches, target status).
 //! - [`classify`]: delta items + the item index → created / modified / renamed / moved / deleted.
 //! - [`history`]: SQLite: the append-only change history, delta cursors and item index.
+//! - [`delta`]: per-target delta runs (paging, resync, atomic commit), the tap debouncer, and the
+//!   `TargetSource` port through which delta and push reach Graph.
+//! - [`push`]: socket.io push behind `PushTransport`, and the per-target `PushSupervisor`.
 
 pub mod classify;
+pub mod delta;
 pub mod history;
 pub mod model;
+pub mod push;

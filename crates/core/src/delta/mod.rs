@@ -1,0 +1,322 @@
+//! Delta sync for one target: follow pages from the saved cursor, classify, commit atomically.
+//!
+//! A run fetches every page first and commits nothing until the page carrying the deltaLink has
+//! arrived; then the run's changes, its index updates and the new deltaLink go into ONE
+//! transaction. A run that fails or is cancelled half-way leaves the store as it was, so the next
+//! run starts again from the same cursor: nothing is lost and nothing is reported twice. When
+//! Graph says the cursor is gone (410 / `syncStateNotFound`), the target is enumerated again and
+//! the enumeration is diffed against the item index, so the changes that happened are still
+//! reported. This module must never follow a link it built itself (links are opaque) and never
+//! log one (they carry sync tokens).
+
+pub mod debounce;
+#[cfg(test)]
+pub(crate) mod fake;
+pub mod source;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio_util::sync::CancellationToken;
+
+use crate::classify::{self, ClassifyContext, DeltaItem, ItemIndex};
+use crate::history::{HistoryError, HistoryStore, RunCommit};
+use crate::model::Change;
+pub use source::{DeltaPage, PushSubscription, SourceError, TargetSource};
+
+/// A defensive bound on one run's pages (200 items each: 20 million items).
+const MAX_PAGES: u32 = 100_000;
+
+/// Everything a delta run can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DeltaError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(transparent)]
+    Store(#[from] HistoryError),
+    /// A page carried neither a nextLink nor a deltaLink.
+    #[error("a delta page ended without a next or delta link")]
+    PageWithoutLink,
+    #[error("a delta run went past {MAX_PAGES} pages")]
+    TooManyPages,
+    #[error("the history store's worker stopped")]
+    StoreWorker,
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl DeltaError {
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self, Self::Cancelled | Self::Source(SourceError::Cancelled))
+    }
+}
+
+/// Which kind of run happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunKind {
+    /// First sync: the index was built, nothing reported.
+    Baseline,
+    /// From the saved cursor.
+    Incremental,
+    /// The cursor had expired; the enumeration was diffed against the index.
+    Resync,
+}
+
+/// The outcome of one committed run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunReport {
+    pub kind: RunKind,
+    /// As stored (with `seq`), in delta order.
+    pub changes: Vec<Change>,
+    pub pages: u32,
+    pub items: u64,
+}
+
+/// Who the changes belong to, for classification.
+#[derive(Debug, Clone)]
+pub struct TargetIdentity {
+    pub target: String,
+    pub account: String,
+    /// The signed-in user's id, to flag their own changes.
+    pub account_user_id: Option<String>,
+    /// Used for items that carry no driveId.
+    pub drive_id: String,
+}
+
+/// Progress of a long (enumerating) run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub pages: u32,
+    pub items: u64,
+}
+
+/// Delta state of one target. Owned by that target's task: runs never overlap.
+pub struct DeltaSync {
+    identity: TargetIdentity,
+    source: Arc<dyn TargetSource>,
+    store: HistoryStore,
+    /// Loaded on the first run; mirrors the committed index afterwards.
+    index: Option<ItemIndex>,
+}
+
+impl std::fmt::Debug for DeltaSync {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeltaSync")
+            .field("target", &self.identity.target)
+            .finish_non_exhaustive()
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, HistoryError> + Send + 'static,
+) -> Result<T, DeltaError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| DeltaError::StoreWorker)?
+        .map_err(DeltaError::from)
+}
+
+impl DeltaSync {
+    pub fn new(
+        identity: TargetIdentity,
+        source: Arc<dyn TargetSource>,
+        store: HistoryStore,
+    ) -> Self {
+        Self {
+            identity,
+            source,
+            store,
+            index: None,
+        }
+    }
+
+    pub fn identity(&self) -> &TargetIdentity {
+        &self.identity
+    }
+
+    /// Runs one delta. `caught_up` marks the changes as found on start-up catch-up.
+    /// `progress` is called after each page of an enumeration (baseline or resync).
+    pub async fn run(
+        &mut self,
+        cancel: &CancellationToken,
+        caught_up: bool,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<RunReport, DeltaError> {
+        let target = self.identity.target.clone();
+        let store = self.store.clone();
+        let cursor = blocking(move || store.cursor(&target)).await?;
+        if self.index.is_none() {
+            let target = self.identity.target.clone();
+            let store = self.store.clone();
+            self.index = Some(blocking(move || store.load_index(&target)).await?);
+        }
+        let Some(cursor) = cursor else {
+            let (items, delta_link, p) = self.fetch(None, cancel, Some(progress)).await?;
+            let update = classify::baseline(items);
+            self.commit(Vec::new(), update, delta_link).await?;
+            return Ok(RunReport {
+                kind: RunKind::Baseline,
+                changes: Vec::new(),
+                pages: p.pages,
+                items: p.items,
+            });
+        };
+        match self.fetch(Some(&cursor), cancel, None).await {
+            Ok((items, delta_link, p)) => {
+                let index = self.index.as_ref().map(|i| i as &ItemIndex);
+                let out = classify::classify(
+                    index.unwrap_or(&ItemIndex::new()),
+                    items,
+                    &self.context(caught_up),
+                );
+                let changes = self.commit(out.changes, out.index, delta_link).await?;
+                Ok(RunReport {
+                    kind: RunKind::Incremental,
+                    changes,
+                    pages: p.pages,
+                    items: p.items,
+                })
+            }
+            Err(DeltaError::Source(SourceError::ResyncRequired { code, location })) => {
+                tracing::info!(target = %self.identity.target, %code, "delta cursor expired: enumerating again");
+                let (items, delta_link, p) = self
+                    .fetch_enumeration(location.as_deref(), cancel, progress)
+                    .await?;
+                let out = classify::diff_enumeration(
+                    self.index.as_ref().unwrap_or(&ItemIndex::new()),
+                    items,
+                    &self.context(caught_up),
+                );
+                let changes = self.commit(out.changes, out.index, delta_link).await?;
+                Ok(RunReport {
+                    kind: RunKind::Resync,
+                    changes,
+                    pages: p.pages,
+                    items: p.items,
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn context(&self, caught_up: bool) -> ClassifyContext<'_> {
+        ClassifyContext {
+            account: &self.identity.account,
+            account_user_id: self.identity.account_user_id.as_deref(),
+            target: &self.identity.target,
+            drive_id: &self.identity.drive_id,
+            now: Utc::now(),
+            caught_up,
+        }
+    }
+
+    async fn fetch_enumeration(
+        &self,
+        location: Option<&str>,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
+        match self
+            .fetch_from(Start::Enumerate(location), cancel, Some(progress))
+            .await
+        {
+            // A stale Location is no reason to give up: enumerate from scratch.
+            Err(DeltaError::Source(SourceError::ResyncRequired { .. })) if location.is_some() => {
+                self.fetch_from(Start::Enumerate(None), cancel, Some(progress))
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch(
+        &self,
+        cursor: Option<&str>,
+        cancel: &CancellationToken,
+        progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
+    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
+        match cursor {
+            Some(link) => self.fetch_from(Start::Link(link), cancel, progress).await,
+            None => {
+                self.fetch_from(Start::Enumerate(None), cancel, progress)
+                    .await
+            }
+        }
+    }
+
+    /// Follows pages until a deltaLink; returns every item (not yet deduplicated).
+    async fn fetch_from(
+        &self,
+        start: Start<'_>,
+        cancel: &CancellationToken,
+        progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
+    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
+        let mut items = Vec::new();
+        let mut p = Progress { pages: 0, items: 0 };
+        let mut next: Option<String> = None;
+        loop {
+            if p.pages >= MAX_PAGES {
+                return Err(DeltaError::TooManyPages);
+            }
+            let fut = match (&next, &start) {
+                (Some(link), _) => self.source.page(link),
+                (None, Start::Link(link)) => self.source.page(link),
+                (None, Start::Enumerate(location)) => self.source.enumerate(*location),
+            };
+            let page = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => return Err(DeltaError::Cancelled),
+                page = fut => page?,
+            };
+            p.pages += 1;
+            p.items += page.items.len() as u64;
+            items.extend(page.items);
+            if let Some(report) = progress {
+                report(p);
+            }
+            if let Some(delta_link) = page.delta_link {
+                return Ok((items, delta_link, p));
+            }
+            match page.next_link {
+                Some(link) => next = Some(link),
+                None => return Err(DeltaError::PageWithoutLink),
+            }
+        }
+    }
+
+    async fn commit(
+        &mut self,
+        changes: Vec<Change>,
+        update: classify::IndexUpdate,
+        delta_link: String,
+    ) -> Result<Vec<Change>, DeltaError> {
+        let store = self.store.clone();
+        let target = self.identity.target.clone();
+        // Taken out while the commit runs: if this future is dropped mid-commit, the index is
+        // reloaded from the store on the next run instead of drifting from what was committed.
+        let index = self.index.take();
+        let (stored, update) = blocking(move || {
+            let stored = store.commit_run(RunCommit {
+                target: &target,
+                changes: &changes,
+                index: &update,
+                delta_link: &delta_link,
+            })?;
+            Ok((stored, update))
+        })
+        .await?;
+        // Only after the commit: a failed transaction must leave the in-memory index as stored.
+        let mut index = index.unwrap_or_default();
+        index.apply(&update);
+        self.index = Some(index);
+        Ok(stored)
+    }
+}
+
+enum Start<'a> {
+    Link(&'a str),
+    Enumerate(Option<&'a str>),
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,181 @@
+use std::sync::Mutex;
+
+use super::fake::FakeDrive;
+use super::*;
+use crate::model::ChangeKind;
+
+fn identity() -> TargetIdentity {
+    TargetIdentity {
+        target: "t1".into(),
+        account: "acct".into(),
+        account_user_id: Some("me".into()),
+        drive_id: "d1".into(),
+    }
+}
+
+fn sync(drive: &FakeDrive, store: &HistoryStore) -> DeltaSync {
+    DeltaSync::new(identity(), Arc::new(drive.clone()), store.clone())
+}
+
+fn kinds(report: &RunReport) -> Vec<(ChangeKind, String)> {
+    report
+        .changes
+        .iter()
+        .map(|c| (c.kind, c.path.clone()))
+        .collect()
+}
+
+fn no_progress(_: Progress) {}
+
+#[tokio::test]
+async fn baseline_then_incremental_paging_and_last_wins() {
+    let drive = FakeDrive::new(2);
+    drive.folder("f", "Docs", "root");
+    drive.file("a", "a.txt", "f", "c1");
+    let store = HistoryStore::open_in_memory().unwrap();
+    let mut sync = sync(&drive, &store);
+    let cancel = CancellationToken::new();
+
+    let progress = Mutex::new(Vec::new());
+    let report = sync
+        .run(&cancel, false, &|p| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(report.kind, RunKind::Baseline);
+    assert!(report.changes.is_empty());
+    assert_eq!(report.pages, 2, "3 items at 2 per page");
+    assert_eq!(progress.lock().unwrap().len(), 2);
+    assert_eq!(store.load_index("t1").unwrap().len(), 3);
+
+    // Five changes over three pages; `a` changes twice (last wins: one Modified).
+    drive.file("b", "b.txt", "f", "c1");
+    drive.file("a", "a.txt", "f", "c2");
+    drive.file("c", "c.txt", "root", "c1");
+    drive.file("a", "a.txt", "f", "c3");
+    drive.file("d", "d.txt", "root", "c1");
+    let report = sync.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.kind, RunKind::Incremental);
+    assert_eq!(report.pages, 2);
+    assert_eq!(
+        kinds(&report),
+        vec![
+            (ChangeKind::Created, "/Docs/b.txt".into()),
+            (ChangeKind::Created, "/c.txt".into()),
+            (ChangeKind::Modified, "/Docs/a.txt".into()),
+            (ChangeKind::Created, "/d.txt".into()),
+        ]
+    );
+    assert!(report.changes.iter().all(|c| c.seq > 0 && !c.caught_up));
+
+    // Nothing new: nothing reported.
+    let report = sync.run(&cancel, false, &no_progress).await.unwrap();
+    assert!(report.changes.is_empty());
+    assert_eq!(store.count(Some("t1")).unwrap(), 4);
+}
+
+#[tokio::test]
+async fn a_failure_mid_run_commits_nothing_and_the_retry_reports_once() {
+    let drive = FakeDrive::new(1);
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    sync(&drive, &store)
+        .run(&cancel, false, &no_progress)
+        .await
+        .unwrap();
+    let cursor = store.cursor("t1").unwrap();
+    drive.file("a", "a.txt", "root", "c1");
+    drive.file("b", "b.txt", "root", "c1");
+    drive.file("c", "c.txt", "root", "c1");
+    // Page 1 arrives, page 2 fails.
+    let mut s = sync(&drive, &store);
+    drive.fail_second(SourceError::Unavailable {
+        reason: "connection reset".into(),
+    });
+    let err = s.run(&cancel, false, &no_progress).await.unwrap_err();
+    assert!(matches!(
+        err,
+        DeltaError::Source(SourceError::Unavailable { .. })
+    ));
+    assert_eq!(store.count(None).unwrap(), 0);
+    assert_eq!(store.cursor("t1").unwrap(), cursor, "cursor untouched");
+    let report = s.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.changes.len(), 3);
+    assert_eq!(store.count(None).unwrap(), 3);
+}
+
+#[tokio::test]
+async fn an_expired_cursor_resyncs_and_still_reports_what_changed() {
+    let drive = FakeDrive::new(3);
+    drive.folder("f", "Docs", "root");
+    drive.file("a", "a.txt", "f", "c1");
+    drive.file("b", "b.txt", "f", "c1");
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    let mut s = sync(&drive, &store);
+    s.run(&cancel, false, &no_progress).await.unwrap();
+
+    drive.file("a", "a.txt", "f", "c2");
+    drive.delete("b");
+    drive.file("n", "new.txt", "root", "c1");
+    drive.expire_cursors();
+    let progress = Mutex::new(Vec::new());
+    let report = s
+        .run(&cancel, false, &|p| progress.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert_eq!(report.kind, RunKind::Resync);
+    let mut got = kinds(&report);
+    got.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_eq!(
+        got,
+        vec![
+            (ChangeKind::Modified, "/Docs/a.txt".into()),
+            (ChangeKind::Deleted, "/Docs/b.txt".into()),
+            (ChangeKind::Created, "/new.txt".into()),
+        ]
+    );
+    assert_eq!(progress.lock().unwrap().last().unwrap().items, 4);
+    // The new cursor works and reports nothing twice.
+    let report = s.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.kind, RunKind::Incremental);
+    assert!(report.changes.is_empty());
+}
+
+#[tokio::test]
+async fn a_restart_continues_from_the_stored_cursor_and_marks_catch_up() {
+    let drive = FakeDrive::new(10);
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    sync(&drive, &store)
+        .run(&cancel, false, &no_progress)
+        .await
+        .unwrap();
+    drive.file("a", "while-away.txt", "root", "c1");
+    // A new DeltaSync (a restarted engine) loads index and cursor from the store.
+    let report = sync(&drive, &store)
+        .run(&cancel, true, &no_progress)
+        .await
+        .unwrap();
+    assert_eq!(report.kind, RunKind::Incremental);
+    assert_eq!(report.changes.len(), 1);
+    assert!(report.changes[0].caught_up);
+    let again = sync(&drive, &store)
+        .run(&cancel, true, &no_progress)
+        .await
+        .unwrap();
+    assert!(again.changes.is_empty());
+}
+
+#[tokio::test]
+async fn cancellation_stops_a_run_without_committing() {
+    let drive = FakeDrive::new(10);
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let err = sync(&drive, &store)
+        .run(&cancel, false, &no_progress)
+        .await
+        .unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(store.cursor("t1").unwrap(), None);
+}

@@ -1,0 +1,130 @@
+//! [`PushTransport`] over rust_socketio 0.6 (async), as PROTOCOL.md §2 describes the crate.
+//!
+//! The crate's callbacks run on the reader task that also answers pings, so they only forward
+//! into a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor
+//! owns retries. Dead links: the crate's Engine.IO layer times out when no ping arrives within
+//! `pingInterval + pingTimeout` (from the open packet) and reports it as the `error` event, which
+//! is also the only event a lost transport fires; both end the link here. This module must never
+//! let a callback block, and never put the notificationUrl into a log or error.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use rust_socketio::asynchronous::{Client, ClientBuilder};
+use rust_socketio::{Event, Payload, TransportType};
+use tokio::sync::{Notify, mpsc};
+
+use super::{
+    LinkEvent, NotificationBody, PushError, PushLink, PushTransport, parse_notification,
+    rewrite_notification_url, scrub,
+};
+
+/// How long `disconnect()` may take before the link is abandoned.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Connects with rust_socketio over the websocket transport.
+#[derive(Debug, Clone)]
+pub struct SocketIoTransport {
+    /// Covers the Engine.IO handshake and the namespace join together.
+    pub connect_timeout: Duration,
+}
+
+impl Default for SocketIoTransport {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(15),
+        }
+    }
+}
+
+struct SocketIoLink {
+    client: Client,
+}
+
+impl PushLink for SocketIoLink {
+    fn disconnect(self: Box<Self>) -> BoxFuture<'static, ()> {
+        async move {
+            match tokio::time::timeout(DISCONNECT_TIMEOUT, self.client.disconnect()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %scrub(&e.to_string()), "push disconnect failed")
+                }
+                Err(_) => tracing::debug!("push disconnect timed out"),
+            }
+        }
+        .boxed()
+    }
+}
+
+impl PushTransport for SocketIoTransport {
+    fn connect<'a>(
+        &'a self,
+        notification_url: &'a str,
+        events: mpsc::UnboundedSender<LinkEvent>,
+    ) -> BoxFuture<'a, Result<Box<dyn PushLink>, PushError>> {
+        async move {
+            let addr = rewrite_notification_url(notification_url)?;
+            let joined = Arc::new(Notify::new());
+            let on_join = joined.clone();
+            let on_note = events.clone();
+            let on_error = events.clone();
+            let on_close = events;
+            let builder = ClientBuilder::new(addr.address)
+                .namespace(addr.namespace)
+                .transport_type(TransportType::Websocket)
+                .reconnect(false)
+                .on(Event::Connect, move |_, _| {
+                    on_join.notify_one();
+                    async {}.boxed()
+                })
+                .on("notification", move |payload, _| {
+                    if let Payload::Text(args) = &payload {
+                        if let NotificationBody::Object(_) = parse_notification(args) {
+                            tracing::trace!("push notification with a JSON body");
+                        }
+                    }
+                    let _ = on_note.send(LinkEvent::Notification);
+                    async {}.boxed()
+                })
+                .on(Event::Error, move |payload, _| {
+                    let reason = match payload {
+                        Payload::Text(v) => v
+                            .first()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default(),
+                        _ => String::new(),
+                    };
+                    let _ = on_error.send(LinkEvent::Error {
+                        reason: scrub(&reason),
+                    });
+                    async {}.boxed()
+                })
+                .on(Event::Close, move |_, _| {
+                    let _ = on_close.send(LinkEvent::Closed);
+                    async {}.boxed()
+                });
+            let deadline = tokio::time::Instant::now() + self.connect_timeout;
+            let client = match tokio::time::timeout_at(deadline, builder.connect()).await {
+                Ok(Ok(client)) => client,
+                Ok(Err(e)) => {
+                    return Err(PushError::ConnectFailed {
+                        reason: scrub(&e.to_string()),
+                    });
+                }
+                Err(_) => return Err(PushError::ConnectTimeout),
+            };
+            // `connect()` returns before the namespace is joined: wait for `Event::Connect`.
+            if tokio::time::timeout_at(deadline, joined.notified())
+                .await
+                .is_err()
+            {
+                let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, client.disconnect()).await;
+                return Err(PushError::ConnectTimeout);
+            }
+            Ok(Box::new(SocketIoLink { client }) as Box<dyn PushLink>)
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,386 @@
+//! The per-target push supervisor: subscribe, connect, stay live, renew, fall back, shut down.
+//!
+//! It owns everything the socket.io crate does not do well: connect timeouts, backoff with jitter
+//! (1 s → 60 s), dead-link handling, renewal about two minutes before the subscription expires
+//! (connecting the new URL before dropping the old one), falling back to timed delta polling when
+//! push is unsupported or keeps failing (retrying push every few minutes), and a clean
+//! `disconnect()` on every exit. Every (re)connect taps delta, because nothing arrives while
+//! disconnected. It must never sleep without also watching its cancellation token and its nudge,
+//! and never report a notificationUrl.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::{Notify, mpsc};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::backoff::Backoff;
+use super::{LinkEvent, PushLink, PushTransport};
+use crate::delta::debounce::Tapper;
+use crate::delta::source::{PushSubscription, SourceError, TargetSource};
+use crate::model::TargetStatus;
+
+/// Timing of the supervisor; the defaults follow PROTOCOL.md, tests shorten them.
+#[derive(Debug, Clone)]
+pub struct PushConfig {
+    /// Bound on `GET .../subscriptions/socketIo`.
+    pub subscribe_timeout: Duration,
+    /// Renew this long before `expirationDateTime`.
+    pub renew_before: Duration,
+    /// Renewal period when Graph gives no expiry.
+    pub renew_without_expiry: Duration,
+    /// Delta polling period while push is down.
+    pub poll_interval: Duration,
+    /// While polling, try push again after this long.
+    pub push_retry_interval: Duration,
+    /// Consecutive failures before falling back to polling.
+    pub failures_before_polling: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl Default for PushConfig {
+    fn default() -> Self {
+        Self {
+            subscribe_timeout: Duration::from_secs(30),
+            renew_before: Duration::from_secs(120),
+            renew_without_expiry: Duration::from_secs(3600),
+            poll_interval: Duration::from_secs(60),
+            push_retry_interval: Duration::from_secs(300),
+            failures_before_polling: 3,
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Receives the target's push mode (connecting, live, polling, ...).
+pub type ModeSink = Arc<dyn Fn(TargetStatus) + Send + Sync>;
+
+/// Supervises push for one target until cancelled.
+pub struct PushSupervisor {
+    pub source: Arc<dyn TargetSource>,
+    pub transport: Arc<dyn PushTransport>,
+    /// Taps the target's delta debouncer.
+    pub tapper: Tapper,
+    pub mode: ModeSink,
+    /// Network came back / machine woke: reconnect now instead of after a timeout.
+    pub nudge: Arc<Notify>,
+    pub config: PushConfig,
+}
+
+impl std::fmt::Debug for PushSupervisor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PushSupervisor")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why a live period ended.
+enum LiveEnd {
+    Cancelled,
+    Nudged,
+    Dead(String),
+}
+
+/// Why a wait ended.
+#[derive(PartialEq, Eq)]
+enum Wake {
+    Cancelled,
+    Nudged,
+    Elapsed,
+}
+
+/// A connected link and the channel its events arrive on.
+struct Live {
+    link: Box<dyn PushLink>,
+    events: mpsc::UnboundedReceiver<LinkEvent>,
+    subscription: PushSubscription,
+}
+
+impl PushSupervisor {
+    fn set(&self, status: TargetStatus) {
+        (self.mode)(status);
+    }
+
+    async fn wait(&self, d: Duration, cancel: &CancellationToken) -> Wake {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Wake::Cancelled,
+            _ = self.nudge.notified() => Wake::Nudged,
+            _ = tokio::time::sleep(d) => Wake::Elapsed,
+        }
+    }
+
+    /// Runs until `cancel`; always leaves no link behind.
+    pub async fn run(self, cancel: CancellationToken) {
+        let mut backoff = Backoff::new(self.config.backoff_base, self.config.backoff_max);
+        let mut failures = 0u32;
+        let mut last_reason: Option<String> = None;
+        while !cancel.is_cancelled() {
+            self.set(match &last_reason {
+                None => TargetStatus::Connecting,
+                Some(reason) => TargetStatus::Reconnecting {
+                    reason: reason.clone(),
+                },
+            });
+            match self.establish(&cancel).await {
+                Ok(live) => {
+                    failures = 0;
+                    backoff.reset();
+                    self.set(TargetStatus::Live);
+                    // Nothing arrives while disconnected: cover the gap.
+                    self.tapper.tap();
+                    match self.live(live, &cancel).await {
+                        LiveEnd::Cancelled => return,
+                        LiveEnd::Nudged => last_reason = Some("network changed".into()),
+                        LiveEnd::Dead(reason) => {
+                            tracing::info!(%reason, "push link lost");
+                            last_reason = Some(reason.clone());
+                            self.set(TargetStatus::Reconnecting { reason });
+                            // A fresh loss reconnects quickly; repeated losses back off.
+                            if self.wait(backoff.next_delay(), &cancel).await == Wake::Cancelled {
+                                return;
+                            }
+                        }
+                    }
+                }
+                Err(Failure::Cancelled) => return,
+                Err(Failure::Source(SourceError::PushUnsupported)) => {
+                    if !self
+                        .poll_for("push is not supported for this drive", &cancel)
+                        .await
+                    {
+                        return;
+                    }
+                    last_reason = None;
+                }
+                Err(Failure::Source(SourceError::NeedsSignIn)) => {
+                    self.set(TargetStatus::NeedsSignIn);
+                    // No loop: only a nudge (e.g. after signing in again) or shutdown moves on.
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = self.nudge.notified() => {}
+                    }
+                    last_reason = None;
+                }
+                Err(Failure::Source(SourceError::Throttled { retry_after })) => {
+                    let until =
+                        Utc::now() + chrono::Duration::from_std(retry_after).unwrap_or_default();
+                    self.set(TargetStatus::Throttled { until });
+                    if self.wait(retry_after, &cancel).await == Wake::Cancelled {
+                        return;
+                    }
+                }
+                Err(failure) => {
+                    let reason = failure.to_string();
+                    failures += 1;
+                    tracing::info!(%reason, failures, "push connect failed");
+                    if failures >= self.config.failures_before_polling {
+                        failures = 0;
+                        backoff.reset();
+                        let why = format!("push keeps failing: {reason}");
+                        if !self.poll_for(&why, &cancel).await {
+                            return;
+                        }
+                        last_reason = None;
+                    } else {
+                        last_reason = Some(reason.clone());
+                        self.set(TargetStatus::Reconnecting { reason });
+                        if self.wait(backoff.next_delay(), &cancel).await == Wake::Cancelled {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Polls delta on a timer for `push_retry_interval` (or until a nudge); false if cancelled.
+    async fn poll_for(&self, reason: &str, cancel: &CancellationToken) -> bool {
+        self.set(TargetStatus::Polling {
+            reason: reason.to_owned(),
+        });
+        let until = Instant::now() + self.config.push_retry_interval;
+        loop {
+            self.tapper.tap();
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return true;
+            }
+            match self.wait(self.config.poll_interval.min(left), cancel).await {
+                Wake::Cancelled => return false,
+                Wake::Nudged => return true,
+                Wake::Elapsed => {}
+            }
+        }
+    }
+
+    async fn subscribe(&self, cancel: &CancellationToken) -> Result<PushSubscription, Failure> {
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => Err(Failure::Cancelled),
+            r = tokio::time::timeout(self.config.subscribe_timeout, self.source.subscribe()) => match r {
+                Ok(Ok(sub)) => Ok(sub),
+                Ok(Err(SourceError::Cancelled)) => Err(Failure::Cancelled),
+                Ok(Err(e)) => Err(Failure::Source(e)),
+                Err(_) => Err(Failure::SubscribeTimeout),
+            }
+        }
+    }
+
+    async fn connect(
+        &self,
+        subscription: PushSubscription,
+        cancel: &CancellationToken,
+    ) -> Result<Live, Failure> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let link = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(Failure::Cancelled),
+            r = self.transport.connect(&subscription.notification_url, tx) => {
+                r.map_err(Failure::Push)?
+            }
+        };
+        Ok(Live {
+            link,
+            events: rx,
+            subscription,
+        })
+    }
+
+    async fn establish(&self, cancel: &CancellationToken) -> Result<Live, Failure> {
+        let sub = self.subscribe(cancel).await?;
+        self.connect(sub, cancel).await
+    }
+
+    /// When to renew `sub`, from now.
+    fn renew_deadline(&self, sub: &PushSubscription) -> Instant {
+        let period = match sub.expires_at {
+            Some(at) => (at - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                .saturating_sub(self.config.renew_before),
+            None => self.config.renew_without_expiry,
+        };
+        Instant::now() + period
+    }
+
+    async fn live(&self, mut live: Live, cancel: &CancellationToken) -> LiveEnd {
+        let mut renew_at = self.renew_deadline(&live.subscription);
+        let mut renew_backoff = Backoff::new(self.config.backoff_base, self.config.backoff_max);
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = cancel.cancelled() => {
+                    live.link.disconnect().await;
+                    return LiveEnd::Cancelled;
+                }
+                _ = self.nudge.notified() => {
+                    live.link.disconnect().await;
+                    return LiveEnd::Nudged;
+                }
+                e = live.events.recv() => e,
+                _ = tokio::time::sleep_until(renew_at) => {
+                    match self.renew(&mut live, cancel).await {
+                        Renewal::Done => {
+                            renew_backoff.reset();
+                            renew_at = self.renew_deadline(&live.subscription);
+                        }
+                        Renewal::Later(after) => {
+                            let expired = live
+                                .subscription
+                                .expires_at
+                                .is_some_and(|at| at <= Utc::now());
+                            if expired {
+                                live.link.disconnect().await;
+                                return LiveEnd::Dead("the push subscription expired".into());
+                            }
+                            renew_at = Instant::now()
+                                + after.unwrap_or_else(|| renew_backoff.next_delay());
+                        }
+                        Renewal::Cancelled => {
+                            live.link.disconnect().await;
+                            return LiveEnd::Cancelled;
+                        }
+                    }
+                    continue;
+                }
+            };
+            match event {
+                Some(LinkEvent::Notification) => self.tapper.tap(),
+                Some(LinkEvent::Error { reason }) => {
+                    live.link.disconnect().await;
+                    let reason = if reason.is_empty() {
+                        "the push link failed".to_owned()
+                    } else {
+                        format!("the push link failed: {reason}")
+                    };
+                    return LiveEnd::Dead(reason);
+                }
+                Some(LinkEvent::Closed) | None => {
+                    live.link.disconnect().await;
+                    return LiveEnd::Dead("the push service closed the link".into());
+                }
+            }
+        }
+    }
+
+    /// Gets a fresh subscription; when its URL changed, joins the new one before leaving the old.
+    async fn renew(&self, live: &mut Live, cancel: &CancellationToken) -> Renewal {
+        let sub = match self.subscribe(cancel).await {
+            Ok(sub) => sub,
+            Err(Failure::Cancelled) => return Renewal::Cancelled,
+            Err(Failure::Source(SourceError::Throttled { retry_after })) => {
+                return Renewal::Later(Some(retry_after));
+            }
+            Err(e) => {
+                tracing::info!(reason = %e, "push renewal failed; keeping the current link");
+                return Renewal::Later(None);
+            }
+        };
+        if sub.notification_url == live.subscription.notification_url {
+            live.subscription = sub;
+            return Renewal::Done;
+        }
+        match self.connect(sub, cancel).await {
+            Ok(new) => {
+                let old = std::mem::replace(live, new);
+                old.link.disconnect().await;
+                // Events between the two links may have gone to either: look once.
+                self.tapper.tap();
+                Renewal::Done
+            }
+            Err(Failure::Cancelled) => Renewal::Cancelled,
+            Err(e) => {
+                tracing::info!(reason = %e, "joining the renewed push URL failed; keeping the old");
+                Renewal::Later(None)
+            }
+        }
+    }
+}
+
+enum Renewal {
+    Done,
+    /// Try again after this long (or after the backoff's next delay).
+    Later(Option<Duration>),
+    Cancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    #[error(transparent)]
+    Source(SourceError),
+    #[error("the push subscription request timed out")]
+    SubscribeTimeout,
+    #[error(transparent)]
+    Push(super::PushError),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+#[cfg(test)]
+mod tests;
