@@ -150,9 +150,12 @@ class AppState {
     await this.loadMore();
   }
 
-  /** Loads the next older page; a no-op while one is loading or at the end. */
-  async loadMore(): Promise<void> {
-    if (this.loadingPage || this.exhausted) return;
+  /**
+   * Loads the next older page; a no-op while one is loading or at the end. Automatic loads
+   * (scrolling) do not retry after an error: the user does, with the list's retry button.
+   */
+  async loadMore(auto = false): Promise<void> {
+    if (this.loadingPage || this.exhausted || (auto && this.listError)) return;
     const generation = this.generation;
     this.loadingPage = true;
     this.listError = null;

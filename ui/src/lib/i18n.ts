@@ -22,6 +22,7 @@ const en = {
   pausedUntil: "Notifications paused until {time}",
   resume: "Resume",
   skipToContent: "Skip to content",
+  dismiss: "Dismiss",
 
   // Sign-in
   signInTitle: "Sign in to Microsoft",
@@ -192,6 +193,7 @@ const ru: Messages = {
   pausedUntil: "Уведомления приостановлены до {time}",
   resume: "Возобновить",
   skipToContent: "К содержимому",
+  dismiss: "Закрыть",
 
   signInTitle: "Вход в Microsoft",
   signInIntro: "DriveWatch следит за вашими библиотеками OneDrive и SharePoint. Войдите в учётную запись, за файлами которой хотите следить.",
