@@ -6,14 +6,23 @@
 //!
 //! # Layout
 //! - [`model`]: the domain vocabulary shared with hosts (changes, batches, target status).
+//! - [`config`]: paths (`DRIVEWATCH_HOME` or platform folders), the TOML settings file, env
+//!   overrides, and the https-or-loopback rule for every endpoint.
+//! - [`auth`]: device-code sign-in, per-account token sources that refresh themselves, the token
+//!   store (OS keyring or 0600 files) and the accounts registry; [`auth::Auth`] is the entry point.
+//! - [`graph`]: the one request path to Graph ([`graph::GraphClient`]: Retry-After gate, backoff,
+//!   refresh-once on 401, typed errors), its wire types and the redaction helper.
 //! - [`classify`]: delta items + the item index → created / modified / renamed / moved / deleted.
 //! - [`history`]: SQLite: the append-only change history, delta cursors and item index.
 //! - [`delta`]: per-target delta runs (paging, resync, atomic commit), the tap debouncer, and the
 //!   `TargetSource` port through which delta and push reach Graph.
 //! - [`push`]: socket.io push behind `PushTransport`, and the per-target `PushSupervisor`.
 
+pub mod auth;
 pub mod classify;
+pub mod config;
 pub mod delta;
+pub mod graph;
 pub mod history;
 pub mod model;
 pub mod push;
