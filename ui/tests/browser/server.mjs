@@ -19,7 +19,7 @@ export const CSP = [
   "style-src 'self'",
   "img-src 'self'",
   "font-src 'self'",
-  "connect-src 'self' ipc: http://ipc.localhost",
+  "connect-src ipc: http://ipc.localhost",
   "object-src 'none'",
   "base-uri 'none'",
   "form-action 'none'",

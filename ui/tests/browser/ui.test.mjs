@@ -80,6 +80,8 @@ async function open(scenario = {}, { locale = "en-US", colorScheme = "light", wi
     window.__DW_SCENARIO__ = s;
   }, full);
   await page.addInitScript({ path: MOCK });
+  // The desktop window runs with Tauri's `freezePrototype`; so does every test.
+  await page.addInitScript(() => Object.freeze(Object.prototype));
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready="true"]');
   const calls = (cmd) => page.evaluate((c) => window.__dw.calls.filter((x) => x.cmd === c).map((x) => x.args), cmd);
@@ -93,6 +95,40 @@ async function open(scenario = {}, { locale = "en-US", colorScheme = "light", wi
     await context.close();
   }
   return { page, context, calls, emit, check, dialogs };
+}
+
+/**
+ * Runs in the page: every visible element with its own text whose colour has a WCAG contrast
+ * ratio below 4.5 against the first opaque background behind it (disabled controls excepted).
+ */
+function lowContrastText() {
+  const rgb = (c) => (c.match(/[\d.]+/g) ?? []).map(Number);
+  const lum = ([r, g, b]) => {
+    const ch = (v) => {
+      const s = v / 255;
+      return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    };
+    return 0.2126 * ch(r) + 0.7152 * ch(g) + 0.0722 * ch(b);
+  };
+  const background = (el) => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+    }
+    return rgb(getComputedStyle(document.documentElement).backgroundColor).slice(0, 3);
+  };
+  const out = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const own = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim() !== "");
+    if (!own || el.closest(".sr-only") || el.closest("[disabled]") || el.closest(".skip")) continue;
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) continue;
+    const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(background(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) out.push(`${el.tagName.toLowerCase()}.${el.className} "${el.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return out;
 }
 
 const shot = (page, name) => page.screenshot({ path: join(ARTIFACTS, `${name}.png`) });
@@ -425,10 +461,17 @@ describe("status", () => {
 
 describe("settings", () => {
   it("lists accounts, adds one and signs one out", async () => {
-    const { page, calls, check } = await open();
+    const snap = snapshot();
+    snap.accounts = [snap.accounts[0], { ...snap.accounts[1], state: "needsSignIn" }];
+    const { page, calls, check } = await open({ snapshot: snap });
     await page.getByRole("button", { name: "Settings" }).click();
     const accounts = page.locator("section[aria-labelledby=accounts-title]");
     assert.match(await accounts.innerText(), /Alice Example[\s\S]*alice@contoso.com · Work or school/);
+    assert.match(await page.locator('li[data-account="acc-alexey"]').innerText(), /alexey@outlook.com · Personal · needs sign-in/);
+    assert.equal(await page.locator('li[data-account="acc-alice"]').getByRole("button", { name: "Sign in again" }).count(), 0);
+    await page.locator('li[data-account="acc-alexey"]').getByRole("button", { name: "Sign in again" }).click();
+    await page.getByRole("heading", { name: "Sign in to Microsoft" }).waitFor();
+    await page.getByRole("button", { name: "Back" }).click();
     await page.getByRole("button", { name: "Sign out of Алексей Петров" }).click();
     await page.getByRole("button", { name: "Sign out of Алексей Петров" }).waitFor({ state: "detached" });
     assert.deepEqual(await calls("sign_out"), [{ account: "acc-alexey" }]);
@@ -580,6 +623,8 @@ describe("language, keyboard and look", () => {
           await s.go(page);
           await page.waitForTimeout(50);
           await shot(page, `${s.name}-${locale.slice(0, 2)}-${colorScheme}`);
+          const low = await page.evaluate(lowContrastText);
+          assert.deepEqual(low, [], `readable contrast on ${s.name} (${locale}, ${colorScheme})`);
           if (colorScheme === "dark") {
             const bg = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
             assert.equal(bg, "rgb(20, 23, 27)", "dark theme follows the OS");
