@@ -1,0 +1,136 @@
+//! How an emulator instance behaves: seed, lifetimes, timings, restrictions.
+//!
+//! Every knob a test may want to turn lives here with a default that matches Microsoft's
+//! observed behaviour (see the docs of each field). It must never hold runtime state: faults that
+//! change while the emulator runs live in `faults`.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::seed::Seed;
+
+/// Configuration of one emulator instance. `Default` is Microsoft-like; tests shorten the timings.
+#[derive(Clone, Debug)]
+pub struct EmulatorConfig {
+    /// TCP port on 127.0.0.1; 0 picks any free port.
+    pub port: u16,
+    /// Users, tenants, drives, sites, groups and files to start with.
+    pub seed: Seed,
+    /// Approve every device code as this user (id or username) at its first poll.
+    pub auto_approve: Option<String>,
+    /// Lifetime of access tokens (Microsoft: about 1 hour; `expires_in` 3599).
+    pub access_token_lifetime: Duration,
+    /// Lifetime of a device code (`expires_in`, Microsoft: 900 s).
+    pub device_code_lifetime: Duration,
+    /// Poll interval announced with a device code (`interval`, Microsoft: 5 s). Polling faster
+    /// than this answers `slow_down`. Whole seconds on the wire.
+    pub device_code_interval: Duration,
+    /// Lifetime of a socketIo subscription (`expirationDateTime`), default 1 hour.
+    pub subscription_lifetime: Duration,
+    /// Delay between a change and the `notification` it causes; changes within it are coalesced
+    /// into one notification per socket. Default 1 s; zero sends at once.
+    pub coalescing_delay: Duration,
+    /// Engine.IO ping interval (socket.io default 25 s).
+    pub ping_interval: Duration,
+    /// Engine.IO ping timeout (socket.io default 20 s).
+    pub ping_timeout: Duration,
+    /// Items per delta page before a nextLink (default 200).
+    pub delta_page_size: usize,
+    /// Items per children page when the request has no `$top` (default 200).
+    pub children_page_size: usize,
+    /// Users (ids or usernames) for whom the socketIo endpoint answers `400 notSupported`.
+    pub socketio_not_supported_for: BTreeSet<String>,
+    /// Client ids (application ids) allowed to sign in; `None` accepts any.
+    pub allowed_client_ids: Option<BTreeSet<String>>,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            port: 0,
+            seed: Seed::default(),
+            auto_approve: None,
+            access_token_lifetime: Duration::from_secs(3599),
+            device_code_lifetime: Duration::from_secs(900),
+            device_code_interval: Duration::from_secs(5),
+            subscription_lifetime: Duration::from_secs(3600),
+            coalescing_delay: Duration::from_secs(1),
+            ping_interval: Duration::from_secs(25),
+            ping_timeout: Duration::from_secs(20),
+            delta_page_size: 200,
+            children_page_size: 200,
+            socketio_not_supported_for: BTreeSet::new(),
+            allowed_client_ids: None,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// Settings for fast tests: no coalescing, 1 s device-code interval, short pings.
+    pub fn for_tests() -> Self {
+        Self {
+            coalescing_delay: Duration::ZERO,
+            device_code_interval: Duration::from_secs(1),
+            ping_interval: Duration::from_secs(2),
+            ping_timeout: Duration::from_secs(2),
+            ..Self::default()
+        }
+    }
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = port;
+        self
+    }
+    pub fn with_seed(mut self, seed: Seed) -> Self {
+        self.seed = seed;
+        self
+    }
+    pub fn with_auto_approve(mut self, user: impl Into<String>) -> Self {
+        self.auto_approve = Some(user.into());
+        self
+    }
+    pub fn with_access_token_lifetime(mut self, d: Duration) -> Self {
+        self.access_token_lifetime = d;
+        self
+    }
+    pub fn with_device_code_interval(mut self, d: Duration) -> Self {
+        self.device_code_interval = d;
+        self
+    }
+    pub fn with_device_code_lifetime(mut self, d: Duration) -> Self {
+        self.device_code_lifetime = d;
+        self
+    }
+    pub fn with_subscription_lifetime(mut self, d: Duration) -> Self {
+        self.subscription_lifetime = d;
+        self
+    }
+    pub fn with_coalescing_delay(mut self, d: Duration) -> Self {
+        self.coalescing_delay = d;
+        self
+    }
+    pub fn with_ping(mut self, interval: Duration, timeout: Duration) -> Self {
+        self.ping_interval = interval;
+        self.ping_timeout = timeout;
+        self
+    }
+    pub fn with_delta_page_size(mut self, n: usize) -> Self {
+        self.delta_page_size = n.max(1);
+        self
+    }
+    pub fn with_children_page_size(mut self, n: usize) -> Self {
+        self.children_page_size = n.max(1);
+        self
+    }
+    pub fn with_socketio_not_supported_for(mut self, user: impl Into<String>) -> Self {
+        self.socketio_not_supported_for.insert(user.into());
+        self
+    }
+    pub fn with_allowed_client_ids<I, S>(mut self, ids: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_client_ids = Some(ids.into_iter().map(Into::into).collect());
+        self
+    }
+}

@@ -1,0 +1,241 @@
+//! Delta: what changed in a drive since a token, as Graph answers `root/delta`.
+//!
+//! A deltaLink token names a drive generation and the global sequence number it was issued at;
+//! items whose last change is later are returned once each, in their latest state, parents
+//! before children. Answers larger than a page are snapshotted and served through nextLinks so
+//! pages never skip or repeat an item. Bumping a drive's generation (a fault) makes older tokens
+//! answer 410. This module must never return items of another drive.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::Shared;
+use crate::graph::parents_first;
+use crate::graph_error::GraphError;
+use crate::store::World;
+use crate::wire::{self, ItemView};
+
+/// Pages of an answer that did not fit in one response.
+#[derive(Debug)]
+struct Snapshot {
+    drive: String,
+    generation: u64,
+    values: Vec<Value>,
+    /// The deltaLink's sequence number once every page was read.
+    upto: u64,
+}
+
+/// Open multi-page answers, by id.
+#[derive(Debug, Default)]
+pub struct DeltaSessions {
+    open: Mutex<HashMap<String, Snapshot>>,
+}
+
+impl DeltaSessions {
+    /// Forgets every open paging session of a drive (they answer 410 afterwards).
+    pub fn forget_drive(&self, drive: &str) {
+        self.open
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, s| s.drive != drive);
+    }
+}
+
+fn b64() -> base64::engine::GeneralPurpose {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+}
+
+fn drive_tag(drive: &str) -> String {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in drive.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    format!("{h:08x}")
+}
+
+fn cursor_token(drive: &str, generation: u64, since: u64) -> String {
+    b64().encode(format!("c.{generation}.{since}.{}", drive_tag(drive)))
+}
+
+fn page_token(session: &str, offset: usize) -> String {
+    b64().encode(format!("p.{session}.{offset}"))
+}
+
+enum Token {
+    Cursor { generation: u64, since: u64 },
+    Page { session: String, offset: usize },
+}
+
+fn parse_token(drive: &str, t: &str) -> Option<Token> {
+    let text = String::from_utf8(b64().decode(t.trim_end_matches('=')).ok()?).ok()?;
+    let parts: Vec<&str> = text.split('.').collect();
+    match parts.as_slice() {
+        ["c", g, s, tag] if *tag == drive_tag(drive) => Some(Token::Cursor {
+            generation: g.parse().ok()?,
+            since: s.parse().ok()?,
+        }),
+        ["p", session, offset] => Some(Token::Page {
+            session: (*session).to_string(),
+            offset: offset.parse().ok()?,
+        }),
+        _ => None,
+    }
+}
+
+fn link(graph: &str, drive: &str, token: &str) -> String {
+    format!("{graph}/drives/{drive}/root/delta(token='{token}')")
+}
+
+/// Answers `GET …/root/delta[?token=…]` for a drive the caller may read.
+pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Value, GraphError> {
+    let graph = shared.graph_url();
+    let base = shared.base.clone();
+    let page_size = shared.config.delta_page_size.max(1);
+    let w = shared.lock_world();
+    let d = w.drives.get(drive).ok_or(GraphError::ItemNotFound)?;
+    let generation = d.delta_generation;
+    let resync_code = d.resync_code;
+    let resync = || GraphError::Resync {
+        code: resync_code,
+        location: Some(format!("{graph}/drives/{drive}/root/delta")),
+    };
+    let context = format!("{graph}/$metadata#Collection(driveItem)");
+
+    let (ids, since_label) = match token {
+        Some("latest") => {
+            return Ok(json!({
+                "@odata.context": context,
+                "value": [],
+                "@odata.deltaLink": link(&graph, drive, &cursor_token(drive, generation, w.seq)),
+            }));
+        }
+        None | Some("") => (enumerate(&w, drive), None),
+        Some(t) => match parse_token(drive, t) {
+            None => {
+                return Err(GraphError::InvalidRequest(
+                    "The delta token is malformed.".into(),
+                ));
+            }
+            Some(Token::Page { session, offset }) => {
+                drop(w);
+                return serve_page(
+                    shared, &context, &graph, &session, offset, page_size, generation, resync,
+                );
+            }
+            Some(Token::Cursor {
+                generation: g,
+                since,
+            }) => {
+                if g != generation {
+                    return Err(resync());
+                }
+                let ids: Vec<String> = w
+                    .items
+                    .values()
+                    .filter(|i| i.drive == drive && i.seq > since)
+                    .map(|i| i.id.clone())
+                    .collect();
+                (parents_first(&w, ids), Some(since))
+            }
+        },
+    };
+    let _ = since_label;
+    let values: Vec<Value> = ids
+        .iter()
+        .filter_map(|id| w.items.get(id))
+        .map(|it| wire::item_json(&base, &w, it, ItemView::Delta))
+        .collect();
+    let upto = w.seq;
+    drop(w);
+    if values.len() <= page_size {
+        return Ok(json!({
+            "@odata.context": context,
+            "value": values,
+            "@odata.deltaLink": link(&graph, drive, &cursor_token(drive, generation, upto)),
+        }));
+    }
+    let session = uuid::Uuid::new_v4().simple().to_string();
+    shared
+        .delta
+        .open
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(
+            session.clone(),
+            Snapshot {
+                drive: drive.to_string(),
+                generation,
+                values,
+                upto,
+            },
+        );
+    serve_page(
+        shared, &context, &graph, &session, 0, page_size, generation, resync,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn serve_page(
+    shared: &Shared,
+    context: &str,
+    graph: &str,
+    session: &str,
+    offset: usize,
+    page_size: usize,
+    generation: u64,
+    resync: impl Fn() -> GraphError,
+) -> Result<Value, GraphError> {
+    let mut open = shared.delta.open.lock().unwrap_or_else(|e| e.into_inner());
+    let snap = open.get(session).ok_or_else(&resync)?;
+    if snap.generation != generation {
+        return Err(resync());
+    }
+    let page: Vec<Value> = snap
+        .values
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .cloned()
+        .collect();
+    let next = offset + page.len();
+    let drive = snap.drive.clone();
+    if next < snap.values.len() {
+        Ok(json!({
+            "@odata.context": context,
+            "value": page,
+            "@odata.nextLink": link(graph, &drive, &page_token(session, next)),
+        }))
+    } else {
+        let upto = snap.upto;
+        open.remove(session);
+        Ok(json!({
+            "@odata.context": context,
+            "value": page,
+            "@odata.deltaLink": link(graph, &drive, &cursor_token(&drive, generation, upto)),
+        }))
+    }
+}
+
+/// Every live item of a drive, root first, depth first.
+fn enumerate(w: &World, drive: &str) -> Vec<String> {
+    let Some(d) = w.drives.get(drive) else {
+        return vec![];
+    };
+    let mut out = vec![];
+    let mut stack = vec![d.root.clone()];
+    while let Some(id) = stack.pop() {
+        let mut kids: Vec<String> = w
+            .children_of(&id)
+            .into_iter()
+            .map(|c| c.id.clone())
+            .collect();
+        kids.reverse();
+        stack.extend(kids);
+        out.push(id);
+    }
+    out
+}

@@ -1,0 +1,719 @@
+//! Microsoft identity platform v2 subset: the device authorization grant, refresh with
+//! rotation, access-token checks for Graph, and the verification page a person approves on.
+//!
+//! Responses and errors follow PROTOCOL.md §1 field by field. Tokens are opaque random strings;
+//! this module must never log or echo a token, and never accept a token it did not issue.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use chrono::Utc;
+use serde_json::json;
+use tokio::time::Instant;
+
+use crate::Shared;
+use crate::error::EmulatorError;
+use crate::store::{User, World};
+use crate::web::escape;
+
+/// The consumers tenant's well-known GUID.
+const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+
+/// Who a tenant segment lets in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TenantRule {
+    Common,
+    Consumers,
+    Organizations,
+    Tenant(String),
+}
+
+impl TenantRule {
+    fn parse(w: &World, segment: &str) -> Option<TenantRule> {
+        match segment.to_ascii_lowercase().as_str() {
+            "common" => Some(TenantRule::Common),
+            "consumers" | CONSUMERS_TENANT_ID => Some(TenantRule::Consumers),
+            "organizations" => Some(TenantRule::Organizations),
+            _ => w.tenant(segment).map(|t| TenantRule::Tenant(t.id.clone())),
+        }
+    }
+
+    pub fn admits(&self, u: &User) -> bool {
+        match self {
+            TenantRule::Common => true,
+            TenantRule::Consumers => u.is_personal(),
+            TenantRule::Organizations => !u.is_personal(),
+            TenantRule::Tenant(t) => u.tenant.as_deref() == Some(t.as_str()),
+        }
+    }
+
+    fn label(&self) -> String {
+        match self {
+            TenantRule::Common => "common".into(),
+            TenantRule::Consumers => "consumers".into(),
+            TenantRule::Organizations => "organizations".into(),
+            TenantRule::Tenant(t) => t.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum DeviceStatus {
+    Pending,
+    Approved(String),
+    Declined,
+    Redeemed,
+}
+
+#[derive(Clone, Debug)]
+struct DeviceCode {
+    user_code: String,
+    client_id: String,
+    scopes: Vec<String>,
+    tenant: TenantRule,
+    expires: Instant,
+    last_poll: Option<Instant>,
+    status: DeviceStatus,
+}
+
+/// What an access token grants. Never Debug-printed with its token.
+#[derive(Clone, Debug)]
+pub struct AccessGrant {
+    pub user: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    expires: Instant,
+}
+
+#[derive(Clone, Debug)]
+struct RefreshGrant {
+    user: String,
+    client_id: String,
+    scopes: Vec<String>,
+}
+
+/// Device codes and issued tokens.
+#[derive(Default)]
+pub struct AuthState {
+    device_codes: HashMap<String, DeviceCode>,
+    access: HashMap<String, AccessGrant>,
+    refresh: HashMap<String, RefreshGrant>,
+}
+
+impl std::fmt::Debug for AuthState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthState")
+            .field("device_codes", &self.device_codes.len())
+            .field("access_tokens", &self.access.len())
+            .field("refresh_tokens", &self.refresh.len())
+            .finish()
+    }
+}
+
+/// Why an access token was refused (both answer 401 InvalidAuthenticationToken).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenProblem {
+    Invalid,
+    Expired,
+}
+
+impl AuthState {
+    pub fn check_access(&self, token: &str) -> Result<AccessGrant, TokenProblem> {
+        match self.access.get(token) {
+            None => Err(TokenProblem::Invalid),
+            Some(g) if g.expires <= Instant::now() => Err(TokenProblem::Expired),
+            Some(g) => Ok(g.clone()),
+        }
+    }
+
+    /// Issues an access (and, with offline_access, refresh) token pair.
+    fn issue(
+        &mut self,
+        user: &str,
+        client_id: &str,
+        scopes: &[String],
+        lifetime: std::time::Duration,
+    ) -> (String, Option<String>) {
+        let access = format!("EwA{}", random_token());
+        self.access.insert(
+            access.clone(),
+            AccessGrant {
+                user: user.to_string(),
+                client_id: client_id.to_string(),
+                scopes: scopes.to_vec(),
+                expires: Instant::now() + lifetime,
+            },
+        );
+        let refresh = scopes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case("offline_access"))
+            .then(|| {
+                let r = format!("M.C5{}", random_token());
+                self.refresh.insert(
+                    r.clone(),
+                    RefreshGrant {
+                        user: user.to_string(),
+                        client_id: client_id.to_string(),
+                        scopes: scopes.to_vec(),
+                    },
+                );
+                r
+            });
+        (access, refresh)
+    }
+
+    /// Revokes refresh tokens (of one user, or all).
+    pub fn revoke_refresh_tokens(&mut self, user: Option<&str>) -> usize {
+        let before = self.refresh.len();
+        self.refresh
+            .retain(|_, g| user.is_some_and(|u| g.user != u));
+        before - self.refresh.len()
+    }
+
+    /// Makes every access token expire now.
+    pub fn expire_access_tokens(&mut self) {
+        let now = Instant::now();
+        for g in self.access.values_mut() {
+            g.expires = now;
+        }
+    }
+
+    /// Test convenience: tokens for a user without the device flow.
+    pub fn issue_for_test(
+        &mut self,
+        user: &str,
+        scopes: &[String],
+        lifetime: std::time::Duration,
+    ) -> (String, String) {
+        let (a, r) = self.issue(user, "graph-emulator-test", scopes, lifetime);
+        (a, r.unwrap_or_default())
+    }
+
+    /// Pending device codes, for the verification page: (user code, client id, tenant).
+    pub fn pending(&self) -> Vec<(String, String, String)> {
+        let now = Instant::now();
+        let mut v: Vec<_> = self
+            .device_codes
+            .values()
+            .filter(|d| d.status == DeviceStatus::Pending && d.expires > now)
+            .map(|d| (d.user_code.clone(), d.client_id.clone(), d.tenant.label()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Approves or declines the pending device code with this user code.
+pub fn decide(shared: &Shared, user_code: &str, user: Option<&str>) -> Result<(), EmulatorError> {
+    let user_id = match user {
+        Some(u) => Some(
+            shared
+                .world
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .user(u)?
+                .clone(),
+        ),
+        None => None,
+    };
+    let mut auth = shared.lock_auth();
+    let norm = normalize_user_code(user_code);
+    let now = Instant::now();
+    let dc = auth
+        .device_codes
+        .values_mut()
+        .find(|d| {
+            normalize_user_code(&d.user_code) == norm
+                && d.status == DeviceStatus::Pending
+                && d.expires > now
+        })
+        .ok_or_else(|| EmulatorError::UnknownUserCode(user_code.to_string()))?;
+    match user_id {
+        Some(u) => {
+            if !dc.tenant.admits(&u) {
+                return Err(EmulatorError::WrongTenant {
+                    user: u.username.clone(),
+                    tenant: dc.tenant.label(),
+                });
+            }
+            dc.status = DeviceStatus::Approved(u.id.clone());
+        }
+        None => dc.status = DeviceStatus::Declined,
+    }
+    Ok(())
+}
+
+fn normalize_user_code(c: &str) -> String {
+    c.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_ascii_uppercase()
+}
+
+pub fn random_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+fn user_code() -> String {
+    // Microsoft's codes are 9 upper-case letters and digits without look-alikes.
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let bytes = uuid::Uuid::new_v4().into_bytes();
+    bytes[..9]
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// Errors of the identity endpoints, rendered as Microsoft's OAuth error JSON.
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("AADSTS900144: The request body must contain the following parameter: '{0}'.")]
+    MissingParameter(&'static str),
+    #[error(
+        "AADSTS90002: Tenant '{0}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+    )]
+    TenantNotFound(String),
+    #[error("AADSTS700016: Application with identifier '{0}' was not found in the directory.")]
+    UnknownClient(String),
+    #[error(
+        "AADSTS70016: OAuth 2.0 device flow error. Authorization is pending. Continue polling."
+    )]
+    AuthorizationPending,
+    #[error(
+        "AADSTS70016: The client is polling too frequently. Slow down, adding 5 seconds to the interval."
+    )]
+    SlowDown,
+    #[error("AADSTS70000: The user has declined the authorization request.")]
+    AuthorizationDeclined,
+    #[error("AADSTS70019: Verification code expired.")]
+    ExpiredToken,
+    #[error("AADSTS70000: The provided device code was not recognized.")]
+    BadVerificationCode,
+    #[error(
+        "AADSTS70000: The provided value for the input parameter 'device_code' is not valid: the code was already redeemed."
+    )]
+    AlreadyRedeemed,
+    #[error(
+        "AADSTS70008: The provided authorization code or refresh token has expired due to inactivity or was revoked. Send a new interactive authorization request for this user and resource."
+    )]
+    RefreshTokenRevoked,
+    #[error("AADSTS50020: User account from identity provider does not exist in tenant '{0}'.")]
+    UserNotInTenant(String),
+    #[error("AADSTS700016: The refresh token was issued to a different client.")]
+    ClientMismatch,
+    #[error("AADSTS70003: The app requested an unsupported grant type '{0}'.")]
+    UnsupportedGrantType(String),
+}
+
+impl OAuthError {
+    fn code(&self) -> (&'static str, u32) {
+        match self {
+            OAuthError::MissingParameter(_) => ("invalid_request", 900144),
+            OAuthError::TenantNotFound(_) => ("invalid_request", 90002),
+            OAuthError::UnknownClient(_) => ("invalid_client", 700016),
+            OAuthError::AuthorizationPending => ("authorization_pending", 70016),
+            OAuthError::SlowDown => ("slow_down", 70016),
+            OAuthError::AuthorizationDeclined => ("authorization_declined", 70000),
+            OAuthError::ExpiredToken => ("expired_token", 70019),
+            OAuthError::BadVerificationCode => ("bad_verification_code", 70000),
+            OAuthError::AlreadyRedeemed => ("invalid_grant", 70000),
+            OAuthError::RefreshTokenRevoked => ("invalid_grant", 70008),
+            OAuthError::UserNotInTenant(_) => ("invalid_grant", 50020),
+            OAuthError::ClientMismatch => ("invalid_grant", 700016),
+            OAuthError::UnsupportedGrantType(_) => ("unsupported_grant_type", 70003),
+        }
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let (code, number) = self.code();
+        let trace = uuid::Uuid::new_v4().to_string();
+        let correlation = uuid::Uuid::new_v4().to_string();
+        let ts = Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+        let status = if matches!(self, OAuthError::UnknownClient(_)) {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        let body = json!({
+            "error": code,
+            "error_description": format!("{self} Trace ID: {trace} Correlation ID: {correlation} Timestamp: {ts}"),
+            "error_codes": [number],
+            "timestamp": ts,
+            "trace_id": trace,
+            "correlation_id": correlation,
+            "error_uri": format!("https://login.microsoftonline.com/error?code={number}"),
+        });
+        (
+            status,
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(body),
+        )
+            .into_response()
+    }
+}
+
+fn normalize_scopes(raw: &str) -> Vec<String> {
+    raw.split_whitespace()
+        .map(|s| {
+            let s = s.strip_prefix("https://graph.microsoft.com/").unwrap_or(s);
+            s.rsplit_once("/v1.0/").map_or(s, |(_, t)| t).to_string()
+        })
+        .collect()
+}
+
+fn check_client(shared: &Shared, form: &HashMap<String, String>) -> Result<String, OAuthError> {
+    let client = form
+        .get("client_id")
+        .filter(|c| !c.is_empty())
+        .ok_or(OAuthError::MissingParameter("client_id"))?;
+    if let Some(allowed) = &shared.config.allowed_client_ids {
+        if !allowed.contains(client) {
+            return Err(OAuthError::UnknownClient(client.clone()));
+        }
+    }
+    Ok(client.clone())
+}
+
+fn tenant_rule(shared: &Shared, tenant: &str) -> Result<TenantRule, OAuthError> {
+    let w = shared.lock_world();
+    TenantRule::parse(&w, tenant).ok_or_else(|| OAuthError::TenantNotFound(tenant.to_string()))
+}
+
+/// `POST /{tenant}/oauth2/v2.0/devicecode`
+pub async fn devicecode(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let tenant = tenant_rule(&shared, &tenant)?;
+    let client_id = check_client(&shared, &form)?;
+    let scopes = normalize_scopes(form.get("scope").map(String::as_str).unwrap_or(""));
+    if scopes.is_empty() {
+        return Err(OAuthError::MissingParameter("scope"));
+    }
+    let device_code = format!("DAQABAAEAAAA{}", random_token());
+    let code = user_code();
+    let lifetime = shared.config.device_code_lifetime;
+    let interval = shared.config.device_code_interval.as_secs();
+    shared.lock_auth().device_codes.insert(
+        device_code.clone(),
+        DeviceCode {
+            user_code: code.clone(),
+            client_id,
+            scopes,
+            tenant,
+            expires: Instant::now() + lifetime,
+            last_poll: None,
+            status: DeviceStatus::Pending,
+        },
+    );
+    let uri = format!("{}/devicelogin", shared.base);
+    let body = json!({
+        "user_code": code,
+        "device_code": device_code,
+        "verification_uri": uri,
+        "expires_in": lifetime.as_secs(),
+        "interval": interval,
+        "message": format!("To sign in, use a web browser to open the page {uri} and enter the code {code} to authenticate."),
+    });
+    Ok(axum::Json(body).into_response())
+}
+
+/// `POST /{tenant}/oauth2/v2.0/token`
+pub async fn token(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let tenant = tenant_rule(&shared, &tenant)?;
+    let client_id = check_client(&shared, &form)?;
+    let grant = form
+        .get("grant_type")
+        .ok_or(OAuthError::MissingParameter("grant_type"))?;
+    match grant.as_str() {
+        "urn:ietf:params:oauth:grant-type:device_code" | "device_code" => {
+            let code = form
+                .get("device_code")
+                .ok_or(OAuthError::MissingParameter("device_code"))?;
+            poll_device_code(&shared, &tenant, &client_id, code)
+        }
+        "refresh_token" => {
+            let rt = form
+                .get("refresh_token")
+                .ok_or(OAuthError::MissingParameter("refresh_token"))?;
+            let requested = form.get("scope").map(|s| normalize_scopes(s));
+            refresh(&shared, &tenant, &client_id, rt, requested)
+        }
+        other => Err(OAuthError::UnsupportedGrantType(other.to_string())),
+    }
+}
+
+fn poll_device_code(
+    shared: &Shared,
+    tenant: &TenantRule,
+    client_id: &str,
+    code: &str,
+) -> Result<Response, OAuthError> {
+    let auto = shared
+        .config
+        .auto_approve
+        .as_ref()
+        .and_then(|u| shared.lock_world().user(u).ok().cloned());
+    let mut auth = shared.lock_auth();
+    let now = Instant::now();
+    let interval = shared.config.device_code_interval;
+    let dc = auth
+        .device_codes
+        .get_mut(code)
+        .ok_or(OAuthError::BadVerificationCode)?;
+    if dc.client_id != client_id || &dc.tenant != tenant {
+        return Err(OAuthError::BadVerificationCode);
+    }
+    if dc.expires <= now && dc.status != DeviceStatus::Redeemed {
+        return Err(OAuthError::ExpiredToken);
+    }
+    let too_fast = dc
+        .last_poll
+        .is_some_and(|t| now.duration_since(t) < interval);
+    dc.last_poll = Some(now);
+    if let (DeviceStatus::Pending, Some(u)) = (&dc.status, &auto) {
+        if !dc.tenant.admits(u) {
+            return Err(OAuthError::UserNotInTenant(dc.tenant.label()));
+        }
+        dc.status = DeviceStatus::Approved(u.id.clone());
+    }
+    match dc.status.clone() {
+        DeviceStatus::Pending if too_fast => Err(OAuthError::SlowDown),
+        DeviceStatus::Pending => Err(OAuthError::AuthorizationPending),
+        DeviceStatus::Declined => Err(OAuthError::AuthorizationDeclined),
+        DeviceStatus::Redeemed => Err(OAuthError::AlreadyRedeemed),
+        DeviceStatus::Approved(user) => {
+            dc.status = DeviceStatus::Redeemed;
+            let scopes = dc.scopes.clone();
+            drop(auth);
+            Ok(token_response(shared, &user, client_id, &scopes))
+        }
+    }
+}
+
+fn refresh(
+    shared: &Shared,
+    tenant: &TenantRule,
+    client_id: &str,
+    rt: &str,
+    requested: Option<Vec<String>>,
+) -> Result<Response, OAuthError> {
+    let grant = shared
+        .lock_auth()
+        .refresh
+        .get(rt)
+        .cloned()
+        .ok_or(OAuthError::RefreshTokenRevoked)?;
+    if grant.client_id != client_id {
+        return Err(OAuthError::ClientMismatch);
+    }
+    let user = shared
+        .lock_world()
+        .user(&grant.user)
+        .ok()
+        .cloned()
+        .ok_or(OAuthError::RefreshTokenRevoked)?;
+    if !tenant.admits(&user) {
+        return Err(OAuthError::UserNotInTenant(tenant.label()));
+    }
+    let mut scopes = requested
+        .filter(|s| !s.is_empty())
+        .unwrap_or(grant.scopes.clone());
+    // A refresh keeps offline access even when the scope parameter leaves it out.
+    if !scopes
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case("offline_access"))
+    {
+        scopes.push("offline_access".into());
+    }
+    Ok(token_response(shared, &grant.user, client_id, &scopes))
+}
+
+fn token_response(shared: &Shared, user_id: &str, client_id: &str, scopes: &[String]) -> Response {
+    let lifetime = shared.config.access_token_lifetime;
+    let (access, refresh) = shared
+        .lock_auth()
+        .issue(user_id, client_id, scopes, lifetime);
+    let granted: Vec<&str> = scopes
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.eq_ignore_ascii_case("offline_access"))
+        .collect();
+    let mut body = json!({
+        "token_type": "Bearer",
+        "scope": granted.join(" "),
+        "expires_in": lifetime.as_secs(),
+        "ext_expires_in": lifetime.as_secs(),
+        "access_token": access,
+    });
+    if let Some(r) = refresh {
+        body["refresh_token"] = json!(r);
+    }
+    if scopes.iter().any(|s| s == "openid") {
+        if let Ok(u) = shared.lock_world().user(user_id) {
+            body["id_token"] = json!(id_token(shared, u, client_id));
+        }
+    }
+    (
+        StatusCode::OK,
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(body),
+    )
+        .into_response()
+}
+
+/// An unsigned-looking JWT with the claims clients read for the account name.
+fn id_token(shared: &Shared, u: &User, client_id: &str) -> String {
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let now = Utc::now().timestamp();
+    let tid = u
+        .tenant
+        .clone()
+        .unwrap_or_else(|| CONSUMERS_TENANT_ID.to_string());
+    let header = json!({"typ": "JWT", "alg": "RS256", "kid": "graph-emulator"});
+    let claims = json!({
+        "aud": client_id,
+        "iss": format!("{}/{tid}/v2.0", shared.base),
+        "iat": now, "nbf": now, "exp": now + 3600,
+        "name": u.display_name,
+        "oid": u.id,
+        "preferred_username": u.username,
+        "sub": u.id,
+        "tid": tid,
+        "ver": "2.0",
+    });
+    format!(
+        "{}.{}.{}",
+        b64.encode(header.to_string()),
+        b64.encode(claims.to_string()),
+        b64.encode("graph-emulator-signature")
+    )
+}
+
+#[derive(serde::Deserialize)]
+pub struct PageQuery {
+    code: Option<String>,
+}
+
+/// `GET /devicelogin`: where a person enters the code, picks a user and approves or declines.
+pub async fn verification_page(
+    State(shared): State<Arc<Shared>>,
+    Query(q): Query<PageQuery>,
+) -> Html<String> {
+    Html(render_verification(
+        &shared,
+        q.code.as_deref().unwrap_or(""),
+        None,
+    ))
+}
+
+#[derive(serde::Deserialize)]
+pub struct DecisionForm {
+    code: String,
+    user: Option<String>,
+    decision: String,
+}
+
+/// `POST /devicelogin`
+pub async fn verification_submit(
+    State(shared): State<Arc<Shared>>,
+    Form(f): Form<DecisionForm>,
+) -> Response {
+    let approve = f.decision == "approve";
+    let user = f.user.as_deref().filter(|u| !u.is_empty());
+    let outcome = if approve && user.is_none() {
+        Err("Pick a user to sign in as.".to_string())
+    } else {
+        decide(&shared, &f.code, if approve { user } else { None }).map_err(|e| e.to_string())
+    };
+    let message = match outcome {
+        Ok(()) if approve => {
+            "Signed in. You can close this window and return to the app.".to_string()
+        }
+        Ok(()) => "Sign-in declined.".to_string(),
+        Err(e) => format!("Not done: {e}"),
+    };
+    let status = if message.starts_with("Not done") {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        Html(render_verification(&shared, "", Some(&message))),
+    )
+        .into_response()
+}
+
+fn render_verification(shared: &Shared, code: &str, message: Option<&str>) -> String {
+    let users: Vec<User> = shared.lock_world().users.values().cloned().collect();
+    let pending = shared.lock_auth().pending();
+    let mut options = String::new();
+    for u in &users {
+        let kind = if u.is_personal() {
+            "personal"
+        } else {
+            "work or school"
+        };
+        options.push_str(&format!(
+            "<option value=\"{}\">{} &lt;{}&gt; ({kind})</option>",
+            escape(&u.id),
+            escape(&u.display_name),
+            escape(&u.username)
+        ));
+    }
+    let pending_list: String = pending
+        .iter()
+        .map(|(c, client, tenant)| {
+            format!(
+                "<li><code>{}</code> for application <code>{}</code> via <code>{}</code></li>",
+                escape(c),
+                escape(client),
+                escape(tenant)
+            )
+        })
+        .collect();
+    let msg = message
+        .map(|m| format!("<p class=\"msg\" role=\"status\">{}</p>", escape(m)))
+        .unwrap_or_default();
+    format!(
+        r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Enter code</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto}}label{{display:block;margin:.6rem 0}}.msg{{padding:.5rem;background:#eef}}</style></head>
+<body><h1>Enter code</h1>{msg}
+<p>Enter the code displayed on your app or device, choose who signs in, then approve or decline.</p>
+<form method="post" action="/devicelogin">
+<label>Code <input name="code" value="{}" autocomplete="off" required></label>
+<label>Sign in as <select name="user">{options}</select></label>
+<button name="decision" value="approve">Approve</button> <button name="decision" value="decline">Decline</button>
+</form>
+<h2>Pending sign-ins</h2><ul>{pending_list}</ul>
+<p><a href="/">Back to the emulator</a></p></body></html>"#,
+        escape(code)
+    )
+}
+
+/// Reads the bearer token of a Graph request.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}

@@ -1,0 +1,993 @@
+//! The live world: users, drives and items, and every change made to them.
+//!
+//! One `World` sits behind one mutex in `Shared`; every HTTP handler and every Rust control
+//! method goes through it, so Graph, the people's page and the scenario see one consistent state.
+//! Each change bumps a global sequence number on the item and on its ancestors (a folder's eTag
+//! changes when a child changes, as on OneDrive); delta is answered from those numbers. This
+//! module knows nothing about HTTP or JSON and must never block (no I/O under the lock).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::error::EmulatorError;
+use crate::seed::Seed;
+
+pub type ItemId = String;
+
+/// What kind of drive this is, as Graph's `driveType` says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriveType {
+    Personal,
+    Business,
+    DocumentLibrary,
+}
+
+impl DriveType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriveType::Personal => "personal",
+            DriveType::Business => "business",
+            DriveType::DocumentLibrary => "documentLibrary",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub username: String,
+    /// Tenant id of a work/school user; `None` for a personal Microsoft account.
+    pub tenant: Option<String>,
+}
+
+impl User {
+    pub fn is_personal(&self) -> bool {
+        self.tenant.is_none()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Tenant {
+    pub id: String,
+    pub domain: String,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Group {
+    pub display_name: String,
+    pub drive: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Site {
+    pub id: String,
+    pub name: String,
+    pub display_name: String,
+    /// (list id, drive id) of each document library.
+    pub lists: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DriveOwner {
+    User(String),
+    Group(String),
+    Site(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Drive {
+    pub id: String,
+    pub name: String,
+    pub drive_type: DriveType,
+    pub owner: DriveOwner,
+    /// Users who may read and change this drive (owner and members included).
+    pub members: BTreeSet<String>,
+    pub root: ItemId,
+    /// Unencoded URL path of the drive's web view (`/sites/Marketing/Shared Documents`).
+    pub web_path: String,
+    /// Delta tokens carry this; bumping it makes every earlier token answer 410.
+    pub delta_generation: u64,
+    /// The 410 code given for tokens of an older generation.
+    pub resync_code: &'static str,
+}
+
+#[derive(Clone, Debug)]
+pub struct Item {
+    pub id: ItemId,
+    pub drive: String,
+    pub name: String,
+    pub parent: Option<ItemId>,
+    /// `None` for folders.
+    pub content: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub modified_at: DateTime<Utc>,
+    pub modified_by: String,
+    pub etag_version: u64,
+    pub ctag_version: u64,
+    pub guid: String,
+    /// Global sequence number of this item's last change (itself or, for folders, a child).
+    pub seq: u64,
+    pub deleted: bool,
+}
+
+impl Item {
+    pub fn is_folder(&self) -> bool {
+        self.content.is_none()
+    }
+    pub fn size(&self) -> u64 {
+        self.content.as_ref().map_or(0, |c| c.len() as u64)
+    }
+}
+
+/// What to do when a name is taken (`@microsoft.graph.conflictBehavior`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConflictBehavior {
+    Fail,
+    Replace,
+    Rename,
+}
+
+impl ConflictBehavior {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s.to_ascii_lowercase().as_str() {
+            "fail" => Some(Self::Fail),
+            "replace" => Some(Self::Replace),
+            "rename" => Some(Self::Rename),
+            _ => None,
+        }
+    }
+}
+
+/// The whole mutable world. Identity and push state live beside it in `Shared`.
+#[derive(Debug)]
+pub struct World {
+    pub tenants: Vec<Tenant>,
+    pub users: BTreeMap<String, User>,
+    pub groups: BTreeMap<String, Group>,
+    pub sites: BTreeMap<String, Site>,
+    pub drives: BTreeMap<String, Drive>,
+    pub items: HashMap<ItemId, Item>,
+    pub seq: u64,
+    next_item: u64,
+    /// Drives changed since the last `take_dirty` (each gets a notification).
+    dirty: BTreeSet<String>,
+}
+
+fn fnv(data: &str, salt: u64) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ salt;
+    for b in data.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn base32_of(a: u64, b: u64, len: usize) -> String {
+    let mut out = String::with_capacity(len);
+    let mut words = [
+        a,
+        b,
+        a.rotate_left(29) ^ b.wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    ];
+    for i in 0..len {
+        let w = &mut words[(i / 12).min(2)];
+        out.push(BASE32[(*w & 31) as usize] as char);
+        *w >>= 5;
+    }
+    out
+}
+
+/// OneDrive forbids these characters in names.
+pub fn valid_name(name: &str) -> bool {
+    !name.trim().is_empty()
+        && name.len() <= 255
+        && !name.ends_with('.')
+        && !name.ends_with(' ')
+        && !name.chars().any(|c| {
+            matches!(c, '"' | '*' | ':' | '<' | '>' | '?' | '/' | '\\' | '|') || c.is_control()
+        })
+}
+
+fn slug_of_username(username: &str) -> String {
+    username
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl World {
+    /// Builds the world a seed describes, checking its references.
+    pub fn from_seed(seed: &Seed) -> Result<World, EmulatorError> {
+        let now = Utc::now();
+        let mut w = World {
+            tenants: seed
+                .tenants
+                .iter()
+                .map(|t| Tenant {
+                    id: t.id.clone(),
+                    domain: t.domain.clone(),
+                    display_name: t.display_name.clone(),
+                })
+                .collect(),
+            users: BTreeMap::new(),
+            groups: BTreeMap::new(),
+            sites: BTreeMap::new(),
+            drives: BTreeMap::new(),
+            items: HashMap::new(),
+            seq: 0,
+            next_item: 0,
+            dirty: BTreeSet::new(),
+        };
+        let invalid = |m: String| EmulatorError::SeedInvalid(m);
+        for u in &seed.users {
+            let tenant = match &u.tenant {
+                None => None,
+                Some(t) => Some(
+                    w.tenant(t)
+                        .ok_or_else(|| invalid(format!("user {} names unknown tenant {t}", u.id)))?
+                        .id
+                        .clone(),
+                ),
+            };
+            if w.users.contains_key(&u.id) {
+                return Err(invalid(format!("duplicate user id {}", u.id)));
+            }
+            w.users.insert(
+                u.id.clone(),
+                User {
+                    id: u.id.clone(),
+                    display_name: u.display_name.clone(),
+                    username: u.username.clone(),
+                    tenant,
+                },
+            );
+        }
+        let resolve_all = |w: &World, list: &[String]| -> Result<BTreeSet<String>, EmulatorError> {
+            list.iter()
+                .map(|m| {
+                    w.user(m)
+                        .map(|u| u.id.clone())
+                        .map_err(|_| invalid(format!("unknown member {m}")))
+                })
+                .collect()
+        };
+        let mut group_members = HashMap::new();
+        for g in &seed.groups {
+            group_members.insert(g.id.clone(), resolve_all(&w, &g.members)?);
+            w.groups.insert(
+                g.id.clone(),
+                Group {
+                    display_name: g.display_name.clone(),
+                    drive: None,
+                },
+            );
+        }
+        let mut site_members = HashMap::new();
+        for s in &seed.sites {
+            site_members.insert(s.id.clone(), resolve_all(&w, &s.members)?);
+            w.sites.insert(
+                s.id.clone(),
+                Site {
+                    id: s.id.clone(),
+                    name: s.name.clone(),
+                    display_name: s.display_name.clone(),
+                    lists: vec![],
+                },
+            );
+        }
+        for d in &seed.drives {
+            if w.drives.contains_key(&d.id) {
+                return Err(invalid(format!("duplicate drive id {}", d.id)));
+            }
+            let mut members = resolve_all(&w, &d.shared_with)?;
+            let (owner, drive_type, web_path) = match (&d.owner_user, &d.group, &d.site) {
+                (Some(u), None, None) => {
+                    let user = w
+                        .user(u)
+                        .map_err(|_| invalid(format!("drive {} owner {u}", d.id)))?;
+                    members.insert(user.id.clone());
+                    if user.is_personal() {
+                        (
+                            DriveOwner::User(user.id.clone()),
+                            DriveType::Personal,
+                            format!("/onedrive/{}", d.id),
+                        )
+                    } else {
+                        (
+                            DriveOwner::User(user.id.clone()),
+                            DriveType::Business,
+                            format!("/personal/{}/Documents", slug_of_username(&user.username)),
+                        )
+                    }
+                }
+                (None, Some(g), None) => {
+                    let group = w
+                        .groups
+                        .get_mut(g)
+                        .ok_or_else(|| invalid(format!("drive {} group {g}", d.id)))?;
+                    group.drive = Some(d.id.clone());
+                    members.extend(group_members.get(g).cloned().unwrap_or_default());
+                    let slug: String = group
+                        .display_name
+                        .chars()
+                        .filter(|c| c.is_alphanumeric())
+                        .collect();
+                    (
+                        DriveOwner::Group(g.clone()),
+                        DriveType::DocumentLibrary,
+                        format!("/sites/{slug}/Shared Documents"),
+                    )
+                }
+                (None, None, Some(s)) => {
+                    let site = w
+                        .sites
+                        .get_mut(s)
+                        .ok_or_else(|| invalid(format!("drive {} site {s}", d.id)))?;
+                    let list = d
+                        .list_id
+                        .clone()
+                        .ok_or_else(|| invalid(format!("site drive {} needs list_id", d.id)))?;
+                    site.lists.push((list, d.id.clone()));
+                    members.extend(site_members.get(s).cloned().unwrap_or_default());
+                    let lib = if d.name == "Documents" {
+                        "Shared Documents".to_string()
+                    } else {
+                        d.name.clone()
+                    };
+                    (
+                        DriveOwner::Site(s.clone()),
+                        DriveType::DocumentLibrary,
+                        format!("/sites/{}/{lib}", site.name),
+                    )
+                }
+                _ => {
+                    return Err(invalid(format!(
+                        "drive {} needs exactly one of owner_user, group, site",
+                        d.id
+                    )));
+                }
+            };
+            let default_actor = match &owner {
+                DriveOwner::User(u) => u.clone(),
+                _ => members.iter().next().cloned().unwrap_or_default(),
+            };
+            let root_id = w.new_item_id(&d.id, drive_type);
+            w.seq += 1;
+            let root = Item {
+                id: root_id.clone(),
+                drive: d.id.clone(),
+                name: "root".into(),
+                parent: None,
+                content: None,
+                created_at: now,
+                created_by: default_actor.clone(),
+                modified_at: now,
+                modified_by: default_actor.clone(),
+                etag_version: 1,
+                ctag_version: 1,
+                guid: guid_of(&root_id),
+                seq: w.seq,
+                deleted: false,
+            };
+            w.items.insert(root_id.clone(), root);
+            w.drives.insert(
+                d.id.clone(),
+                Drive {
+                    id: d.id.clone(),
+                    name: d.name.clone(),
+                    drive_type,
+                    owner,
+                    members,
+                    root: root_id.clone(),
+                    web_path,
+                    delta_generation: 1,
+                    resync_code: "resyncRequired",
+                },
+            );
+            for it in &d.items {
+                let actor = match &it.by {
+                    Some(b) => w
+                        .user(b)
+                        .map_err(|_| invalid(format!("item {} by {b}", it.path)))?
+                        .id
+                        .clone(),
+                    None => default_actor.clone(),
+                };
+                let path = it.path.trim_matches('/');
+                if it.folder {
+                    w.ensure_folders(&actor, &d.id, path)
+                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
+                } else {
+                    let (parent_path, name) = split_parent(path);
+                    let parent = w
+                        .ensure_folders(&actor, &d.id, parent_path)
+                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
+                    let bytes = it.content.clone().unwrap_or_default().into_bytes();
+                    w.put_file(&actor, &parent, name, bytes, ConflictBehavior::Replace)
+                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
+                }
+            }
+        }
+        w.dirty.clear();
+        Ok(w)
+    }
+
+    /// Drives changed since the last call.
+    pub fn take_dirty(&mut self) -> BTreeSet<String> {
+        std::mem::take(&mut self.dirty)
+    }
+
+    fn new_item_id(&mut self, drive: &str, drive_type: DriveType) -> ItemId {
+        self.next_item += 1;
+        match drive_type {
+            DriveType::Personal => {
+                format!("{}!{}", drive.to_ascii_uppercase(), 100 + self.next_item)
+            }
+            _ => {
+                let a = fnv(drive, self.next_item);
+                let b = fnv(drive, self.next_item.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                format!("01{}", base32_of(a, b, 32))
+            }
+        }
+    }
+
+    /// A tenant by id or domain.
+    pub fn tenant(&self, key: &str) -> Option<&Tenant> {
+        self.tenants
+            .iter()
+            .find(|t| t.id.eq_ignore_ascii_case(key) || t.domain.eq_ignore_ascii_case(key))
+    }
+
+    /// A user by id or username (case-insensitive).
+    pub fn user(&self, key: &str) -> Result<&User, EmulatorError> {
+        self.users
+            .get(key)
+            .or_else(|| {
+                self.users.values().find(|u| {
+                    u.username.eq_ignore_ascii_case(key) || u.id.eq_ignore_ascii_case(key)
+                })
+            })
+            .ok_or_else(|| EmulatorError::UnknownUser(key.to_string()))
+    }
+
+    pub fn drive(&self, id: &str) -> Result<&Drive, EmulatorError> {
+        self.drives
+            .get(id)
+            .or_else(|| self.drives.values().find(|d| d.id.eq_ignore_ascii_case(id)))
+            .ok_or_else(|| EmulatorError::UnknownDrive(id.to_string()))
+    }
+
+    /// The user's own OneDrive.
+    pub fn own_drive(&self, user_id: &str) -> Option<&Drive> {
+        self.drives
+            .values()
+            .find(|d| d.owner == DriveOwner::User(user_id.to_string()))
+    }
+
+    pub fn can_access(&self, user_id: &str, drive_id: &str) -> bool {
+        self.drives
+            .get(drive_id)
+            .is_some_and(|d| d.members.contains(user_id))
+    }
+
+    /// Checks access and returns the drive, with errors Graph can map to 404 / 403.
+    pub fn accessible_drive(&self, user_id: &str, drive_id: &str) -> Result<&Drive, EmulatorError> {
+        let d = self.drive(drive_id)?;
+        if d.members.contains(user_id) {
+            Ok(d)
+        } else {
+            Err(EmulatorError::AccessDenied {
+                user: user_id.to_string(),
+                drive: d.id.clone(),
+            })
+        }
+    }
+
+    pub fn live_item(&self, id: &str) -> Option<&Item> {
+        self.items.get(id).filter(|i| !i.deleted)
+    }
+
+    /// Path from the drive root, without leading slash ("" for the root).
+    pub fn path_of(&self, id: &str) -> String {
+        let mut parts = vec![];
+        let mut cur = self.items.get(id);
+        while let Some(it) = cur {
+            match &it.parent {
+                Some(p) => {
+                    parts.push(it.name.clone());
+                    cur = self.items.get(p);
+                }
+                None => break,
+            }
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+
+    /// The live child of `parent` with this name (case-insensitive, as OneDrive).
+    pub fn child_named(&self, parent: &str, name: &str) -> Option<&Item> {
+        self.items.values().find(|i| {
+            !i.deleted && i.parent.as_deref() == Some(parent) && i.name.eq_ignore_ascii_case(name)
+        })
+    }
+
+    /// Live children, sorted by name.
+    pub fn children_of(&self, parent: &str) -> Vec<&Item> {
+        let mut v: Vec<&Item> = self
+            .items
+            .values()
+            .filter(|i| !i.deleted && i.parent.as_deref() == Some(parent))
+            .collect();
+        v.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
+        v
+    }
+
+    /// Resolves a path below `from` (an item id) to a live item.
+    pub fn resolve_below(&self, from: &str, rel: &str) -> Result<ItemId, EmulatorError> {
+        let mut cur = self
+            .live_item(from)
+            .ok_or_else(|| EmulatorError::ItemNotFound(from.to_string()))?
+            .id
+            .clone();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
+            cur = self
+                .child_named(&cur, part)
+                .ok_or_else(|| EmulatorError::ItemNotFound(rel.to_string()))?
+                .id
+                .clone();
+        }
+        Ok(cur)
+    }
+
+    /// Resolves a path from the drive root.
+    pub fn resolve_path(&self, drive: &str, rel: &str) -> Result<ItemId, EmulatorError> {
+        let root = self.drive(drive)?.root.clone();
+        self.resolve_below(&root, rel)
+    }
+
+    /// Records a change to `id` by `actor`, and the eTag change it causes on every ancestor.
+    fn touch(&mut self, id: &str, actor: &str, content_changed: bool) {
+        let now = Utc::now();
+        self.seq += 1;
+        let seq = self.seq;
+        let mut parent = None;
+        if let Some(it) = self.items.get_mut(id) {
+            it.seq = seq;
+            it.etag_version += 1;
+            if content_changed {
+                it.ctag_version += 1;
+            }
+            it.modified_at = now;
+            it.modified_by = actor.to_string();
+            parent = it.parent.clone();
+        }
+        self.touch_ancestors(parent);
+    }
+
+    fn touch_ancestors(&mut self, mut parent: Option<ItemId>) {
+        while let Some(p) = parent {
+            self.seq += 1;
+            let seq = self.seq;
+            match self.items.get_mut(&p) {
+                Some(it) => {
+                    it.seq = seq;
+                    it.etag_version += 1;
+                    parent = it.parent.clone();
+                    self.dirty.insert(it.drive.clone());
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn unique_name(&self, parent: &str, name: &str) -> String {
+        if self.child_named(parent, name).is_none() {
+            return name.to_string();
+        }
+        let (stem, ext) = match name.rfind('.') {
+            Some(i) if i > 0 => (&name[..i], &name[i..]),
+            _ => (name, ""),
+        };
+        (1..)
+            .map(|n| format!("{stem} {n}{ext}"))
+            .find(|c| self.child_named(parent, c).is_none())
+            .unwrap_or_else(|| name.to_string())
+    }
+
+    fn folder_for_write(
+        &self,
+        actor: &str,
+        parent: &str,
+    ) -> Result<(String, DriveType), EmulatorError> {
+        let p = self
+            .live_item(parent)
+            .ok_or_else(|| EmulatorError::ItemNotFound(parent.to_string()))?;
+        if !p.is_folder() {
+            return Err(EmulatorError::InvalidOperation(
+                "the parent is a file, not a folder",
+            ));
+        }
+        let d = self.accessible_drive(actor, &p.drive)?;
+        Ok((d.id.clone(), d.drive_type))
+    }
+
+    fn insert_item(
+        &mut self,
+        actor: &str,
+        drive: &str,
+        dt: DriveType,
+        parent: &str,
+        name: &str,
+        content: Option<Vec<u8>>,
+    ) -> ItemId {
+        let id = self.new_item_id(drive, dt);
+        let now = Utc::now();
+        self.seq += 1;
+        let it = Item {
+            id: id.clone(),
+            drive: drive.to_string(),
+            name: name.to_string(),
+            parent: Some(parent.to_string()),
+            content,
+            created_at: now,
+            created_by: actor.to_string(),
+            modified_at: now,
+            modified_by: actor.to_string(),
+            etag_version: 1,
+            ctag_version: 1,
+            guid: guid_of(&id),
+            seq: self.seq,
+            deleted: false,
+        };
+        self.items.insert(id.clone(), it);
+        self.touch_ancestors(Some(parent.to_string()));
+        id
+    }
+
+    /// Creates or replaces a file in a folder. Returns the item and whether it was created.
+    pub fn put_file(
+        &mut self,
+        actor: &str,
+        parent: &str,
+        name: &str,
+        content: Vec<u8>,
+        conflict: ConflictBehavior,
+    ) -> Result<(ItemId, bool), EmulatorError> {
+        if !valid_name(name) {
+            return Err(EmulatorError::InvalidName(name.to_string()));
+        }
+        let (drive, dt) = self.folder_for_write(actor, parent)?;
+        let existing = self
+            .child_named(parent, name)
+            .map(|i| (i.id.clone(), i.is_folder()));
+        let name = match (existing, conflict) {
+            (Some((id, false)), ConflictBehavior::Replace) => {
+                if let Some(it) = self.items.get_mut(&id) {
+                    it.content = Some(content);
+                }
+                self.touch(&id, actor, true);
+                return Ok((id, false));
+            }
+            (Some(_), ConflictBehavior::Rename) => self.unique_name(parent, name),
+            (Some(_), _) => return Err(EmulatorError::NameConflict(name.to_string())),
+            (None, _) => name.to_string(),
+        };
+        let id = self.insert_item(actor, &drive, dt, parent, &name, Some(content));
+        Ok((id, true))
+    }
+
+    /// Replaces the content of an existing file.
+    pub fn replace_content(
+        &mut self,
+        actor: &str,
+        id: &str,
+        content: Vec<u8>,
+    ) -> Result<(), EmulatorError> {
+        let it = self
+            .live_item(id)
+            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
+        if it.is_folder() {
+            return Err(EmulatorError::InvalidOperation("a folder has no content"));
+        }
+        let drive = it.drive.clone();
+        self.accessible_drive(actor, &drive)?;
+        if let Some(it) = self.items.get_mut(id) {
+            it.content = Some(content);
+        }
+        self.touch(id, actor, true);
+        Ok(())
+    }
+
+    /// Creates a folder. Returns the item and whether it was created.
+    pub fn create_folder(
+        &mut self,
+        actor: &str,
+        parent: &str,
+        name: &str,
+        conflict: ConflictBehavior,
+    ) -> Result<(ItemId, bool), EmulatorError> {
+        if !valid_name(name) {
+            return Err(EmulatorError::InvalidName(name.to_string()));
+        }
+        let (drive, dt) = self.folder_for_write(actor, parent)?;
+        let name = match (
+            self.child_named(parent, name)
+                .map(|i| (i.id.clone(), i.is_folder())),
+            conflict,
+        ) {
+            (Some((id, true)), ConflictBehavior::Replace) => return Ok((id, false)),
+            (Some(_), ConflictBehavior::Rename) => self.unique_name(parent, name),
+            (Some(_), _) => return Err(EmulatorError::NameConflict(name.to_string())),
+            (None, _) => name.to_string(),
+        };
+        let id = self.insert_item(actor, &drive, dt, parent, &name, None);
+        Ok((id, true))
+    }
+
+    /// Makes sure every folder of `rel` exists (as OneDrive does for uploads by path).
+    pub fn ensure_folders(
+        &mut self,
+        actor: &str,
+        drive: &str,
+        rel: &str,
+    ) -> Result<ItemId, EmulatorError> {
+        let mut cur = self.drive(drive)?.root.clone();
+        for part in rel.split('/').filter(|p| !p.is_empty()) {
+            cur = match self.child_named(&cur, part) {
+                Some(i) if i.is_folder() => i.id.clone(),
+                Some(_) => return Err(EmulatorError::InvalidOperation("a path segment is a file")),
+                None => {
+                    self.create_folder(actor, &cur, part, ConflictBehavior::Fail)?
+                        .0
+                }
+            };
+        }
+        Ok(cur)
+    }
+
+    /// Renames and/or moves an item within its drive.
+    pub fn update(
+        &mut self,
+        actor: &str,
+        id: &str,
+        new_name: Option<&str>,
+        new_parent: Option<&str>,
+    ) -> Result<(), EmulatorError> {
+        let it = self
+            .live_item(id)
+            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
+        let old_parent = it.parent.clone().ok_or(EmulatorError::InvalidOperation(
+            "the root cannot be renamed or moved",
+        ))?;
+        let drive = it.drive.clone();
+        let name = new_name.unwrap_or(&it.name).to_string();
+        self.accessible_drive(actor, &drive)?;
+        if !valid_name(&name) {
+            return Err(EmulatorError::InvalidName(name));
+        }
+        let parent = new_parent.unwrap_or(&old_parent).to_string();
+        let p = self
+            .live_item(&parent)
+            .ok_or_else(|| EmulatorError::ItemNotFound(parent.clone()))?;
+        if !p.is_folder() {
+            return Err(EmulatorError::InvalidOperation("the new parent is a file"));
+        }
+        if p.drive != drive {
+            return Err(EmulatorError::InvalidOperation(
+                "moving across drives is not supported",
+            ));
+        }
+        // A folder cannot move into itself or a descendant.
+        let mut cur = Some(parent.clone());
+        while let Some(c) = cur {
+            if c == id {
+                return Err(EmulatorError::InvalidOperation(
+                    "a folder cannot move into itself",
+                ));
+            }
+            cur = self.items.get(&c).and_then(|i| i.parent.clone());
+        }
+        if let Some(other) = self.child_named(&parent, &name) {
+            if other.id != id {
+                return Err(EmulatorError::NameConflict(name));
+            }
+        }
+        if let Some(it) = self.items.get_mut(id) {
+            it.name = name;
+            it.parent = Some(parent.clone());
+        }
+        self.touch(id, actor, false);
+        if parent != old_parent {
+            self.touch_ancestors(Some(old_parent));
+        }
+        Ok(())
+    }
+
+    /// Deletes an item (and a folder's descendants).
+    pub fn delete(&mut self, actor: &str, id: &str) -> Result<(), EmulatorError> {
+        let it = self
+            .live_item(id)
+            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
+        let parent = it.parent.clone().ok_or(EmulatorError::InvalidOperation(
+            "the root cannot be deleted",
+        ))?;
+        let drive = it.drive.clone();
+        self.accessible_drive(actor, &drive)?;
+        let mut stack = vec![id.to_string()];
+        let mut doomed = vec![];
+        while let Some(cur) = stack.pop() {
+            stack.extend(self.children_of(&cur).into_iter().map(|c| c.id.clone()));
+            doomed.push(cur);
+        }
+        // Children first, so the folder itself is the last (and latest) change.
+        for d in doomed.iter().rev() {
+            self.seq += 1;
+            let seq = self.seq;
+            if let Some(it) = self.items.get_mut(d) {
+                it.deleted = true;
+                it.seq = seq;
+                it.etag_version += 1;
+                it.modified_by = actor.to_string();
+                it.modified_at = Utc::now();
+            }
+        }
+        self.touch_ancestors(Some(parent));
+        Ok(())
+    }
+
+    /// Number of live children (the `folder.childCount` facet).
+    pub fn child_count(&self, id: &str) -> usize {
+        self.items
+            .values()
+            .filter(|i| !i.deleted && i.parent.as_deref() == Some(id))
+            .count()
+    }
+}
+
+/// Splits `a/b/c.txt` into (`a/b`, `c.txt`).
+pub fn split_parent(path: &str) -> (&str, &str) {
+    match path.rfind('/') {
+        Some(i) => (&path[..i], &path[i + 1..]),
+        None => ("", path),
+    }
+}
+
+fn guid_of(id: &str) -> String {
+    let a = fnv(id, 1);
+    let b = fnv(id, 2);
+    format!(
+        "{:08X}-{:04X}-{:04X}-{:04X}-{:012X}",
+        (a >> 32) as u32,
+        (a >> 16) as u16,
+        a as u16,
+        (b >> 48) as u16,
+        b & 0xFFFF_FFFF_FFFF
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::demo;
+
+    fn world() -> World {
+        World::from_seed(&Seed::default()).expect("default seed is valid")
+    }
+
+    #[test]
+    fn parent_etag_changes_when_a_child_changes() {
+        let mut w = world();
+        let folder = w.resolve_path(demo::DEMO_DRIVE_ID, "Projects").unwrap();
+        let file = w
+            .resolve_path(demo::DEMO_DRIVE_ID, "Projects/Q3 Plan.txt")
+            .unwrap();
+        let (f_etag, f_ctag) = (w.items[&folder].etag_version, w.items[&folder].ctag_version);
+        let (etag, ctag) = (w.items[&file].etag_version, w.items[&file].ctag_version);
+        w.replace_content(demo::ALEX_USER_ID, &file, b"new".to_vec())
+            .unwrap();
+        assert_eq!(w.items[&file].etag_version, etag + 1);
+        assert_eq!(w.items[&file].ctag_version, ctag + 1);
+        assert_eq!(w.items[&file].modified_by, demo::ALEX_USER_ID);
+        assert_eq!(w.items[&folder].etag_version, f_etag + 1);
+        assert_eq!(
+            w.items[&folder].ctag_version, f_ctag,
+            "folder content tag unchanged"
+        );
+        // A rename changes the eTag but not the cTag.
+        w.update(demo::ALEX_USER_ID, &file, Some("Q3.txt"), None)
+            .unwrap();
+        assert_eq!(w.items[&file].ctag_version, ctag + 1);
+        assert_eq!(w.items[&file].etag_version, etag + 2);
+    }
+
+    #[test]
+    fn access_and_name_rules() {
+        let mut w = world();
+        let root = w.drive(demo::DEMO_DRIVE_ID).unwrap().root.clone();
+        let err = w
+            .put_file(
+                demo::PERSONAL_USER_ID,
+                &root,
+                "x.txt",
+                vec![],
+                ConflictBehavior::Fail,
+            )
+            .unwrap_err();
+        assert!(matches!(err, EmulatorError::AccessDenied { .. }));
+        let err = w
+            .put_file(
+                demo::DEMO_USER_ID,
+                &root,
+                "Welcome.txt",
+                vec![],
+                ConflictBehavior::Fail,
+            )
+            .unwrap_err();
+        assert!(matches!(err, EmulatorError::NameConflict(_)));
+        let (id, created) = w
+            .put_file(
+                demo::DEMO_USER_ID,
+                &root,
+                "Welcome.txt",
+                vec![],
+                ConflictBehavior::Rename,
+            )
+            .unwrap();
+        assert!(created);
+        assert_eq!(w.items[&id].name, "Welcome 1.txt");
+        assert!(matches!(
+            w.put_file(
+                demo::DEMO_USER_ID,
+                &root,
+                "a:b",
+                vec![],
+                ConflictBehavior::Fail
+            ),
+            Err(EmulatorError::InvalidName(_))
+        ));
+        let projects = w.resolve_path(demo::DEMO_DRIVE_ID, "Projects").unwrap();
+        assert!(matches!(
+            w.update(demo::DEMO_USER_ID, &root, Some("x"), None),
+            Err(EmulatorError::InvalidOperation(_))
+        ));
+        let sub = w
+            .create_folder(demo::DEMO_USER_ID, &projects, "Sub", ConflictBehavior::Fail)
+            .unwrap()
+            .0;
+        assert!(matches!(
+            w.update(demo::DEMO_USER_ID, &projects, None, Some(&sub)),
+            Err(EmulatorError::InvalidOperation(_))
+        ));
+    }
+
+    #[test]
+    fn deleting_a_folder_deletes_its_descendants() {
+        let mut w = world();
+        let folder = w.resolve_path(demo::DEMO_DRIVE_ID, "Projects").unwrap();
+        let file = w
+            .resolve_path(demo::DEMO_DRIVE_ID, "Projects/Budget.csv")
+            .unwrap();
+        w.delete(demo::DEMO_USER_ID, &folder).unwrap();
+        assert!(w.live_item(&folder).is_none());
+        assert!(w.live_item(&file).is_none());
+        assert!(w.items[&folder].seq > w.items[&file].seq);
+        assert!(w.resolve_path(demo::DEMO_DRIVE_ID, "Projects").is_err());
+    }
+}
