@@ -385,6 +385,8 @@ describe("recent changes", () => {
     assert.equal(await row.evaluate((el) => el.contains(document.activeElement)), true, "focus is on the change");
     const box = await row.boundingBox();
     assert.ok(box.y > 0 && box.y < 720, "the change is on screen");
+    assert.equal(await page.locator("main").evaluate((m) => m.scrollTop), 0, "only the list scrolled");
+    assert.equal(await page.getByRole("searchbox", { name: "Search" }).isVisible(), true);
     await check();
   });
 
