@@ -16,12 +16,14 @@
 //! - [`history`]: SQLite: the append-only change history, delta cursors and item index.
 //! - [`delta`]: per-target delta runs (paging, resync, atomic commit), the tap debouncer, and the
 //!   `TargetSource` port through which delta and push reach Graph.
+//! - [`engine`]: the API hosts use: start/stop, sign in/out, targets, events, history.
 //! - [`push`]: socket.io push behind `PushTransport`, and the per-target `PushSupervisor`.
 
 pub mod auth;
 pub mod classify;
 pub mod config;
 pub mod delta;
+pub mod engine;
 pub mod graph;
 pub mod history;
 pub mod model;

@@ -12,6 +12,7 @@
 pub mod debounce;
 #[cfg(test)]
 pub(crate) mod fake;
+pub mod graph_source;
 pub mod source;
 
 use std::sync::Arc;

@@ -120,13 +120,19 @@ impl PushSupervisor {
         let mut backoff = Backoff::new(self.config.backoff_base, self.config.backoff_max);
         let mut failures = 0u32;
         let mut last_reason: Option<String> = None;
+        // While polling, trying push again is silent: the status stays "polling" until push works.
+        let mut polling = false;
         while !cancel.is_cancelled() {
-            self.set(match &last_reason {
-                None => TargetStatus::Connecting,
-                Some(reason) => TargetStatus::Reconnecting {
-                    reason: reason.clone(),
-                },
-            });
+            let was_polling = polling;
+            if !polling {
+                self.set(match &last_reason {
+                    None => TargetStatus::Connecting,
+                    Some(reason) => TargetStatus::Reconnecting {
+                        reason: reason.clone(),
+                    },
+                });
+            }
+            polling = false;
             match self.establish(&cancel).await {
                 Ok(live) => {
                     failures = 0;
@@ -157,6 +163,7 @@ impl PushSupervisor {
                         return;
                     }
                     last_reason = None;
+                    polling = true;
                 }
                 Err(Failure::Source(SourceError::NeedsSignIn)) => {
                     self.set(TargetStatus::NeedsSignIn);
@@ -179,7 +186,8 @@ impl PushSupervisor {
                     let reason = failure.to_string();
                     failures += 1;
                     tracing::info!(%reason, failures, "push connect failed");
-                    if failures >= self.config.failures_before_polling {
+                    // A failed retry from polling goes straight back to polling.
+                    if was_polling || failures >= self.config.failures_before_polling {
                         failures = 0;
                         backoff.reset();
                         let why = format!("push keeps failing: {reason}");
@@ -187,6 +195,7 @@ impl PushSupervisor {
                             return;
                         }
                         last_reason = None;
+                        polling = true;
                     } else {
                         last_reason = Some(reason.clone());
                         self.set(TargetStatus::Reconnecting { reason });

@@ -249,8 +249,22 @@ async fn not_supported_falls_back_to_polling_and_returns_to_push() {
     assert_eq!(h.tapper.taps(), 1);
     sleep(Duration::from_secs(35)).await;
     assert_eq!(h.tapper.taps(), 4, "one delta per poll interval");
+    sleep(Duration::from_secs(60)).await;
+    assert!(
+        h.drive.calls().iter().filter(|c| *c == "subscribe").count() >= 2,
+        "push retried"
+    );
+    {
+        let seen = h.statuses.lock().unwrap();
+        assert!(
+            seen.iter()
+                .skip(2)
+                .all(|s| matches!(s, TargetStatus::Polling { .. })),
+            "retries while polling do not flap the status: {seen:?}"
+        );
+    }
     h.drive.set_subscribe_error(None);
-    sleep(Duration::from_secs(30)).await;
+    sleep(Duration::from_secs(60)).await;
     assert_eq!(h.last_status(), TargetStatus::Live);
     assert_eq!(h.transport.connects(), 1);
     h.stop().await;

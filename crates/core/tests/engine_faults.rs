@@ -1,0 +1,540 @@
+//! The engine against the Graph emulator on 127.0.0.1, through the fault matrix of issue 4: each
+//! test asserts the exact set of changes reported — nothing lost, nothing twice.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::engine::{Engine, EngineOptions};
+use drivewatch_core::model::{
+    Account, AccountKind, AccountState, Change, ChangeKind, EngineEvent, HistoryQuery, SignInEvent,
+    TargetStatus,
+};
+use drivewatch_core::push::PushConfig;
+use drivewatch_core::push::socketio::SocketIoTransport;
+use graph_emulator::seed::demo;
+use graph_emulator::{Emulator, EmulatorConfig, ResyncCode, ThrottleStatus};
+use tokio::sync::broadcast::Receiver;
+use tokio::time::{Instant, timeout};
+use url::Url;
+
+const USER: &str = demo::DEMO_USER;
+
+fn options() -> EngineOptions {
+    EngineOptions {
+        push: PushConfig {
+            subscribe_timeout: Duration::from_secs(5),
+            renew_before: Duration::from_secs(2),
+            renew_without_expiry: Duration::from_secs(3600),
+            poll_interval: Duration::from_millis(500),
+            push_retry_interval: Duration::from_secs(3),
+            failures_before_polling: 3,
+            backoff_base: Duration::from_millis(100),
+            backoff_max: Duration::from_millis(800),
+        },
+        debounce: Duration::from_millis(100),
+        safety_net: Duration::from_secs(3600),
+        transport: std::sync::Arc::new(SocketIoTransport {
+            connect_timeout: Duration::from_secs(5),
+        }),
+        delta_retry_base: Duration::from_millis(200),
+        delta_retry_max: Duration::from_secs(1),
+    }
+}
+
+fn config(emu: &Emulator) -> Config {
+    Config {
+        authority_url: Url::parse(&emu.authority_url()).unwrap(),
+        graph_url: Url::parse(&emu.graph_url()).unwrap(),
+        client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+        token_store: TokenStoreKind::File,
+        ..Config::default()
+    }
+}
+
+struct World {
+    emu: Emulator,
+    dir: tempfile::TempDir,
+    engine: Engine,
+    events: Receiver<EngineEvent>,
+    account: Account,
+    drive: String,
+}
+
+async fn emulator(cfg: EmulatorConfig) -> Emulator {
+    Emulator::start(cfg.with_auto_approve(USER)).await.unwrap()
+}
+
+/// Starts an engine (reading the settings saved in `dir`, if any).
+async fn engine_in(emu: &Emulator, dir: &tempfile::TempDir) -> (Engine, Receiver<EngineEvent>) {
+    let paths = Paths::under(dir.path());
+    let cfg = match Config::load(&paths.config_file()) {
+        Ok(saved) if !saved.targets.is_empty() => saved,
+        _ => config(emu),
+    };
+    let engine = Engine::start(cfg, paths, options()).await.unwrap();
+    let events = engine.subscribe();
+    (engine, events)
+}
+
+async fn world(cfg: EmulatorConfig) -> World {
+    world_on(emulator(cfg).await).await
+}
+
+async fn world_on(emu: Emulator) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, mut events) = engine_in(&emu, &dir).await;
+    let account = timeout(
+        Duration::from_secs(20),
+        engine.sign_in(AccountKind::Any, &|e: SignInEvent| {
+            if let SignInEvent::Failed { message } = e {
+                panic!("sign-in failed: {message}");
+            }
+        }),
+    )
+    .await
+    .expect("sign-in in time")
+    .unwrap();
+    wait_synced(&mut events).await;
+    let drive = emu.drive_of(USER).unwrap();
+    World {
+        emu,
+        dir,
+        engine,
+        events,
+        account,
+        drive,
+    }
+}
+
+/// Waits until the target has finished an enumeration (baseline) and is live or polling again.
+async fn wait_synced(events: &mut Receiver<EngineEvent>) {
+    let mut resynced = false;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let e = timeout(deadline - Instant::now(), events.recv())
+            .await
+            .expect("baseline in time")
+            .unwrap();
+        if let EngineEvent::Status { target } = e {
+            match target.status {
+                TargetStatus::Resyncing { .. } => resynced = true,
+                TargetStatus::Live | TargetStatus::Polling { .. } if resynced => return,
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn wait_status(
+    events: &mut Receiver<EngineEvent>,
+    within: Duration,
+    mut want: impl FnMut(&TargetStatus) -> bool,
+) -> TargetStatus {
+    let deadline = Instant::now() + within;
+    let mut seen = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, events.recv()).await {
+            Ok(Ok(EngineEvent::Status { target })) if want(&target.status) => {
+                return target.status;
+            }
+            Ok(Ok(EngineEvent::Status { target })) => seen.push(target.status),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("event stream: {e}"),
+            Err(_) => panic!("no wanted status within {within:?}; saw {seen:?}"),
+        }
+    }
+}
+
+/// Like [`wait_status`], but satisfied at once when the target is already there.
+async fn wait_for(
+    engine: &Engine,
+    events: &mut Receiver<EngineEvent>,
+    within: Duration,
+    want: impl Fn(&TargetStatus) -> bool,
+) -> TargetStatus {
+    if let Some(t) = engine.targets().into_iter().find(|t| want(&t.status)) {
+        return t.status;
+    }
+    wait_status(events, within, want).await
+}
+
+/// Collects changes until `n` arrived, then keeps listening `grace` for extras.
+async fn collect(events: &mut Receiver<EngineEvent>, n: usize, grace: Duration) -> Vec<Change> {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while out.len() < n {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, events.recv()).await {
+            Ok(Ok(EngineEvent::Changes { batch })) => out.extend(batch.changes),
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => panic!("event stream: {e}"),
+            Err(_) => panic!(
+                "only {} of {n} changes arrived: {:?}",
+                out.len(),
+                summary(&out)
+            ),
+        }
+    }
+    let until = Instant::now() + grace;
+    while let Ok(Ok(e)) = timeout(
+        until.saturating_duration_since(Instant::now()),
+        events.recv(),
+    )
+    .await
+    {
+        if let EngineEvent::Changes { batch } = e {
+            out.extend(batch.changes);
+        }
+    }
+    out
+}
+
+fn summary(changes: &[Change]) -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for c in changes {
+        *m.entry((format!("{:?}", c.kind), c.path.clone()))
+            .or_insert(0) += 1;
+    }
+    m
+}
+
+fn expect(list: &[(ChangeKind, &str)]) -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for (k, p) in list {
+        *m.entry((format!("{k:?}"), (*p).to_owned())).or_insert(0) += 1;
+    }
+    m
+}
+
+const GRACE: Duration = Duration::from_millis(1500);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_changes_are_classified_and_reported_once() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    w.emu.create_folder(USER, &w.drive, "/DW").unwrap();
+    w.emu.upload(USER, &w.drive, "/DW/a.txt", "one").unwrap();
+    let got = collect(&mut w.events, 2, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[
+            (ChangeKind::Created, "/DW"),
+            (ChangeKind::Created, "/DW/a.txt")
+        ])
+    );
+    let a = got.iter().find(|c| c.path == "/DW/a.txt").unwrap();
+    assert!(a.own, "the signed-in user made it");
+    assert_eq!(a.account, w.account.id);
+    assert!(!a.caught_up);
+
+    w.emu.edit(USER, &w.drive, "/DW/a.txt", "two").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Modified, "/DW/a.txt")])
+    );
+
+    w.emu.rename(USER, &w.drive, "/DW/a.txt", "b.txt").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(summary(&got), expect(&[(ChangeKind::Renamed, "/DW/b.txt")]));
+    assert_eq!(got[0].old_path.as_deref(), Some("/DW/a.txt"));
+
+    w.emu.create_folder(USER, &w.drive, "/Other").unwrap();
+    let _ = collect(&mut w.events, 1, GRACE).await;
+    w.emu
+        .move_item(USER, &w.drive, "/DW/b.txt", "/Other")
+        .unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Moved, "/Other/b.txt")])
+    );
+
+    w.emu.delete(USER, &w.drive, "/Other/b.txt").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Deleted, "/Other/b.txt")])
+    );
+
+    // Everything reported is in the history, newest first, once.
+    let page = w
+        .engine
+        .history(HistoryQuery {
+            limit: 50,
+            text: Some("b.txt".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<_> = page.changes.iter().map(|c| c.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![ChangeKind::Deleted, ChangeKind::Moved, ChangeKind::Renamed]
+    );
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sockets_dropped_mid_burst_lose_nothing() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    for i in 0..4 {
+        w.emu
+            .upload(USER, &w.drive, &format!("/burst/f{i}.txt"), "x")
+            .unwrap();
+    }
+    assert!(w.emu.drop_all_sockets() >= 1);
+    for i in 4..8 {
+        w.emu
+            .upload(USER, &w.drive, &format!("/burst/f{i}.txt"), "x")
+            .unwrap();
+    }
+    let got = collect(&mut w.events, 9, Duration::from_secs(3)).await;
+    let mut want = vec![(ChangeKind::Created, "/burst")];
+    let names: Vec<String> = (0..8).map(|i| format!("/burst/f{i}.txt")).collect();
+    for n in &names {
+        want.push((ChangeKind::Created, n));
+    }
+    assert_eq!(summary(&got), expect(&want));
+    wait_for(&w.engine, &mut w.events, Duration::from_secs(10), |s| {
+        *s == TargetStatus::Live
+    })
+    .await;
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_stops_pinging_is_left_and_rejoined() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    w.emu.stall_pings(true);
+    // pingInterval + pingTimeout is 4 s in the test emulator.
+    let status = wait_status(&mut w.events, Duration::from_secs(15), |s| {
+        matches!(
+            s,
+            TargetStatus::Reconnecting { .. } | TargetStatus::Polling { .. }
+        )
+    })
+    .await;
+    assert!(matches!(
+        status,
+        TargetStatus::Reconnecting { .. } | TargetStatus::Polling { .. }
+    ));
+    w.emu
+        .upload(USER, &w.drive, "/while-stalled.txt", "x")
+        .unwrap();
+    w.emu.stall_pings(false);
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/while-stalled.txt")])
+    );
+    wait_for(&w.engine, &mut w.events, Duration::from_secs(15), |s| {
+        *s == TargetStatus::Live
+    })
+    .await;
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_notification_urls_are_renewed() {
+    // Subscriptions last 4 s; renewal is due 2 s before: the engine renews on its own.
+    let cfg = EmulatorConfig::for_tests().with_subscription_lifetime(Duration::from_secs(4));
+    let mut w = world(cfg).await;
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    w.emu
+        .upload(USER, &w.drive, "/after-renewal.txt", "x")
+        .unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/after-renewal.txt")])
+    );
+    // A forced expiry drops the sockets: the engine subscribes again and misses nothing.
+    w.emu.expire_notification_urls();
+    w.emu
+        .upload(USER, &w.drive, "/after-expiry.txt", "x")
+        .unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/after-expiry.txt")])
+    );
+    assert!(w.emu.connected_sockets() >= 1);
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttling_is_waited_out_and_nothing_is_lost() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    w.emu
+        .throttle_next(1, ThrottleStatus::TooManyRequests, Duration::from_secs(2));
+    let started = Instant::now();
+    w.emu.upload(USER, &w.drive, "/throttled.txt", "x").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "no request before Retry-After"
+    );
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/throttled.txt")])
+    );
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_410_resync_reports_what_changed_once() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    w.emu.upload(USER, &w.drive, "/keep.txt", "x").unwrap();
+    w.emu.upload(USER, &w.drive, "/doomed.txt", "x").unwrap();
+    let _ = collect(&mut w.events, 2, GRACE).await;
+    w.emu
+        .invalidate_delta_tokens(Some(&w.drive), ResyncCode::ResyncRequired)
+        .unwrap();
+    w.emu.edit(USER, &w.drive, "/keep.txt", "changed").unwrap();
+    w.emu.delete(USER, &w.drive, "/doomed.txt").unwrap();
+    w.emu.upload(USER, &w.drive, "/fresh.txt", "x").unwrap();
+    let got = collect(&mut w.events, 3, Duration::from_secs(2)).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[
+            (ChangeKind::Modified, "/keep.txt"),
+            (ChangeKind::Deleted, "/doomed.txt"),
+            (ChangeKind::Created, "/fresh.txt"),
+        ])
+    );
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_refresh_token_needs_sign_in_without_looping() {
+    let mut w = world(EmulatorConfig::for_tests()).await;
+    w.emu.revoke_refresh_tokens(Some(USER)).unwrap();
+    w.emu.expire_access_tokens();
+    w.emu.upload(USER, &w.drive, "/unseen.txt", "x").unwrap();
+    wait_status(&mut w.events, Duration::from_secs(15), |s| {
+        *s == TargetStatus::NeedsSignIn
+    })
+    .await;
+    // It stays there: no retry loop flips it back.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let t = &w.engine.targets()[0];
+    assert_eq!(t.status, TargetStatus::NeedsSignIn);
+    let accounts = w.engine.accounts().unwrap();
+    assert_eq!(accounts[0].state, AccountState::NeedsSignIn);
+    w.engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_is_redone_after_restart_and_reported_once() {
+    let mut w = world(EmulatorConfig::for_tests().with_delta_page_size(2)).await;
+    for i in 0..6 {
+        w.emu
+            .upload(USER, &w.drive, &format!("/k/f{i}.txt"), "x")
+            .unwrap();
+    }
+    // Slow Graph: the run is mid-way through its pages when the engine dies.
+    w.emu.set_latency(Duration::from_millis(400));
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    w.engine.shutdown().await;
+    drop(w.engine);
+    let seen_before: usize = {
+        let mut n = 0;
+        while let Ok(e) = w.events.try_recv() {
+            if let EngineEvent::Changes { batch } = e {
+                n += batch.changes.len();
+            }
+        }
+        n
+    };
+    w.emu.set_latency(Duration::ZERO);
+    let (engine, mut events) = engine_in(&w.emu, &w.dir).await;
+    let got = if seen_before == 0 {
+        collect(&mut events, 7, GRACE).await
+    } else {
+        // The run finished before the kill after all: nothing may come again.
+        collect(&mut events, 0, Duration::from_secs(3)).await
+    };
+    let mut all = got.clone();
+    if seen_before == 0 {
+        assert!(got.iter().all(|c| c.caught_up));
+    }
+    let page = engine
+        .history(HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    all = if all.is_empty() {
+        page.changes.clone()
+    } else {
+        all
+    };
+    let mut want = vec![(ChangeKind::Created, "/k".to_owned())];
+    for i in 0..6 {
+        want.push((ChangeKind::Created, format!("/k/f{i}.txt")));
+    }
+    let want: Vec<(ChangeKind, &str)> = want.iter().map(|(k, p)| (*k, p.as_str())).collect();
+    assert_eq!(summary(&all), expect(&want));
+    assert_eq!(summary(&page.changes), expect(&want), "stored once");
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_made_while_stopped_are_caught_up_once() {
+    let w = world(EmulatorConfig::for_tests()).await;
+    w.engine.shutdown().await;
+    w.emu.upload(USER, &w.drive, "/away/one.txt", "x").unwrap();
+    w.emu.upload(USER, &w.drive, "/away/two.txt", "x").unwrap();
+    let (engine, mut events) = engine_in(&w.emu, &w.dir).await;
+    let got = collect(&mut events, 3, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[
+            (ChangeKind::Created, "/away"),
+            (ChangeKind::Created, "/away/one.txt"),
+            (ChangeKind::Created, "/away/two.txt"),
+        ])
+    );
+    assert!(got.iter().all(|c| c.caught_up), "marked as caught up");
+    // Another look finds nothing new; a live change afterwards is not marked.
+    engine.network_changed();
+    w.emu.upload(USER, &w.drive, "/live.txt", "x").unwrap();
+    let got = collect(&mut events, 1, GRACE).await;
+    assert_eq!(summary(&got), expect(&[(ChangeKind::Created, "/live.txt")]));
+    assert!(!got[0].caught_up);
+    engine.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_supported_falls_back_to_polling_and_returns_to_push() {
+    let emu = emulator(EmulatorConfig::for_tests()).await;
+    emu.set_socketio_not_supported(Some(USER), true).unwrap();
+    let mut w = world_on(emu).await;
+    let t = &w.engine.targets()[0];
+    assert!(
+        matches!(&t.status, TargetStatus::Polling { .. }),
+        "{:?}",
+        t.status
+    );
+    w.emu.upload(USER, &w.drive, "/polled.txt", "x").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/polled.txt")])
+    );
+    w.emu.set_socketio_not_supported(Some(USER), false).unwrap();
+    wait_for(&w.engine, &mut w.events, Duration::from_secs(10), |s| {
+        *s == TargetStatus::Live
+    })
+    .await;
+    w.emu.upload(USER, &w.drive, "/pushed.txt", "x").unwrap();
+    let got = collect(&mut w.events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/pushed.txt")])
+    );
+    w.engine.shutdown().await;
+}
