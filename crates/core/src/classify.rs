@@ -506,7 +506,8 @@ mod tests {
     #[test]
     fn classification_table() {
         use ChangeKind::*;
-        let cases: Vec<(&str, Vec<DeltaItem>, Vec<(ChangeKind, &str, Option<&str>)>)> = vec![
+        type Expected<'a> = Vec<(ChangeKind, &'a str, Option<&'a str>)>;
+        let cases: Vec<(&str, Vec<DeltaItem>, Expected)> = vec![
             (
                 "new file",
                 vec![file("n", "new.txt", "f1", "c1")],
