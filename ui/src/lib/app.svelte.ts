@@ -87,7 +87,7 @@ class AppState {
     setInterval(() => (this.now = new Date()), 30_000);
     try {
       await Promise.all([
-        events.snapshotChanged.listen((e) => (this.snapshot = e.payload)),
+        events.snapshotChanged.listen((e) => this.setSnapshot(e.payload)),
         events.targetStatusChanged.listen((e) => this.updateTarget(e.payload)),
         events.changesAdded.listen((e) => void this.addLive(e.payload.changes)),
         events.signInProgress.listen((e) => this.onSignIn(e.payload)),
@@ -117,6 +117,12 @@ class AppState {
   }
 
   // ---- snapshot -------------------------------------------------------------------------
+
+  /** A new snapshot from the shell; with no account left, only signing in makes sense. */
+  setSnapshot(snapshot: AppSnapshot): void {
+    this.snapshot = snapshot;
+    if (snapshot.accounts.length === 0) this.beginAddAccount();
+  }
 
   accountName(id: string): string {
     return this.snapshot?.accounts.find((a) => a.id === id)?.displayName ?? id;

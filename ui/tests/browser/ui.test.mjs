@@ -465,7 +465,7 @@ describe("settings", () => {
   it("lists accounts, adds one and signs one out", async () => {
     const snap = snapshot();
     snap.accounts = [snap.accounts[0], { ...snap.accounts[1], state: "needsSignIn" }];
-    const { page, calls, check } = await open({ snapshot: snap });
+    const { page, calls, emit, check } = await open({ snapshot: snap });
     await page.getByRole("button", { name: "Settings" }).click();
     const accounts = page.locator("section[aria-labelledby=accounts-title]");
     assert.match(await accounts.innerText(), /Alice Example[\s\S]*alice@contoso.com · Work or school/);
@@ -482,6 +482,10 @@ describe("settings", () => {
     await page.getByRole("heading", { name: "Sign in to Microsoft" }).waitFor();
     await page.getByRole("button", { name: "Back" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
+    // Signed out elsewhere (the tray): with no account left the window offers the sign-in.
+    await emit("snapshot-changed", snapshot({ accounts: [], targets: [] }));
+    await page.getByRole("heading", { name: "Sign in to Microsoft" }).waitFor();
+    assert.equal(await page.getByRole("navigation", { name: "Main" }).count(), 0);
     await check();
   });
 
