@@ -1,0 +1,340 @@
+//! The real `drivewatch-cli` binary against the Graph emulator on 127.0.0.1: login through the
+//! device flow (auto-approved), accounts, status, targets, watch --json seeing an upload, a rename,
+//! a move and a delete, history, logout, and the documented exit codes.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use graph_emulator::seed::demo;
+use graph_emulator::{Emulator, EmulatorConfig};
+
+struct Setup {
+    emu: Emulator,
+    home: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let emu = Emulator::start(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER))
+        .await
+        .expect("emulator starts");
+    Setup {
+        emu,
+        home: tempfile::tempdir().unwrap(),
+    }
+}
+
+impl Setup {
+    fn cli(&self) -> Command {
+        let mut cmd = Command::cargo_bin("drivewatch-cli").unwrap();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("DRIVEWATCH_HOME", self.home.path())
+            .env("DRIVEWATCH_AUTHORITY_URL", self.emu.authority_url())
+            .env("DRIVEWATCH_GRAPH_URL", self.emu.graph_url())
+            .env("DRIVEWATCH_CLIENT_ID", "drivewatch-cli-tests")
+            .env("DRIVEWATCH_TOKEN_STORE", "file")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs to the end off the async threads (the emulator keeps serving).
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = self.cli();
+        cmd.args(args);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        Output {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Output {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_accounts_status_targets_logout() {
+    let s = setup().await;
+    let login = s.run(&["login"]).await;
+    assert_eq!(login.code, Some(0), "{login:?}");
+    assert!(
+        login.stderr.contains(&s.emu.verification_uri()),
+        "{login:?}"
+    );
+    assert!(login.stderr.contains("enter the code"), "{login:?}");
+    assert!(login.stderr.contains(demo::DEMO_USER_NAME), "{login:?}");
+
+    let accounts = s.run(&["accounts"]).await;
+    assert_eq!(accounts.code, Some(0));
+    assert!(accounts.stdout.contains(demo::DEMO_USER), "{accounts:?}");
+    let json = s.run(&["accounts", "--json"]).await;
+    let list: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(list[0]["id"], demo::DEMO_USER_ID);
+    assert_eq!(list[0]["state"], "signedIn");
+
+    let status = s.run(&["status"]).await;
+    assert_eq!(status.code, Some(0), "{status:?}");
+    assert!(status.stdout.contains("ok"), "{status:?}");
+    assert!(status.stdout.contains("token store:  file"), "{status:?}");
+
+    let targets = s.run(&["targets", "list", "--json"]).await;
+    let targets: serde_json::Value = serde_json::from_str(&targets.stdout).unwrap();
+    assert_eq!(targets.as_array().unwrap().len(), 1);
+    assert_eq!(targets[0]["spec"]["type"], "myDrive");
+
+    // Another drive, checked against Graph first; a bad one changes nothing.
+    let added = s.run(&["targets", "add", "--group", demo::GROUP_ID]).await;
+    assert_eq!(added.code, Some(0), "{added:?}");
+    let bad = s.run(&["targets", "add", "--drive", "b!nope"]).await;
+    assert_eq!(bad.code, Some(1), "{bad:?}");
+    let listed = s.run(&["targets", "list"]).await;
+    assert_eq!(listed.stdout.lines().count(), 2, "{listed:?}");
+    let removed = s.run(&["targets", "remove", added.stdout.trim()]).await;
+    assert_eq!(removed.code, Some(0), "{removed:?}");
+    assert_eq!(s.run(&["targets", "list"]).await.stdout.lines().count(), 1);
+
+    // The settings file keeps no value that came from the environment.
+    let settings = std::fs::read_to_string(s.home.path().join("config.toml")).unwrap();
+    assert!(!settings.contains("drivewatch-cli-tests"), "{settings}");
+
+    // Nothing secret in any output, and the token file is private.
+    for out in [&login, &accounts, &status] {
+        assert!(
+            !out.stderr.contains("refresh_token") && !out.stdout.contains("eyJ"),
+            "{out:?}"
+        );
+    }
+
+    let logout = s.run(&["logout"]).await;
+    assert_eq!(logout.code, Some(0), "{logout:?}");
+    assert_eq!(s.run(&["accounts", "--json"]).await.stdout.trim(), "[]");
+    assert_eq!(s.run(&["status"]).await.code, Some(3));
+    assert_eq!(s.run(&["watch"]).await.code, Some(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_account_status_exits_3() {
+    let s = setup().await;
+    assert_eq!(s.run(&["login"]).await.code, Some(0));
+    s.emu.revoke_refresh_tokens(None).unwrap();
+    s.emu.expire_access_tokens();
+    let status = s.run(&["status"]).await;
+    assert_eq!(status.code, Some(3), "{status:?}");
+    assert!(status.stdout.contains("needs sign-in"), "{status:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn configuration_and_usage_errors_have_their_exit_codes() {
+    let s = setup().await;
+    let mut no_id = s.cli();
+    no_id.env_remove("DRIVEWATCH_CLIENT_ID").arg("login");
+    let out = tokio::task::spawn_blocking(move || no_id.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Using a real Microsoft account"));
+
+    let insecure = s
+        .run(&["--graph-url", "http://graph.example.com/v1.0", "status"])
+        .await;
+    assert_eq!(insecure.code, Some(4), "{insecure:?}");
+    assert!(insecure.stderr.contains("loopback"), "{insecure:?}");
+
+    assert_eq!(s.run(&["no-such-command"]).await.code, Some(2));
+    assert_eq!(s.run(&["history", "--limit", "many"]).await.code, Some(2));
+    assert_eq!(
+        s.run(&["--token-store", "vault", "accounts"]).await.code,
+        Some(2)
+    );
+    // A flag wins over its variable.
+    let flag = s
+        .run(&["--authority-url", "https://login.example.com", "status"])
+        .await;
+    assert!(
+        flag.stdout.contains("https://login.example.com"),
+        "{flag:?}"
+    );
+}
+
+/// Reads a child's stdout and stderr lines into channels.
+fn lines(child: &mut Child) -> (mpsc::Receiver<String>, mpsc::Receiver<String>) {
+    let (out_tx, out_rx) = mpsc::channel();
+    let (err_tx, err_rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = out_tx.send(line);
+        }
+    });
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = err_tx.send(line);
+        }
+    });
+    (out_rx, err_rx)
+}
+
+/// Waits (off the async threads) for a line matching `pred`.
+async fn wait_line(
+    rx: mpsc::Receiver<String>,
+    pred: impl Fn(&str) -> bool + Send + 'static,
+    timeout: Duration,
+) -> (mpsc::Receiver<String>, Option<String>) {
+    tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) if pred(&line) => return (rx, Some(line)),
+                Ok(_) => continue,
+                Err(_) => return (rx, None),
+            }
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// One scripted change and the kind `watch --json` must report for it.
+type Step = (&'static str, Box<dyn Fn() + Send>);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
+    let s = setup().await;
+    assert_eq!(s.run(&["login"]).await.code, Some(0));
+    let mut cmd = s.cli();
+    cmd.args(["watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (out, err) = lines(&mut child);
+    let (_err, live) = wait_line(err, |l| l.contains("live"), Duration::from_secs(20)).await;
+    assert!(live.is_some(), "watch never went live");
+    // Let the first (baseline) delta finish before changing anything.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    let d = demo::DEMO_DRIVE_ID;
+    let a = demo::ALEX_USER;
+    let mut out = out;
+    let mut seen = Vec::new();
+    let steps: Vec<Step> = vec![
+        ("created", {
+            let e = s.emu.handle();
+            Box::new(move || {
+                e.upload(a, d, "/CliTest/report.txt", b"v1".to_vec())
+                    .unwrap();
+            })
+        }),
+        ("renamed", {
+            let e = s.emu.handle();
+            Box::new(move || {
+                e.rename(a, d, "/CliTest/report.txt", "final.txt").unwrap();
+            })
+        }),
+        ("moved", {
+            let e = s.emu.handle();
+            Box::new(move || {
+                e.create_folder(a, d, "/CliArchive").unwrap();
+                e.move_item(a, d, "/CliTest/final.txt", "/CliArchive")
+                    .unwrap();
+            })
+        }),
+        ("deleted", {
+            let e = s.emu.handle();
+            Box::new(move || {
+                e.delete(a, d, "/CliArchive/final.txt").unwrap();
+            })
+        }),
+    ];
+    for (kind, act) in steps {
+        act();
+        let want = kind.to_string();
+        let (rx, line) = wait_line(
+            out,
+            move |l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .map(|v| v["kind"] == want.as_str() && v["isFolder"] == false)
+                    .unwrap_or(false)
+            },
+            Duration::from_secs(30),
+        )
+        .await;
+        out = rx;
+        let line = line.unwrap_or_else(|| panic!("no {kind} change printed"));
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        for key in [
+            "kind", "name", "path", "oldPath", "isFolder", "itemId", "driveId", "by", "own", "at",
+            "webUrl", "account",
+        ] {
+            assert!(v.get(key).is_some(), "{key} missing in {line}");
+        }
+        // Graph's deleted items carry no lastModifiedBy.
+        if kind != "deleted" {
+            assert_eq!(v["by"], "Alex Wilber", "{line}");
+        }
+        assert_eq!(v["own"], false);
+        assert_eq!(v["account"], demo::DEMO_USER_ID);
+        seen.push(v);
+    }
+    assert_eq!(seen[1]["oldPath"], "/CliTest/report.txt");
+    assert_eq!(seen[1]["path"], "/CliTest/final.txt");
+    assert_eq!(seen[2]["path"], "/CliArchive/final.txt");
+
+    // SIGTERM ends it cleanly within 2 seconds.
+    let pid = child.id().to_string();
+    let started = Instant::now();
+    let status = tokio::task::spawn_blocking(move || {
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(0));
+
+    let history = s.run(&["history", "--json"]).await;
+    assert_eq!(history.code, Some(0), "{history:?}");
+    let kinds: Vec<String> = history
+        .stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["kind"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    for k in ["created", "renamed", "moved", "deleted"] {
+        assert!(
+            kinds.iter().any(|x| x == k),
+            "{k} not in history: {kinds:?}"
+        );
+    }
+    let grep = s
+        .run(&["history", "--grep", "FINAL.TXT", "--limit", "10"])
+        .await;
+    assert!(grep.stdout.lines().count() >= 2, "{grep:?}");
+    assert!(
+        grep.stdout
+            .lines()
+            .all(|l| l.to_lowercase().contains("final.txt")),
+        "{grep:?}"
+    );
+    let one = s.run(&["history", "--limit", "1"]).await;
+    assert_eq!(one.stdout.lines().count(), 1, "{one:?}");
+}
