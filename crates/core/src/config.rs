@@ -646,6 +646,35 @@ token_store = "keyring"
     }
 
     #[test]
+    fn the_readme_example_parses() {
+        let text = r#"
+authority_url = "https://login.microsoftonline.com"
+graph_url = "https://graph.microsoft.com/v1.0"
+client_id = "00000000-0000-0000-0000-000000000000"
+tenant = "common"
+token_store = "keyring"
+poll_interval_secs = 60
+safety_net_delta_secs = 14400
+history_retention_days = 30
+
+[preferences]
+notifyOwnChanges = false
+mutedPatterns = ["/Photos", "*.tmp"]
+
+[[targets]]
+id = "48d31887-.../me"
+account = "48d31887-..."
+label = "OneDrive"
+spec = { type = "myDrive" }
+"#;
+        let c: Config = toml::from_str(text).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.preferences.muted_patterns, ["/Photos", "*.tmp"]);
+        assert_eq!(c.targets[0].spec, TargetSpec::MyDrive);
+        assert_eq!(c.safety_net_delta_interval(), Duration::from_secs(14400));
+    }
+
+    #[test]
     fn home_puts_config_and_data_in_one_folder() {
         let p = Paths::under("/x/y");
         assert_eq!(p.config_file(), PathBuf::from("/x/y/config.toml"));
