@@ -622,9 +622,32 @@ describe("language, keyboard and look", () => {
       },
       { name: "signin-no-client-id", scenario: { snapshot: snapshot({ accounts: [], targets: [], clientIdConfigured: false }) }, go: async () => {} },
     ];
+    // The sign-in outcomes, shown once in each language (light English, dark Russian).
+    const account = { id: "acc-new", displayName: "Dana Scully", username: "dana@contoso.com", kind: "work", state: "signedIn" };
+    const outcomes = [
+      ["declined", { kind: "declined" }],
+      ["expired", { kind: "expired" }],
+      ["offline", { kind: "offline" }],
+      ["failed", { kind: "failed", message: "AADSTS50076: multi-factor authentication is required" }],
+      ["signed-in", { kind: "signedIn", account }],
+    ];
+    for (const [name, event] of outcomes) {
+      screens.push({
+        name: `signin-${name}`,
+        only: [["en-US", "light"], ["ru-RU", "dark"]],
+        scenario: { snapshot: snapshot({ accounts: [], targets: [] }) },
+        go: async (page) => {
+          await page.locator("form button[type=submit]").click();
+          await page.locator("output.user-code").waitFor();
+          await page.evaluate((e) => window.__dw.emit("sign-in-progress", e), event);
+          await page.locator(name === "offline" ? ".callout" : "h1").filter({ hasNotText: /^$/ }).first().waitFor();
+        },
+      });
+    }
     for (const locale of ["en-US", "ru-RU"]) {
       for (const colorScheme of ["light", "dark"]) {
         for (const s of screens) {
+          if (s.only && !s.only.some(([l, c]) => l === locale && c === colorScheme)) continue;
           const { page, check } = await open(s.scenario, { locale, colorScheme });
           await s.go(page);
           await page.waitForTimeout(50);
