@@ -388,7 +388,24 @@ async fn handle(
                 }
                 return crate::push::subscribe(shared, &grant, &drive_id).map(json_ok);
             }
-            // Uploads by path may name an item that does not exist yet.
+            // Uploads by path may name an item that does not exist yet, and honour
+            // conflictBehavior when it does.
+            if *method == Method::PUT && action == Action::Content {
+                if let Some(p) = path {
+                    return item_action(
+                        shared,
+                        method,
+                        &grant,
+                        &q,
+                        headers,
+                        body,
+                        start,
+                        Some(p),
+                        action,
+                    )
+                    .await;
+                }
+            }
             let target = {
                 let w = shared.lock_world();
                 match &path {

@@ -94,6 +94,11 @@ impl PushState {
     /// Disconnects sockets whose subscription expired or vanished.
     pub fn sweep(&self) {
         let now = Utc::now();
+        // Forget sockets the server no longer has (closed before their handler ran).
+        if let Some(ns) = self.io.get().and_then(|io| io.of(NAMESPACE)) {
+            self.sockets()
+                .retain(|sid, _| ns.get_socket(*sid).is_some());
+        }
         let doomed: Vec<Sid> = {
             let subs = self.subs();
             self.sockets()
@@ -221,21 +226,20 @@ pub fn build_layer(shared: &Arc<Shared>) -> SocketIoLayer {
                 .subs()
                 .get(&token)
                 .is_some_and(|sub| sub.expires > Utc::now());
-            if ok {
-                Ok(())
-            } else {
-                Err(PushRefusal::UnknownToken)
+            if !ok {
+                return Err(PushRefusal::UnknownToken);
             }
+            // Registered before the CONNECT reply goes out, so a change made the moment the
+            // client sees the connect still reaches it.
+            shared.push.sockets().insert(s.id, token);
+            Ok(())
         }
     };
     let conn_state = shared.clone();
     let on_connect = move |s: SocketRef| {
         let shared = conn_state.clone();
         async move {
-            if let Some(token) = token_of(&s) {
-                shared.push.sockets().insert(s.id, token);
-                tracing::info!(sid = %s.id, "socket joined /notifications");
-            }
+            tracing::info!(sid = %s.id, "socket joined /notifications");
             let gone = shared.clone();
             s.on_disconnect(move |s: SocketRef| {
                 let shared = gone.clone();
