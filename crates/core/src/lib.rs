@@ -28,3 +28,4 @@ pub mod graph;
 pub mod history;
 pub mod model;
 pub mod push;
+pub mod toast_policy;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happened to an item, as the user would say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum ChangeKind {
     Created,
@@ -20,6 +21,7 @@ pub enum ChangeKind {
 
 /// One reported change to one drive item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct Change {
     /// Position in the append-only history; increases with every stored change.
@@ -51,6 +53,7 @@ pub struct Change {
 
 /// The changes one delta run produced for one target, in order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeBatch {
     pub target: String,
@@ -59,6 +62,7 @@ pub struct ChangeBatch {
 
 /// Which accounts a sign-in accepts; maps to the identity platform's tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum AccountKind {
     /// Personal Microsoft accounts only (`consumers`).
@@ -71,6 +75,7 @@ pub enum AccountKind {
 
 /// Whether an account can still reach Graph without the user.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum AccountState {
     SignedIn,
@@ -80,6 +85,7 @@ pub enum AccountState {
 
 /// A signed-in account. Never carries a token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct Account {
     /// Stable id (the user's object id from Graph).
@@ -94,6 +100,7 @@ pub struct Account {
 
 /// What a watched target points at, in the forms Graph's socketIo endpoint accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(
     tag = "type",
     rename_all = "camelCase",
@@ -114,6 +121,7 @@ pub enum TargetSpec {
 
 /// How one watched target is doing, in terms a user can act on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(
     tag = "state",
     rename_all = "camelCase",
@@ -147,6 +155,7 @@ pub enum TargetStatus {
 
 /// A watched target as hosts list it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct TargetInfo {
     /// Stable id, unique across accounts.
@@ -160,6 +169,7 @@ pub struct TargetInfo {
 
 /// The device-code prompt the user acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceCodePrompt {
     pub user_code: String,
@@ -171,6 +181,7 @@ pub struct DeviceCodePrompt {
 
 /// Progress of one sign-in, from prompt to outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -196,6 +207,7 @@ pub enum SignInEvent {
 
 /// A page request over the change history, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase", default)]
 pub struct HistoryQuery {
     /// Only changes with `seq` below this (the previous page's `next_before`).
@@ -212,6 +224,7 @@ pub struct HistoryQuery {
 
 /// One page of history, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryPage {
     pub changes: Vec<Change>,
@@ -221,6 +234,7 @@ pub struct HistoryPage {
 
 /// What the engine tells its hosts, in order, over a broadcast channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(
     tag = "event",
     rename_all = "camelCase",
@@ -234,6 +248,7 @@ pub enum EngineEvent {
 
 /// A daily window without toasts, in local time, e.g. 22:00 to 07:00 (may cross midnight).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub struct QuietHours {
     /// "HH:MM", 24-hour clock.
@@ -244,6 +259,7 @@ pub struct QuietHours {
 
 /// The UI language; `System` follows the OS.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase")]
 pub enum Language {
     #[default]
@@ -254,6 +270,7 @@ pub enum Language {
 
 /// What the user chose about notifications and the app; persisted by the engine.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(rename_all = "camelCase", default)]
 pub struct Preferences {
     /// Toast for the user's own changes too (they always go to the list).

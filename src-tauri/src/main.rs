@@ -1,0 +1,30 @@
+//! The `drivewatch` binary: parses the command line, sets up logging, starts the desktop app.
+//!
+//! It must never hold logic beyond choosing the engine (real or `--demo`); anyhow stays here.
+
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+use clap::Parser;
+
+/// DriveWatch: desktop notifications for OneDrive and SharePoint changes.
+#[derive(Debug, Parser)]
+#[command(name = "drivewatch", version)]
+struct Args {
+    /// Run against a built-in emulator with scripted activity; needs no Microsoft account.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DRIVEWATCH_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let shell = drivewatch_desktop::start_engine(args.demo)?;
+    drivewatch_desktop::run(shell)?;
+    Ok(())
+}

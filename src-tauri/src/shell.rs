@@ -1,0 +1,258 @@
+//! The shell's own state: what the engine does not keep but the window and tray show.
+//!
+//! [`Shell`] is shared by the IPC commands, the tray and the event relay. It holds the pause
+//! deadline, the sign-in prompt in progress, the latest changes for the tray menu and the
+//! toast policy's rate-limit memory, plus the cancellation token and task tracker that Quit
+//! uses. It must never block: every lock is held for a few field updates only, and never
+//! across an `.await`.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use chrono::{DateTime, Days, Duration, Local, NaiveTime, TimeZone, Utc};
+use drivewatch_core::model::{Change, ChangeBatch, DeviceCodePrompt, SignInEvent};
+use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::engine::EngineLink;
+use crate::error::ShellError;
+use crate::ipc::{AppSnapshot, PauseFor};
+use crate::tray::TrayState;
+
+/// How many changes the tray menu lists.
+pub const TRAY_CHANGES: usize = 5;
+/// "Pause until tomorrow" ends at this local time on the next day.
+const TOMORROW_AT: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
+    Some(t) => t,
+    None => NaiveTime::MIN,
+};
+
+/// What the shell tells the desktop (window, tray, OS) when its state changes.
+///
+/// Implemented over the app handle in [`crate::surface`]; kept as a trait so commands are not
+/// generic over the Tauri runtime and tests can watch what the shell announces.
+pub trait Surface: Send + Sync + 'static {
+    /// The snapshot changed: tell the window and redraw the tray.
+    fn snapshot_changed(&self, snapshot: &AppSnapshot);
+    /// Only the tray shows something new (latest changes, a status).
+    fn tray_changed(&self);
+    fn sign_in_progress(&self, event: &SignInEvent);
+    fn set_autostart(&self, enabled: bool) -> Result<(), ShellError>;
+}
+
+/// Shared state of the running desktop app; clones share everything.
+#[derive(Clone)]
+pub struct Shell {
+    engine: Arc<dyn EngineLink>,
+    demo: bool,
+    /// Short critical sections only; never held across an await.
+    state: Arc<Mutex<ShellState>>,
+    /// Set once the app is set up; before that, announcements go nowhere.
+    surface: Arc<OnceLock<Box<dyn Surface>>>,
+    /// Cancelled by Quit: every task the shell spawns selects on it.
+    pub cancel: CancellationToken,
+    /// Every task the shell spawns, awaited (bounded) on Quit.
+    pub tasks: TaskTracker,
+}
+
+#[derive(Default)]
+struct ShellState {
+    paused_until: Option<DateTime<Utc>>,
+    sign_in: Option<DeviceCodePrompt>,
+    /// Newest first, at most [`TRAY_CHANGES`].
+    latest: VecDeque<Change>,
+    policy: ToastPolicy,
+}
+
+impl Shell {
+    pub fn new(engine: Arc<dyn EngineLink>, demo: bool) -> Self {
+        Self {
+            engine,
+            demo,
+            state: Arc::new(Mutex::new(ShellState::default())),
+            surface: Arc::new(OnceLock::new()),
+            cancel: CancellationToken::new(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    /// Spawns a task on Tauri's runtime, tracked for Quit. Works from any thread (menu
+    /// callbacks run outside the runtime). The task must itself watch [`Self::cancel`].
+    pub fn spawn<F>(&self, task: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        tauri::async_runtime::spawn(self.tasks.track_future(task));
+    }
+
+    /// Connects the shell to the desktop; later calls are ignored.
+    pub fn attach(&self, surface: Box<dyn Surface>) {
+        if self.surface.set(surface).is_err() {
+            tracing::warn!("the shell was already attached to a desktop");
+        }
+    }
+
+    /// Tells the window and tray that the snapshot changed; returns the new snapshot.
+    pub fn announce(&self) -> AppSnapshot {
+        let snapshot = self.snapshot();
+        if let Some(surface) = self.surface.get() {
+            surface.snapshot_changed(&snapshot);
+        }
+        snapshot
+    }
+
+    pub fn tray_changed(&self) {
+        if let Some(surface) = self.surface.get() {
+            surface.tray_changed();
+        }
+    }
+
+    pub fn sign_in_progress(&self, event: &SignInEvent) {
+        if let Some(surface) = self.surface.get() {
+            surface.sign_in_progress(event);
+        }
+    }
+
+    pub fn surface_set_autostart(&self, enabled: bool) -> Result<(), ShellError> {
+        match self.surface.get() {
+            Some(surface) => surface.set_autostart(enabled),
+            None => Ok(()),
+        }
+    }
+
+    pub fn engine(&self) -> &Arc<dyn EngineLink> {
+        &self.engine
+    }
+
+    fn state(&self) -> MutexGuard<'_, ShellState> {
+        // A panic while holding the lock leaves plain data behind; keep serving it.
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn snapshot(&self) -> AppSnapshot {
+        let state = self.state();
+        AppSnapshot {
+            accounts: self.engine.accounts(),
+            targets: self.engine.targets(),
+            preferences: self.engine.preferences(),
+            paused_until: state.paused_until.filter(|until| *until > Utc::now()),
+            demo: self.demo,
+            client_id_configured: self.engine.client_id_configured(),
+            sign_in: state.sign_in.clone(),
+        }
+    }
+
+    pub fn paused_until(&self) -> Option<DateTime<Utc>> {
+        self.state()
+            .paused_until
+            .filter(|until| *until > Utc::now())
+    }
+
+    pub fn set_pause(&self, pause: PauseFor) {
+        self.state().paused_until = pause_deadline(pause, Local::now());
+    }
+
+    pub fn set_sign_in(&self, prompt: Option<DeviceCodePrompt>) {
+        self.state().sign_in = prompt;
+    }
+
+    pub fn sign_in(&self) -> Option<DeviceCodePrompt> {
+        self.state().sign_in.clone()
+    }
+
+    /// Records a batch for the tray and asks the toast policy what to show for it now.
+    pub fn take_batch(&self, batch: &ChangeBatch) -> Vec<Toast> {
+        let preferences = self.engine.preferences();
+        let now = Local::now();
+        let mut state = self.state();
+        for change in &batch.changes {
+            state.latest.push_front(change.clone());
+        }
+        state.latest.truncate(TRAY_CHANGES);
+        let ctx = ToastContext {
+            preferences: &preferences,
+            paused_until: state.paused_until,
+            now: now.with_timezone(&Utc),
+            local_time: now.time(),
+        };
+        state.policy.decide(batch, &ctx)
+    }
+
+    /// The summary of changes the toast cap held back, once there is room for it.
+    pub fn flush_toasts(&self) -> Option<Toast> {
+        let preferences = self.engine.preferences();
+        let now = Local::now();
+        let mut state = self.state();
+        let ctx = ToastContext {
+            preferences: &preferences,
+            paused_until: state.paused_until,
+            now: now.with_timezone(&Utc),
+            local_time: now.time(),
+        };
+        state.policy.flush(&ctx)
+    }
+
+    /// The latest changes, newest first, for the tray menu.
+    pub fn latest(&self) -> Vec<Change> {
+        self.state().latest.iter().cloned().collect()
+    }
+
+    pub fn tray_state(&self) -> TrayState {
+        TrayState::from_parts(
+            &self.engine.accounts(),
+            &self.engine.targets(),
+            self.paused_until().is_some(),
+        )
+    }
+}
+
+/// When a pause chosen now ends: in an hour, tomorrow morning, or not at all (resume).
+pub fn pause_deadline<Tz: TimeZone>(pause: PauseFor, now: DateTime<Tz>) -> Option<DateTime<Utc>> {
+    match pause {
+        PauseFor::OneHour => Some(now.with_timezone(&Utc) + Duration::hours(1)),
+        PauseFor::UntilTomorrow => {
+            let tomorrow = now.date_naive().checked_add_days(Days::new(1))?;
+            let local = tomorrow.and_time(TOMORROW_AT);
+            // A DST gap at 08:00 is not a reason to pause forever: fall back to 24 hours.
+            Some(
+                now.timezone()
+                    .from_local_datetime(&local)
+                    .earliest()
+                    .map(|t| t.with_timezone(&Utc))
+                    .unwrap_or_else(|| now.with_timezone(&Utc) + Duration::hours(24)),
+            )
+        }
+        PauseFor::Resume => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    #[test]
+    fn pauses_end_in_an_hour_or_tomorrow_morning() {
+        let tz = FixedOffset::east_opt(3 * 3600).expect("valid offset");
+        let now = tz
+            .with_ymd_and_hms(2026, 3, 2, 22, 15, 0)
+            .single()
+            .expect("valid time");
+        assert_eq!(
+            pause_deadline(PauseFor::OneHour, now),
+            Some(now.with_timezone(&Utc) + Duration::hours(1))
+        );
+        let tomorrow = tz
+            .with_ymd_and_hms(2026, 3, 3, 8, 0, 0)
+            .single()
+            .expect("valid time");
+        assert_eq!(
+            pause_deadline(PauseFor::UntilTomorrow, now),
+            Some(tomorrow.with_timezone(&Utc))
+        );
+        assert_eq!(pause_deadline(PauseFor::Resume, now), None);
+    }
+}

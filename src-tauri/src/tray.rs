@@ -1,0 +1,399 @@
+//! The tray icon and its menu: the app's face when the window is closed.
+//!
+//! The icon shows one of five states ([`TrayState`]); the menu offers Open, the latest changes,
+//! pausing, accounts and Quit. Menu ids are a typed [`MenuId`], parsed back in the callback.
+//! Callbacks must never panic (no `unwrap`): a failed menu action is logged and ignored, since
+//! the tray has nowhere to show an error.
+
+use drivewatch_core::model::{Account, AccountState, Change, TargetInfo, TargetStatus};
+use drivewatch_core::toast_policy::describe_change;
+use tauri::image::Image;
+use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
+use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
+use tauri::{AppHandle, Manager, Runtime};
+
+use crate::ipc::PauseFor;
+use crate::shell::Shell;
+
+/// The id of DriveWatch's one tray icon.
+pub const TRAY_ID: &str = "drivewatch";
+
+/// What the tray icon says at a glance; each has its own icon in `icons/tray/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TrayState {
+    /// Push notifications are flowing.
+    Live,
+    /// Push is unavailable or throttled; changes arrive by polling.
+    Polling,
+    /// A connection is being re-established, or a watch failed.
+    Reconnecting,
+    /// No account, or an account must sign in again.
+    NeedsSignIn,
+    /// Toasts are paused by the user.
+    Paused,
+}
+
+impl TrayState {
+    pub const ALL: [TrayState; 5] = [
+        TrayState::Live,
+        TrayState::Polling,
+        TrayState::Reconnecting,
+        TrayState::NeedsSignIn,
+        TrayState::Paused,
+    ];
+
+    /// Where the state's icon lives, relative to `icons/`.
+    pub fn icon_path(self) -> &'static str {
+        match self {
+            TrayState::Live => "tray/live.png",
+            TrayState::Polling => "tray/polling.png",
+            TrayState::Reconnecting => "tray/reconnecting.png",
+            TrayState::NeedsSignIn => "tray/needs-sign-in.png",
+            TrayState::Paused => "tray/paused.png",
+        }
+    }
+
+    fn icon_png(self) -> &'static [u8] {
+        match self {
+            TrayState::Live => include_bytes!("../../icons/tray/live.png"),
+            TrayState::Polling => include_bytes!("../../icons/tray/polling.png"),
+            TrayState::Reconnecting => include_bytes!("../../icons/tray/reconnecting.png"),
+            TrayState::NeedsSignIn => include_bytes!("../../icons/tray/needs-sign-in.png"),
+            TrayState::Paused => include_bytes!("../../icons/tray/paused.png"),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TrayState::Live => "Live",
+            TrayState::Polling => "Checking periodically",
+            TrayState::Reconnecting => "Reconnecting",
+            TrayState::NeedsSignIn => "Sign-in needed",
+            TrayState::Paused => "Notifications paused",
+        }
+    }
+
+    /// The state the tray shows for these accounts and targets; the most pressing one wins.
+    pub fn from_parts(accounts: &[Account], targets: &[TargetInfo], paused: bool) -> Self {
+        if paused {
+            return TrayState::Paused;
+        }
+        let needs_sign_in = accounts.is_empty()
+            || accounts
+                .iter()
+                .any(|a| a.state == AccountState::NeedsSignIn)
+            || targets
+                .iter()
+                .any(|t| matches!(t.status, TargetStatus::NeedsSignIn));
+        if needs_sign_in {
+            return TrayState::NeedsSignIn;
+        }
+        let troubled = targets.iter().any(|t| {
+            matches!(
+                t.status,
+                TargetStatus::Reconnecting { .. } | TargetStatus::Error { .. }
+            )
+        });
+        if troubled {
+            return TrayState::Reconnecting;
+        }
+        let polling = targets.iter().any(|t| {
+            matches!(
+                t.status,
+                TargetStatus::Polling { .. } | TargetStatus::Throttled { .. }
+            )
+        });
+        if polling {
+            TrayState::Polling
+        } else {
+            TrayState::Live
+        }
+    }
+}
+
+/// Every menu entry, as a typed id; the string form lives only in [`MenuId::as_id`] and
+/// [`MenuId::parse`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MenuId {
+    Status,
+    Open,
+    Change(i64),
+    Pause(PauseFor),
+    SignIn,
+    SignOut(String),
+    Quit,
+}
+
+impl MenuId {
+    pub fn as_id(&self) -> String {
+        match self {
+            MenuId::Status => "status".to_owned(),
+            MenuId::Open => "open".to_owned(),
+            MenuId::Change(seq) => format!("change:{seq}"),
+            MenuId::Pause(PauseFor::OneHour) => "pause:hour".to_owned(),
+            MenuId::Pause(PauseFor::UntilTomorrow) => "pause:tomorrow".to_owned(),
+            MenuId::Pause(PauseFor::Resume) => "pause:resume".to_owned(),
+            MenuId::SignIn => "sign-in".to_owned(),
+            MenuId::SignOut(account) => format!("sign-out:{account}"),
+            MenuId::Quit => "quit".to_owned(),
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        Some(match id {
+            "status" => MenuId::Status,
+            "open" => MenuId::Open,
+            "pause:hour" => MenuId::Pause(PauseFor::OneHour),
+            "pause:tomorrow" => MenuId::Pause(PauseFor::UntilTomorrow),
+            "pause:resume" => MenuId::Pause(PauseFor::Resume),
+            "sign-in" => MenuId::SignIn,
+            "quit" => MenuId::Quit,
+            other => {
+                if let Some(seq) = other.strip_prefix("change:") {
+                    MenuId::Change(seq.parse().ok()?)
+                } else if let Some(account) = other.strip_prefix("sign-out:") {
+                    MenuId::SignOut(account.to_owned())
+                } else {
+                    return None;
+                }
+            }
+        })
+    }
+}
+
+/// The first, disabled line: the state and the last change (Linux trays have no tooltip).
+pub fn status_line(state: TrayState, latest: Option<&Change>) -> String {
+    match latest {
+        Some(change) => {
+            let (summary, _) = describe_change(change);
+            let local = change.at.with_timezone(&chrono::Local);
+            format!("{} · {} {}", state.label(), local.format("%H:%M"), summary)
+        }
+        None => format!("{} · no changes yet", state.label()),
+    }
+}
+
+fn item<R: Runtime, M: Manager<R>>(
+    app: &M,
+    id: MenuId,
+    text: &str,
+    enabled: bool,
+) -> tauri::Result<MenuItem<R>> {
+    MenuItem::with_id(app, id.as_id(), text, enabled, None::<&str>)
+}
+
+/// Builds the whole menu from the shell's current state.
+pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::Result<Menu<R>> {
+    let state = shell.tray_state();
+    let latest = shell.latest();
+    let menu = Menu::new(app)?;
+    menu.append(&item(
+        app,
+        MenuId::Status,
+        &status_line(state, latest.first()),
+        false,
+    )?)?;
+    menu.append(&item(app, MenuId::Open, "Open DriveWatch", true)?)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    if latest.is_empty() {
+        menu.append(&MenuItem::with_id(
+            app,
+            "no-changes",
+            "No changes yet",
+            false,
+            None::<&str>,
+        )?)?;
+    }
+    for change in &latest {
+        let (summary, _) = describe_change(change);
+        menu.append(&item(app, MenuId::Change(change.seq), &summary, true)?)?;
+    }
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    let paused = shell.paused_until().is_some();
+    let pause = Submenu::with_items(
+        app,
+        "Pause notifications",
+        true,
+        &[
+            &item(app, MenuId::Pause(PauseFor::OneHour), "For 1 hour", true)?,
+            &item(
+                app,
+                MenuId::Pause(PauseFor::UntilTomorrow),
+                "Until tomorrow",
+                true,
+            )?,
+            &item(app, MenuId::Pause(PauseFor::Resume), "Resume", paused)?,
+        ],
+    )?;
+    menu.append(&pause)?;
+    let accounts = Submenu::new(app, "Accounts", true)?;
+    for account in shell.engine().accounts() {
+        let label = format!("Sign out {}", account.username);
+        accounts.append(&item(
+            app,
+            MenuId::SignOut(account.id.clone()),
+            &label,
+            true,
+        )?)?;
+    }
+    accounts.append(&item(app, MenuId::SignIn, "Sign in…", true)?)?;
+    menu.append(&accounts)?;
+    menu.append(&PredefinedMenuItem::separator(app)?)?;
+    menu.append(&item(app, MenuId::Quit, "Quit DriveWatch", true)?)?;
+    Ok(menu)
+}
+
+/// Creates the tray icon. Menu and icon are refreshed by [`refresh`].
+pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<TrayIcon<R>> {
+    let state = shell.tray_state();
+    TrayIconBuilder::with_id(TRAY_ID)
+        .icon(Image::from_bytes(state.icon_png())?)
+        .tooltip(status_line(state, shell.latest().first()))
+        .menu(&build_menu(app, shell)?)
+        .show_menu_on_left_click(false)
+        .on_menu_event(|app, event| on_menu_event(app, &event))
+        .on_tray_icon_event(|tray, event| {
+            if let TrayIconEvent::Click {
+                button: MouseButton::Left,
+                button_state: MouseButtonState::Up,
+                ..
+            } = event
+            {
+                crate::window::show(tray.app_handle());
+            }
+        })
+        .build(app)
+}
+
+/// Redraws icon, tooltip and menu after anything they show changed.
+pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
+    let Some(shell) = app.try_state::<Shell>() else {
+        return;
+    };
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let state = shell.tray_state();
+    let result = Image::from_bytes(state.icon_png())
+        .and_then(|icon| tray.set_icon(Some(icon)))
+        .and_then(|()| tray.set_tooltip(Some(status_line(state, shell.latest().first()))))
+        .and_then(|()| build_menu(app, &shell))
+        .and_then(|menu| tray.set_menu(Some(menu)));
+    if let Err(e) = result {
+        tracing::warn!(error = %e, "could not refresh the tray");
+    }
+}
+
+fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: &MenuEvent) {
+    let Some(id) = MenuId::parse(event.id().as_ref()) else {
+        tracing::debug!(
+            id = event.id().as_ref(),
+            "menu event without a DriveWatch id"
+        );
+        return;
+    };
+    let Some(shell) = app.try_state::<Shell>() else {
+        return;
+    };
+    match id {
+        MenuId::Status => {}
+        MenuId::Open | MenuId::SignIn => crate::window::show(app),
+        MenuId::Change(seq) => crate::commands::spawn_open_change(&shell, seq, false),
+        MenuId::Pause(pause) => crate::commands::apply_pause(&shell, pause),
+        MenuId::SignOut(account) => crate::commands::spawn_sign_out(&shell, account),
+        MenuId::Quit => crate::lifecycle::quit(app),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drivewatch_core::model::{AccountKind, TargetSpec};
+
+    fn account(state: AccountState) -> Account {
+        Account {
+            id: "a".to_owned(),
+            display_name: "Ann".to_owned(),
+            username: "ann@example.com".to_owned(),
+            kind: AccountKind::Personal,
+            state,
+        }
+    }
+
+    fn target(status: TargetStatus) -> TargetInfo {
+        TargetInfo {
+            id: "t".to_owned(),
+            account: "a".to_owned(),
+            label: "OneDrive".to_owned(),
+            spec: TargetSpec::MyDrive,
+            status,
+        }
+    }
+
+    #[test]
+    fn menu_ids_round_trip() {
+        for id in [
+            MenuId::Status,
+            MenuId::Open,
+            MenuId::Change(42),
+            MenuId::Pause(PauseFor::OneHour),
+            MenuId::Pause(PauseFor::UntilTomorrow),
+            MenuId::Pause(PauseFor::Resume),
+            MenuId::SignIn,
+            MenuId::SignOut("acct:with:colons".to_owned()),
+            MenuId::Quit,
+        ] {
+            assert_eq!(MenuId::parse(&id.as_id()), Some(id));
+        }
+        assert_eq!(MenuId::parse("change:x"), None);
+        assert_eq!(MenuId::parse("something"), None);
+    }
+
+    #[test]
+    fn the_most_pressing_state_wins() {
+        let ok = [account(AccountState::SignedIn)];
+        let live = target(TargetStatus::Live);
+        let polling = target(TargetStatus::Polling {
+            reason: "x".to_owned(),
+        });
+        let broken = target(TargetStatus::Error {
+            reason: "x".to_owned(),
+        });
+        assert_eq!(
+            TrayState::from_parts(&[], &[], false),
+            TrayState::NeedsSignIn
+        );
+        assert_eq!(
+            TrayState::from_parts(&ok, std::slice::from_ref(&live), false),
+            TrayState::Live
+        );
+        assert_eq!(
+            TrayState::from_parts(&ok, &[live.clone(), polling.clone()], false),
+            TrayState::Polling
+        );
+        assert_eq!(
+            TrayState::from_parts(&ok, &[polling, broken.clone()], false),
+            TrayState::Reconnecting
+        );
+        assert_eq!(
+            TrayState::from_parts(
+                &[account(AccountState::NeedsSignIn)],
+                std::slice::from_ref(&broken),
+                false
+            ),
+            TrayState::NeedsSignIn
+        );
+        assert_eq!(
+            TrayState::from_parts(&ok, &[broken], true),
+            TrayState::Paused
+        );
+    }
+
+    #[test]
+    fn every_state_has_a_decodable_icon() {
+        for state in TrayState::ALL {
+            let image = Image::from_bytes(state.icon_png()).expect("a PNG");
+            assert_eq!((image.width(), image.height()), (64, 64), "{state:?}");
+        }
+    }
+}
