@@ -3,8 +3,10 @@
 import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   base: "./",
+  // Unit tests run the store with Svelte's client runtime (reactive $state/$derived), in node.
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   plugins: [svelte()],
   clearScreen: false,
   build: {
@@ -19,4 +21,4 @@ export default defineConfig({
     include: ["src/**/*.test.ts"],
     environment: "node",
   },
-});
+}));

@@ -1,0 +1,216 @@
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import type { AppSnapshot, Change, HistoryQuery } from "../bindings";
+
+// The shell, as the generated bindings expose it: commands are spies, events capture listeners.
+const shell = vi.hoisted(() => {
+  const listeners: Record<string, (e: { payload: unknown }) => void> = {};
+  const event = (name: string) => ({
+    listen: async (cb: (e: { payload: unknown }) => void) => {
+      listeners[name] = cb;
+      return () => {};
+    },
+  });
+  return {
+    listeners,
+    emit: (name: string, payload: unknown) => listeners[name]?.({ payload }),
+    commands: {} as Record<string, ReturnType<typeof vi.fn>>,
+    events: {
+      changesAdded: event("changesAdded"),
+      targetStatusChanged: event("targetStatusChanged"),
+      signInProgress: event("signInProgress"),
+      snapshotChanged: event("snapshotChanged"),
+      focusChange: event("focusChange"),
+    },
+  };
+});
+vi.mock("../bindings", () => ({ commands: shell.commands, events: shell.events }));
+
+function change(seq: number, over: Partial<Change> = {}): Change {
+  return {
+    seq,
+    kind: "modified",
+    name: `f${seq}.txt`,
+    path: `/f${seq}.txt`,
+    oldPath: null,
+    isFolder: false,
+    itemId: `i${seq}`,
+    driveId: "d",
+    by: null,
+    own: false,
+    at: "2026-11-24T10:00:00Z",
+    webUrl: null,
+    account: "a1",
+    target: "t1",
+    caughtUp: false,
+    ...over,
+  };
+}
+
+function snapshot(over: Partial<AppSnapshot> = {}): AppSnapshot {
+  return {
+    accounts: [{ id: "a1", displayName: "Alice", username: "alice@contoso.com", kind: "work", state: "signedIn" }],
+    targets: [],
+    preferences: { notifyOwnChanges: false, quietHours: null, mutedPatterns: [], startAtLogin: false, language: "system" },
+    pausedUntil: null,
+    demo: false,
+    clientIdConfigured: true,
+    signIn: null,
+    ...over,
+  };
+}
+
+/** A history of `n` changes served page by page the way the engine does. */
+function serveHistory(n: number, pageSize = 10) {
+  const all = Array.from({ length: n }, (_, i) => change(n - i));
+  shell.commands.listChanges = vi.fn(async (q: HistoryQuery) => {
+    const rows = all.filter((c) => q.before == null || c.seq < q.before).filter((c) => !q.text || c.name.includes(q.text))
+      .filter((c) => !q.kinds?.length || q.kinds.includes(c.kind));
+    const page = rows.slice(0, pageSize);
+    return { status: "ok", data: { changes: page, nextBefore: rows.length > pageSize ? page[page.length - 1].seq : null } };
+  });
+}
+
+async function fresh(snap = snapshot()) {
+  vi.resetModules();
+  shell.commands.getSnapshot = vi.fn(async () => snap);
+  const { app } = await import("./app.svelte");
+  await app.start(["en-US"]);
+  return app;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  for (const k of Object.keys(shell.commands)) delete shell.commands[k];
+  serveHistory(25);
+});
+
+describe("starting", () => {
+  it("opens the changes with accounts, the sign-in without, and resumes a sign-in in progress", async () => {
+    expect((await fresh()).view).toBe("changes");
+    expect((await fresh(snapshot({ accounts: [] }))).view).toBe("signIn");
+    const prompt = { userCode: "AB-CD", verificationUri: "https://microsoft.com/devicelogin", expiresAt: "2026-11-24T10:15:00Z", message: "" };
+    const app = await fresh(snapshot({ signIn: prompt }));
+    expect(app.view).toBe("signIn");
+    expect(app.signIn).toEqual({ phase: "prompt", prompt, offline: false });
+  });
+  it("loads the newest page and follows the system language", async () => {
+    const app = await fresh();
+    expect(app.items.map((c) => c.seq)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]);
+    expect(app.nextBefore).toBe(16);
+    expect(app.locale).toBe("en");
+    vi.resetModules();
+    const { app: ru } = await import("./app.svelte");
+    shell.commands.getSnapshot = vi.fn(async () => snapshot());
+    await ru.start(["ru-RU"]);
+    expect(ru.locale).toBe("ru");
+    expect(ru.t("navSettings")).toBe("Настройки");
+  });
+});
+
+describe("sign-in", () => {
+  it("maps the shell's errors to the states the screen shows", async () => {
+    const app = await fresh(snapshot({ accounts: [] }));
+    shell.commands.startSignIn = vi.fn(async () => ({ status: "error", error: { kind: "network", message: "down" } }));
+    await app.startSignIn("work");
+    expect(app.signIn).toEqual({ phase: "offline" });
+    shell.commands.startSignIn = vi.fn(async () => ({ status: "error", error: { kind: "accessDenied", message: "Your organisation blocks this app." } }));
+    await app.startSignIn("work");
+    expect(app.signIn).toEqual({ phase: "failed", message: "Your organisation blocks this app." });
+    shell.commands.startSignIn = vi.fn(async () => ({ status: "error", error: { kind: "noClientId", message: "none" } }));
+    await app.startSignIn("personal");
+    expect(app.needsClientId).toBe(true);
+    expect(app.signInKind).toBe("personal");
+  });
+  it("follows the shell's progress events", async () => {
+    const app = await fresh(snapshot({ accounts: [] }));
+    const prompt = { userCode: "AB-CD", verificationUri: "https://microsoft.com/devicelogin", expiresAt: "2026-11-24T10:15:00Z", message: "" };
+    shell.commands.startSignIn = vi.fn(async () => ({ status: "ok", data: prompt }));
+    await app.startSignIn("any");
+    expect(app.signIn.phase).toBe("prompt");
+    shell.emit("signInProgress", { kind: "offline" });
+    expect(app.signIn).toEqual({ phase: "prompt", prompt, offline: true });
+    shell.emit("signInProgress", { kind: "prompt", prompt });
+    expect(app.signIn).toEqual({ phase: "prompt", prompt, offline: false });
+    app.codeRanOut();
+    expect(app.signIn).toEqual({ phase: "expired" });
+    shell.emit("signInProgress", { kind: "declined" });
+    expect(app.signIn).toEqual({ phase: "declined" });
+    const account = snapshot().accounts[0];
+    shell.emit("signInProgress", { kind: "signedIn", account });
+    expect(app.signIn).toEqual({ phase: "signedIn", account });
+  });
+  it("goes back to the sign-in when the last account is signed out", async () => {
+    const app = await fresh();
+    app.view = "settings";
+    shell.emit("snapshotChanged", snapshot({ accounts: [] }));
+    expect(app.view).toBe("signIn");
+  });
+});
+
+describe("history", () => {
+  it("pages with `before` until the end", async () => {
+    const app = await fresh();
+    await app.loadMore();
+    await app.loadMore();
+    expect(app.items).toHaveLength(25);
+    expect(app.exhausted).toBe(true);
+    expect(shell.commands.listChanges.mock.calls.map(([q]) => q.before)).toEqual([null, 16, 6]);
+    await app.loadMore();
+    expect(shell.commands.listChanges).toHaveBeenCalledTimes(3);
+  });
+  it("does not retry automatically after an error, only when asked", async () => {
+    const app = await fresh();
+    const ok = shell.commands.listChanges;
+    shell.commands.listChanges = vi.fn(async () => ({ status: "error", error: { kind: "internal", message: "locked" } }));
+    await app.loadMore();
+    expect(app.listError).toBe("Could not load changes: locked");
+    shell.commands.listChanges = ok;
+    await app.loadMore(true);
+    expect(app.items).toHaveLength(10);
+    await app.loadMore();
+    expect(app.items).toHaveLength(20);
+    expect(app.listError).toBeNull();
+  });
+  it("adds live changes that pass the filter, once, keeping the scroll position when scrolled", async () => {
+    const app = await fresh();
+    const restore = vi.fn();
+    app.setAnchor({ capture: () => ({ atTop: false, restore }) });
+    await app.setFilter({ text: "", kinds: ["created"], where: "" });
+    await app.addLive([change(30, { kind: "created" }), change(31, { kind: "deleted" })]);
+    expect(app.items.map((c) => c.seq)).toEqual([30]);
+    expect(restore).toHaveBeenCalledTimes(1);
+    expect(app.unseen).toBe(1);
+    await app.addLive([change(30, { kind: "created" })]);
+    expect(app.items.map((c) => c.seq)).toEqual([30]);
+    expect(app.unseen).toBe(1);
+  });
+  it("at the top, live changes just appear", async () => {
+    const app = await fresh();
+    const restore = vi.fn();
+    app.setAnchor({ capture: () => ({ atTop: true, restore }) });
+    await app.addLive([change(40)]);
+    expect(app.items[0].seq).toBe(40);
+    expect(restore).not.toHaveBeenCalled();
+    expect(app.unseen).toBe(0);
+  });
+  it("focuses a change by loading older pages without the filter", async () => {
+    const app = await fresh();
+    await app.setFilter({ text: "f2", kinds: [], where: "" });
+    app.view = "status";
+    await app.focus(3);
+    expect(app.view).toBe("changes");
+    expect(app.filter).toEqual({ text: "", kinds: [], where: "" });
+    expect(app.items.some((c) => c.seq === 3)).toBe(true);
+    expect(app.highlighted).toBe(3);
+    expect(app.focusNonce).toBe(1);
+  });
+  it("keeps target status current from events", async () => {
+    const app = await fresh(snapshot({ targets: [{ id: "t1", account: "a1", label: "OneDrive", spec: { type: "myDrive" }, status: { state: "connecting" } }] }));
+    shell.emit("targetStatusChanged", { id: "t1", account: "a1", label: "OneDrive", spec: { type: "myDrive" }, status: { state: "live" } });
+    shell.emit("targetStatusChanged", { id: "t2", account: "a1", label: "New", spec: { type: "myDrive" }, status: { state: "connecting" } });
+    expect(app.snapshot?.targets.map((t) => [t.id, t.status.state])).toEqual([
+      ["t1", "live"],
+      ["t2", "connecting"],
+    ]);
+  });
+});
