@@ -206,6 +206,30 @@ async fn wait_line(
     .unwrap()
 }
 
+/// Uploads a marker file every 2 s until `watch` prints one: from then on the first delta
+/// (the baseline) is certainly done and every later change will be reported.
+async fn wait_until_reporting(
+    emu: &Emulator,
+    mut out: mpsc::Receiver<String>,
+) -> mpsc::Receiver<String> {
+    for n in 0..15 {
+        let name = format!("warm-up-{n}.txt");
+        emu.upload(
+            demo::ADELE_USER,
+            demo::DEMO_DRIVE_ID,
+            &format!("/WarmUp/{name}"),
+            b"w".to_vec(),
+        )
+        .unwrap();
+        let (rx, line) = wait_line(out, |l| l.contains("warm-up-"), Duration::from_secs(2)).await;
+        out = rx;
+        if line.is_some() {
+            return out;
+        }
+    }
+    panic!("watch never reported a change");
+}
+
 /// One scripted change and the kind `watch --json` must report for it.
 type Step = (&'static str, Box<dyn Fn() + Send>);
 
@@ -221,8 +245,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     let (out, err) = lines(&mut child);
     let (_err, live) = wait_line(err, |l| l.contains("live"), Duration::from_secs(20)).await;
     assert!(live.is_some(), "watch never went live");
-    // Let the first (baseline) delta finish before changing anything.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let out = wait_until_reporting(&s.emu, out).await;
 
     let d = demo::DEMO_DRIVE_ID;
     let a = demo::ALEX_USER;
@@ -264,7 +287,11 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
             out,
             move |l| {
                 serde_json::from_str::<serde_json::Value>(l)
-                    .map(|v| v["kind"] == want.as_str() && v["isFolder"] == false)
+                    .map(|v| {
+                        v["kind"] == want.as_str()
+                            && v["isFolder"] == false
+                            && v["path"].as_str().is_some_and(|p| p.starts_with("/Cli"))
+                    })
                     .unwrap_or(false)
             },
             Duration::from_secs(30),
@@ -337,4 +364,91 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     );
     let one = s.run(&["history", "--limit", "1"]).await;
     assert_eq!(one.stdout.lines().count(), 1, "{one:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_token_reaches_the_logs_of_a_full_run() {
+    let s = setup().await;
+    let mut logs = String::new();
+    let run_logged = |args: &'static [&'static str]| {
+        let mut cmd = s.cli();
+        cmd.env("DRIVEWATCH_LOG", "trace").args(args);
+        cmd
+    };
+    for args in [
+        &["login"][..],
+        &["status"][..],
+        &["targets", "add", "--group", demo::GROUP_ID][..],
+    ] {
+        let mut cmd = run_logged(args);
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        logs.push_str(&String::from_utf8_lossy(&out.stderr));
+        logs.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    // Force a refresh inside watch, and let push and delta run for a moment.
+    s.emu.expire_access_tokens();
+    let mut cmd = run_logged(&["watch", "--json"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (out, err) = lines(&mut child);
+    let (err, live) = wait_line(err, |l| l.contains("live (push)"), Duration::from_secs(20)).await;
+    assert!(live.is_some());
+    let out = wait_until_reporting(&s.emu, out).await;
+    s.emu
+        .upload(
+            demo::ALEX_USER,
+            demo::DEMO_DRIVE_ID,
+            "/LogTest/a.txt",
+            b"x".to_vec(),
+        )
+        .unwrap();
+    let (out, line) = wait_line(out, |l| l.contains("a.txt"), Duration::from_secs(30)).await;
+    assert!(line.is_some());
+    let pid = child.id().to_string();
+    tokio::task::spawn_blocking(move || {
+        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    logs.extend(err.try_iter().map(|l| l + "\n"));
+    logs.extend(out.try_iter().map(|l| l + "\n"));
+    assert!(logs.len() > 1000, "trace logging produced output");
+
+    let tokens_dir = s.home.path().join("tokens");
+    let mut secrets = Vec::new();
+    for entry in std::fs::read_dir(&tokens_dir).unwrap() {
+        let stored: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(entry.unwrap().path()).unwrap()).unwrap();
+        for key in ["refresh_token", "access_token"] {
+            if let Some(t) = stored[key].as_str() {
+                secrets.push(t.to_string());
+            }
+        }
+    }
+    assert!(!secrets.is_empty());
+    for secret in &secrets {
+        assert!(secret.len() > 16);
+        assert!(
+            !logs.contains(secret.as_str()),
+            "a token appears in the logs"
+        );
+        // Not even a long piece of it.
+        assert!(
+            !logs.contains(&secret[..16]),
+            "part of a token appears in the logs"
+        );
+    }
+    assert!(
+        !logs.to_lowercase().contains("bearer "),
+        "an Authorization header was logged"
+    );
 }
