@@ -697,16 +697,15 @@ struct DeltaLoop {
 
 impl DeltaLoop {
     async fn run(mut self, cancel: CancellationToken) {
+        // Never ends by itself: only `work` decides when the loop is over, so a cancellation
+        // cannot drop a run in the middle of its commit.
         let safety = {
             let tapper = self.tapper.clone();
-            let cancel = cancel.clone();
             let every = self.safety_net;
             async move {
                 loop {
-                    tokio::select! {
-                        _ = cancel.cancelled() => return,
-                        _ = tokio::time::sleep(every) => tapper.tap(),
-                    }
+                    tokio::time::sleep(every).await;
+                    tapper.tap();
                 }
             }
         };
@@ -744,8 +743,9 @@ impl DeltaLoop {
             }
         };
         tokio::select! {
-            _ = safety => {}
+            biased;
             _ = work => {}
+            _ = safety => {}
         }
     }
 
@@ -808,6 +808,26 @@ impl DeltaLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hosts (Tauri commands, the CLI's tasks) need every engine future to be `Send`.
+    #[allow(dead_code)]
+    fn engine_futures_are_send(e: &Engine) {
+        fn send<T: Send>(_: T) {}
+        send(e.sign_in(AccountKind::Any, &|_| {}));
+        send(e.sign_out("a"));
+        send(e.add_target("a", TargetInput::Url("https://x".into())));
+        send(e.remove_target("t"));
+        send(e.history(HistoryQuery::default()));
+        send(e.change(1));
+        send(e.preferences());
+        send(e.set_preferences(Preferences::default()));
+        send(e.shutdown());
+        send(Engine::start(
+            Config::default(),
+            Paths::under("x"),
+            EngineOptions::from_config(&Config::default()),
+        ));
+    }
 
     #[test]
     fn sign_in_kinds_pick_the_tenant() {

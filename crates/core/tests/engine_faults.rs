@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use drivewatch_core::config::{Config, Paths, TokenStoreKind};
-use drivewatch_core::engine::{Engine, EngineOptions};
+use drivewatch_core::engine::{Engine, EngineError, EngineOptions, TargetInput};
 use drivewatch_core::model::{
     Account, AccountKind, AccountState, Change, ChangeKind, EngineEvent, HistoryQuery, SignInEvent,
-    TargetStatus,
+    TargetSpec, TargetStatus,
 };
 use drivewatch_core::push::PushConfig;
 use drivewatch_core::push::socketio::SocketIoTransport;
@@ -537,4 +537,129 @@ async fn not_supported_falls_back_to_polling_and_returns_to_push() {
         expect(&[(ChangeKind::Created, "/pushed.txt")])
     );
     w.engine.shutdown().await;
+}
+
+/// Waits until `n` distinct targets each finished an enumeration and are live or polling.
+async fn wait_synced_targets(events: &mut Receiver<EngineEvent>, n: usize) {
+    let mut resyncing = std::collections::BTreeSet::new();
+    let mut done = std::collections::BTreeSet::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while done.len() < n {
+        let e = timeout(deadline - Instant::now(), events.recv())
+            .await
+            .expect("baselines in time")
+            .unwrap();
+        if let EngineEvent::Status { target } = e {
+            match target.status {
+                TargetStatus::Resyncing { .. } => {
+                    resyncing.insert(target.id);
+                }
+                TargetStatus::Live | TargetStatus::Polling { .. }
+                    if resyncing.contains(&target.id) =>
+                {
+                    done.insert(target.id);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+async fn sign_in_as(engine: &Engine, emu: &Emulator, user: &'static str) -> Account {
+    let emu = emu.handle();
+    timeout(
+        Duration::from_secs(20),
+        engine.sign_in(AccountKind::Any, &move |e: SignInEvent| match e {
+            SignInEvent::Prompt { prompt } => {
+                emu.approve_device_code(&prompt.user_code, user).unwrap();
+            }
+            SignInEvent::Failed { message } => panic!("sign-in failed: {message}"),
+            _ => {}
+        }),
+    )
+    .await
+    .expect("sign-in in time")
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_side_by_side_targets_validated_and_sign_out_forgets_one() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, mut events) = engine_in(&emu, &dir).await;
+    let megan = sign_in_as(&engine, &emu, demo::DEMO_USER).await;
+    let alex = sign_in_as(&engine, &emu, demo::ALEX_USER).await;
+    assert_ne!(megan.id, alex.id);
+    wait_synced_targets(&mut events, 2).await;
+    assert_eq!(engine.targets().len(), 2);
+
+    // Bad input is refused and changes nothing.
+    assert!(
+        engine
+            .add_target(&megan.id, TargetInput::Url("not a url".into()))
+            .await
+            .is_err()
+    );
+    assert!(
+        engine
+            .add_target(
+                &megan.id,
+                TargetInput::Spec(TargetSpec::Drive {
+                    drive_id: "b!no-such-drive".into()
+                })
+            )
+            .await
+            .is_err()
+    );
+    assert!(
+        engine
+            .add_target("nobody", TargetInput::Spec(TargetSpec::MyDrive))
+            .await
+            .is_err()
+    );
+    assert_eq!(engine.targets().len(), 2);
+    assert!(matches!(
+        engine
+            .add_target(&megan.id, TargetInput::Spec(TargetSpec::MyDrive))
+            .await,
+        Err(EngineError::AlreadyWatched(_))
+    ));
+
+    // Alex's change shows up under Alex.
+    let alex_drive = emu.drive_of(demo::ALEX_USER).unwrap();
+    emu.upload(demo::ALEX_USER, &alex_drive, "/alex.txt", "x")
+        .unwrap();
+    let got = collect(&mut events, 1, GRACE).await;
+    assert_eq!(summary(&got), expect(&[(ChangeKind::Created, "/alex.txt")]));
+    assert_eq!(got[0].account, alex.id);
+    assert!(got[0].own);
+
+    // Signing Megan out leaves Alex, his target and the history alone.
+    engine.sign_out(&megan.id).await.unwrap();
+    let targets = engine.targets();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0].account, alex.id);
+    let accounts = engine.accounts().unwrap();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0].id, alex.id);
+    assert!(engine.sign_out(&megan.id).await.is_err());
+    emu.upload(demo::ALEX_USER, &alex_drive, "/alex2.txt", "x")
+        .unwrap();
+    let got = collect(&mut events, 1, GRACE).await;
+    assert_eq!(
+        summary(&got),
+        expect(&[(ChangeKind::Created, "/alex2.txt")])
+    );
+    let page = engine
+        .history(HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.changes.len(), 2);
+    // The settings file lists only Alex's target now.
+    let saved = Config::load(&Paths::under(dir.path()).config_file()).unwrap();
+    assert_eq!(saved.targets.len(), 1);
+    engine.shutdown().await;
 }

@@ -4,8 +4,10 @@
 //! into a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor
 //! owns retries. Dead links: the crate's Engine.IO layer times out when no ping arrives within
 //! `pingInterval + pingTimeout` (from the open packet) and reports it as the `error` event, which
-//! is also the only event a lost transport fires; both end the link here. This module must never
-//! let a callback block, and never put the notificationUrl into a log or error.
+//! is also the only event a lost transport fires; both end the link here. The websocket transport
+//! ignores proxies, so when `HTTPS_PROXY` applies to the push host the long-polling transport
+//! (which honours it) is used instead. This module must never let a callback block, and never put
+//! the notificationUrl into a log or error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,6 +68,16 @@ impl PushTransport for SocketIoTransport {
     ) -> BoxFuture<'a, Result<Box<dyn PushLink>, PushError>> {
         async move {
             let addr = rewrite_notification_url(notification_url)?;
+            let host = url::Url::parse(&addr.address)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_default();
+            let transport = if proxy_applies(&host, |k| std::env::var(k).ok()) {
+                tracing::debug!("a proxy is set for the push host: using long-polling");
+                TransportType::Polling
+            } else {
+                TransportType::Websocket
+            };
             let joined = Arc::new(Notify::new());
             let on_join = joined.clone();
             let on_note = events.clone();
@@ -73,7 +85,7 @@ impl PushTransport for SocketIoTransport {
             let on_close = events;
             let builder = ClientBuilder::new(addr.address)
                 .namespace(addr.namespace)
-                .transport_type(TransportType::Websocket)
+                .transport_type(transport)
                 .reconnect(false)
                 .on(Event::Connect, move |_, _| {
                     on_join.notify_one();
@@ -126,5 +138,67 @@ impl PushTransport for SocketIoTransport {
             Ok(Box::new(SocketIoLink { client }) as Box<dyn PushLink>)
         }
         .boxed()
+    }
+}
+
+/// Whether `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`) applies to `host` under `NO_PROXY`.
+/// Loopback hosts never go through a proxy.
+pub fn proxy_applies(host: &str, env: impl Fn(&str) -> Option<String>) -> bool {
+    let get = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+    };
+    if get(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]).is_none() {
+        return false;
+    }
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if loopback {
+        return false;
+    }
+    let no_proxy = get(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
+    !no_proxy.split(',').map(str::trim).any(|entry| {
+        let entry = entry.trim_start_matches('.').to_ascii_lowercase();
+        !entry.is_empty() && (entry == "*" || host == entry || host.ends_with(&format!(".{entry}")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    }
+
+    #[test]
+    fn the_proxy_decision_follows_https_proxy_and_no_proxy() {
+        let none: [(&str, &str); 0] = [];
+        assert!(!proxy_applies("push.svc.ms", env(&none)));
+        let proxied = [("HTTPS_PROXY", "http://proxy:3128")];
+        assert!(proxy_applies("push.svc.ms", env(&proxied)));
+        assert!(!proxy_applies("127.0.0.1", env(&proxied)));
+        assert!(!proxy_applies("localhost", env(&proxied)));
+        let except = [
+            ("https_proxy", "http://proxy:3128"),
+            ("NO_PROXY", "example.com, .svc.ms"),
+        ];
+        assert!(!proxy_applies("f3hb0mpua.svc.ms", env(&except)));
+        assert!(!proxy_applies("example.com", env(&except)));
+        assert!(proxy_applies("graph.microsoft.com", env(&except)));
+        let all = [("HTTPS_PROXY", "http://p"), ("no_proxy", "*")];
+        assert!(!proxy_applies("anything.net", env(&all)));
     }
 }
