@@ -94,11 +94,6 @@ impl PushState {
     /// Disconnects sockets whose subscription expired or vanished.
     pub fn sweep(&self) {
         let now = Utc::now();
-        // Forget sockets the server no longer has (closed before their handler ran).
-        if let Some(ns) = self.io.get().and_then(|io| io.of(NAMESPACE)) {
-            self.sockets()
-                .retain(|sid, _| ns.get_socket(*sid).is_some());
-        }
         let doomed: Vec<Sid> = {
             let subs = self.subs();
             self.sockets()
