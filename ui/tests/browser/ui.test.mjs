@@ -155,6 +155,8 @@ describe("sign-in", () => {
     assert.equal(await code.innerText(), "K7QF-M2XB");
     assert.deepEqual(await calls("start_sign_in"), [{ kind: "work" }]);
     assert.match(await visibleText(page, ".countdown"), /The code expires in 1[45]:\d\d/);
+    assert.equal(await visibleText(page, ".verification-uri"), "Or, on any device, go to https://microsoft.com/devicelogin");
+    assert.equal(await page.locator(".signin a").count(), 0, "the address is text: the shell opens it");
 
     // Tab: Copy, then Open the sign-in page.
     await page.keyboard.press("Tab");
