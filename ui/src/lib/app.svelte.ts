@@ -264,6 +264,10 @@ class AppState {
   }
 
   private onSignIn(e: SignInEvent): void {
+    // With no sign-in under way here (e.g. just cancelled), a late outcome of the old one
+    // must not replace the choice screen; a new prompt or a finished sign-in still shows.
+    const idle = this.signIn.phase === "choose";
+    if (idle && e.kind !== "prompt" && e.kind !== "signedIn") return;
     switch (e.kind) {
       case "prompt":
         this.signIn = { phase: "prompt", prompt: e.prompt, offline: false };

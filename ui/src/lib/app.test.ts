@@ -139,6 +139,18 @@ describe("sign-in", () => {
     shell.emit("signInProgress", { kind: "signedIn", account });
     expect(app.signIn).toEqual({ phase: "signedIn", account });
   });
+  it("ignores a late outcome of a cancelled sign-in", async () => {
+    const app = await fresh(snapshot({ accounts: [] }));
+    shell.commands.cancelSignIn = vi.fn(async () => null);
+    app.signIn = { phase: "requesting" };
+    await app.cancelSignIn();
+    shell.emit("signInProgress", { kind: "failed", message: "cancelled by the user" });
+    shell.emit("signInProgress", { kind: "expired" });
+    expect(app.signIn).toEqual({ phase: "choose" });
+    const account = snapshot().accounts[0];
+    shell.emit("signInProgress", { kind: "signedIn", account });
+    expect(app.signIn).toEqual({ phase: "signedIn", account });
+  });
   it("goes back to the sign-in when the last account is signed out", async () => {
     const app = await fresh();
     app.view = "settings";
