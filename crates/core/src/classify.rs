@@ -229,6 +229,8 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
     };
 
     let mut out = Classified::default();
+    // parent → children of the old index, built on the first folder delete only.
+    let mut children: Option<HashMap<&str, Vec<&str>>> = None;
     for item in &items {
         if item.deleted {
             let Some(old) = index.get(&item.id) else {
@@ -254,7 +256,8 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
             out.index.removals.push(item.id.clone());
             if old.is_folder {
                 // Children of a deleted folder go with it; Graph may not list each one.
-                out.index.removals.extend(descendants(index, &item.id));
+                let children = children.get_or_insert_with(|| children_of(index));
+                out.index.removals.extend(descendants(children, &item.id));
             }
             continue;
         }
@@ -299,8 +302,8 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
     out
 }
 
-/// Every id whose parent chain passes through `folder` in `index`.
-fn descendants(index: &ItemIndex, folder: &str) -> Vec<String> {
+/// parent id → child ids, over the whole index.
+fn children_of(index: &ItemIndex) -> HashMap<&str, Vec<&str>> {
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for (id, entry) in index.iter() {
         if let Some(parent) = &entry.parent_id {
@@ -310,6 +313,11 @@ fn descendants(index: &ItemIndex, folder: &str) -> Vec<String> {
                 .push(id.as_str());
         }
     }
+    children
+}
+
+/// Every id below `folder`, given the index's parent → children map.
+fn descendants(children: &HashMap<&str, Vec<&str>>, folder: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![folder];
     let mut seen = HashSet::new();
@@ -399,7 +407,7 @@ pub fn diff_enumeration(
         })
         .collect();
     // Report deepest first so a folder's contents come before it, as Graph does.
-    gone.sort_by_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
+    gone.sort_by_cached_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
     let present: Vec<DeltaItem> = items.into_iter().filter(|i| !i.deleted).collect();
     let mut all = present;
     all.extend(gone);

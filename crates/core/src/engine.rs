@@ -99,7 +99,7 @@ impl EngineOptions {
                 poll_interval: config.poll_interval(),
                 ..PushConfig::default()
             },
-            debounce: Duration::from_millis(750),
+            debounce: Duration::from_millis(500),
             safety_net: config.safety_net_delta_interval(),
             transport: Arc::new(SocketIoTransport::default()),
             delta_retry_base: Duration::from_secs(2),
@@ -309,7 +309,39 @@ impl Engine {
         kind: AccountKind,
         on_event: &(dyn Fn(SignInEvent) + Send + Sync),
     ) -> Result<Account, EngineError> {
-        let cancel = self.inner.cancel.child_token();
+        self.sign_in_until(kind, on_event, &CancellationToken::new())
+            .await
+    }
+
+    /// [`Engine::sign_in`] that also ends (with `Auth(Cancelled)`, and no further events) when
+    /// `cancel` fires, e.g. when the user closes the sign-in dialog.
+    pub async fn sign_in_until(
+        &self,
+        kind: AccountKind,
+        on_event: &(dyn Fn(SignInEvent) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<Account, EngineError> {
+        // Ends on engine shutdown or on the host's token; the flow itself sees the cancellation
+        // and stops cleanly, so it is never dropped half-way through registering the account.
+        let flow = self.inner.cancel.child_token();
+        let watch = async {
+            cancel.cancelled().await;
+            flow.cancel();
+            std::future::pending::<()>().await;
+        };
+        tokio::select! {
+            biased;
+            result = self.sign_in_inner(kind, on_event, &flow) => result,
+            _ = watch => Err(EngineError::ShuttingDown),
+        }
+    }
+
+    async fn sign_in_inner(
+        &self,
+        kind: AccountKind,
+        on_event: &(dyn Fn(SignInEvent) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<Account, EngineError> {
         let auth = {
             let config = self.inner.config.lock().await;
             let tenant = tenant_for(kind, &config.tenant);
@@ -326,7 +358,7 @@ impl Engine {
                 )?
             }
         };
-        let done = auth.sign_in(on_event, &cancel).await?;
+        let done = auth.sign_in(on_event, cancel).await?;
         let account = done.account;
         let _ = self.inner.events.send(EngineEvent::AccountChanged {
             account: account.clone(),
@@ -814,6 +846,7 @@ mod tests {
     fn engine_futures_are_send(e: &Engine) {
         fn send<T: Send>(_: T) {}
         send(e.sign_in(AccountKind::Any, &|_| {}));
+        send(e.sign_in_until(AccountKind::Any, &|_| {}, &CancellationToken::new()));
         send(e.sign_out("a"));
         send(e.add_target("a", TargetInput::Url("https://x".into())));
         send(e.remove_target("t"));

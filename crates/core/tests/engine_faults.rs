@@ -663,3 +663,30 @@ async fn two_accounts_side_by_side_targets_validated_and_sign_out_forgets_one() 
     assert_eq!(saved.targets.len(), 1);
     engine.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_sign_in_adds_nothing() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (engine, _events) = engine_in(&emu, &dir).await;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let on_prompt = cancel.clone();
+    let outcome = timeout(
+        Duration::from_secs(10),
+        engine.sign_in_until(
+            AccountKind::Work,
+            &move |e: SignInEvent| {
+                if matches!(e, SignInEvent::Prompt { .. }) {
+                    on_prompt.cancel();
+                }
+            },
+            &cancel,
+        ),
+    )
+    .await
+    .expect("a cancelled sign-in returns promptly");
+    assert!(outcome.is_err());
+    assert!(engine.accounts().unwrap().is_empty());
+    assert!(engine.targets().is_empty());
+    engine.shutdown().await;
+}
