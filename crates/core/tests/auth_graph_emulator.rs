@@ -514,3 +514,28 @@ async fn a_sharing_link_resolves_to_its_drive() {
         Err(GraphError::NotFound | GraphError::AccessDenied)
     ));
 }
+
+#[tokio::test]
+async fn every_client_of_an_account_shares_one_throttle_gate() {
+    let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
+    let (_e, on_event) = recorder();
+    let cancel = CancellationToken::new();
+    f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    // Two targets of one account ask separately, as the engine does.
+    let a = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let b = f.auth.graph_for(demo::DEMO_USER).await.unwrap();
+    f.emu
+        .throttle_next(1, ThrottleStatus::TooManyRequests, Duration::from_secs(3));
+    let start = Instant::now();
+    let c2 = cancel.clone();
+    let first = tokio::spawn(async move { a.me(&c2).await });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Only the first request was throttled, yet the second waits out the same Retry-After.
+    b.me(&cancel).await.unwrap();
+    assert!(
+        start.elapsed() >= Duration::from_secs(3),
+        "{:?}",
+        start.elapsed()
+    );
+    first.await.unwrap().unwrap();
+}

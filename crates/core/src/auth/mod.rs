@@ -11,6 +11,7 @@ pub mod secret;
 pub mod store;
 pub mod token_source;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -103,6 +104,9 @@ struct AuthInner {
     accounts_file: PathBuf,
     /// Serialises registry read-modify-write within this process.
     registry_lock: tokio::sync::Mutex<()>,
+    /// One Graph client per account, so every target of an account shares its token source
+    /// (one refresh at a time) and its throttle gate (a Retry-After pauses all of them).
+    clients: std::sync::Mutex<HashMap<String, GraphClient>>,
 }
 
 impl Auth {
@@ -132,6 +136,7 @@ impl Auth {
                 store,
                 accounts_file,
                 registry_lock: tokio::sync::Mutex::new(()),
+                clients: std::sync::Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -254,32 +259,55 @@ impl Auth {
             source,
         )
         .map_err(|e| AuthError::Profile(Box::new(e)))?;
+        self.clients().insert(account.id.clone(), graph.clone());
         Ok(SignedIn { account, graph })
     }
 
-    /// A Graph client for a registered account, from its stored tokens.
-    pub async fn graph_for(&self, account_id: &str) -> Result<GraphClient, AuthError> {
+    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<String, GraphClient>> {
+        self.inner.clients.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The Graph client of a registered account (by id or sign-in name). Every call for the same
+    /// account returns a clone of one client; one that needs sign-in is reloaded from the store,
+    /// where a newer sign-in (in this or another process) may have put fresh tokens.
+    pub async fn graph_for(&self, account: &str) -> Result<GraphClient, AuthError> {
         let record = AccountsRegistry::load(&self.inner.accounts_file)?
-            .find(account_id)
+            .find(account)
             .cloned()
-            .ok_or_else(|| AuthError::UnknownAccount(account_id.to_string()))?;
+            .ok_or_else(|| AuthError::UnknownAccount(account.to_string()))?;
+        let id = record.account.id.clone();
+        let cached = self.clients().get(&id).cloned();
+        if let Some(client) = cached {
+            if !client.tokens().needs_sign_in().await {
+                return Ok(client);
+            }
+        }
         let tenant = if record.tenant.is_empty() {
             self.inner.tenant.clone()
         } else {
             record.tenant.clone()
         };
         let source = TokenSource::load(
-            record.account.id.clone(),
+            id.clone(),
             self.inner.store.clone(),
             self.refresher(&tenant)?,
         )
         .await?;
-        GraphClient::new(
+        let client = GraphClient::new(
             self.inner.http.clone(),
             self.inner.graph_url.clone(),
             source,
         )
-        .map_err(|e| AuthError::Profile(Box::new(e)))
+        .map_err(|e| AuthError::Profile(Box::new(e)))?;
+        // Another caller may have loaded one meanwhile: keep the first, so all share one client.
+        let existing = self.clients().get(&id).cloned();
+        if let Some(existing) = existing {
+            if !existing.tokens().needs_sign_in().await {
+                return Ok(existing);
+            }
+        }
+        self.clients().insert(id, client.clone());
+        Ok(client)
     }
 
     /// Forgets one account: its tokens and its registry entry. Other accounts are untouched;
@@ -291,6 +319,7 @@ impl Auth {
             .find(account)
             .cloned()
             .ok_or_else(|| AuthError::UnknownAccount(account.to_string()))?;
+        self.clients().remove(&record.account.id);
         self.inner.store.remove(&record.account.id).await?;
         registry.remove(&record.account.id)?;
         info!(account = %record.account.id, "signed out");

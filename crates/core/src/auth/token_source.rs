@@ -221,7 +221,17 @@ impl TokenSource {
             return Err(AuthError::NeedsSignIn);
         };
         debug!(account = %self.inner.account_id, "refreshing the access token");
-        match self.inner.refresher.refresh(&refresh).await {
+        let mut result = self.inner.refresher.refresh(&refresh).await;
+        if matches!(result, Err(AuthError::NeedsSignIn)) {
+            // Another process (a second host, a CLI command) may have rotated the token since we
+            // read it, or signed in again: try the stored one, once.
+            if let Some(newer) = self.newer_stored_refresh_token(&refresh).await {
+                debug!(account = %self.inner.account_id, "refresh refused; trying the token another process stored");
+                state.refresh = Some(newer.clone());
+                result = self.inner.refresher.refresh(&newer).await;
+            }
+        }
+        match result {
             Ok(set) => {
                 state.access = Some(set.access_token.clone());
                 state.expires_at = Some(set.expires_at);
@@ -245,6 +255,13 @@ impl TokenSource {
             Err(e) => Err(e),
         }
     }
+
+    /// The stored refresh token, if it differs from `used`.
+    async fn newer_stored_refresh_token(&self, used: &Secret) -> Option<Secret> {
+        let store = self.inner.store.as_ref()?;
+        let stored = store.load(&self.inner.account_id).await.ok()??;
+        (stored.refresh_token != *used).then_some(stored.refresh_token)
+    }
 }
 
 fn stored_of(state: &State) -> Option<StoredTokens> {
@@ -266,6 +283,8 @@ pub(crate) mod tests {
         pub calls: AtomicUsize,
         pub fail_with: Mutex<Option<fn() -> AuthError>>,
         pub seen: Mutex<Vec<String>>,
+        /// Refresh tokens answered with `invalid_grant`.
+        pub revoked: Mutex<Vec<String>>,
     }
 
     impl ScriptedRefresher {
@@ -274,6 +293,7 @@ pub(crate) mod tests {
                 calls: AtomicUsize::new(0),
                 fail_with: Mutex::new(None),
                 seen: Mutex::new(Vec::new()),
+                revoked: Mutex::new(Vec::new()),
             })
         }
     }
@@ -291,6 +311,15 @@ pub(crate) mod tests {
                     .push(refresh_token.expose().to_string());
                 if let Some(f) = *self.fail_with.lock().unwrap() {
                     return Err(f());
+                }
+                if self
+                    .revoked
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r == refresh_token.expose())
+                {
+                    return Err(AuthError::NeedsSignIn);
                 }
                 Ok(TokenSet {
                     access_token: Secret::new(format!("AT{n}")),
@@ -395,6 +424,57 @@ pub(crate) mod tests {
         }
         assert_eq!(r.calls.load(Ordering::SeqCst), 1);
         assert!(ts.needs_sign_in().await);
+    }
+
+    #[tokio::test]
+    async fn a_token_rotated_by_another_process_is_picked_up_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::file(dir.path());
+        let r = ScriptedRefresher::new();
+        let ts = TokenSource::new(
+            "acc",
+            tokens("AT0", chrono::Duration::seconds(10)),
+            r.clone(),
+            Some(store.clone()),
+        );
+        // Another process rotated RT0 into RTX and stored it; RT0 no longer works.
+        store
+            .save(
+                "acc",
+                &StoredTokens {
+                    refresh_token: Secret::new("RTX"),
+                    access_token: None,
+                    expires_at: None,
+                },
+            )
+            .await
+            .unwrap();
+        r.revoked.lock().unwrap().push("RT0".into());
+        assert_eq!(ts.access_token().await.unwrap().expose(), "AT2");
+        assert_eq!(r.seen.lock().unwrap().as_slice(), ["RT0", "RTX"]);
+        assert_eq!(
+            store
+                .load("acc")
+                .await
+                .unwrap()
+                .unwrap()
+                .refresh_token
+                .expose(),
+            "RT2"
+        );
+
+        // When the stored one is refused too, that is the end: no third try, no loop.
+        r.revoked.lock().unwrap().extend(["RT2".to_string()]);
+        assert!(matches!(
+            ts.refresh_after_401(&Secret::new("AT2")).await,
+            Err(AuthError::NeedsSignIn)
+        ));
+        assert_eq!(r.calls.load(Ordering::SeqCst), 3);
+        assert!(matches!(
+            ts.access_token().await,
+            Err(AuthError::NeedsSignIn)
+        ));
+        assert_eq!(r.calls.load(Ordering::SeqCst), 3);
     }
 
     #[tokio::test]
