@@ -378,6 +378,9 @@ describe("recent changes", () => {
 
   it("scrolls to and highlights a change asked for by a notification", async () => {
     const { page, emit, check } = await open();
+    // A filter that hides the change: showing it clears the filter, field included.
+    await page.getByRole("searchbox", { name: "Search" }).fill("Roadmap");
+    await page.waitForFunction(() => window.__dw.calls.some((c) => c.cmd === "list_changes" && c.args.query.text === "Roadmap"));
     await page.getByRole("button", { name: "Settings" }).click();
     await emit("focus-change", { seq: 12 });
     const row = page.locator('li.change[data-seq="12"]');
@@ -389,6 +392,7 @@ describe("recent changes", () => {
     assert.ok(box.y > 0 && box.y < 720, "the change is on screen");
     assert.equal(await page.locator("main").evaluate((m) => m.scrollTop), 0, "only the list scrolled");
     assert.equal(await page.getByRole("searchbox", { name: "Search" }).isVisible(), true);
+    assert.equal(await page.getByRole("searchbox", { name: "Search" }).inputValue(), "");
     await check();
   });
 
