@@ -452,3 +452,40 @@ async fn no_token_reaches_the_logs_of_a_full_run() {
         "an Authorization header was logged"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_signs_in_and_streams_scripted_changes() {
+    let mut cmd = Command::cargo_bin("drivewatch-cli").unwrap();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(["--demo", "watch", "--json"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let (mut out, err) = lines(&mut child);
+    let (_err, signed_in) = wait_line(
+        err,
+        |l| l.starts_with("Signed in as"),
+        Duration::from_secs(30),
+    )
+    .await;
+    assert!(signed_in.is_some(), "the demo user was not signed in");
+    let mut kinds = Vec::new();
+    while kinds.len() < 3 {
+        let (rx, line) = wait_line(out, |l| l.starts_with('{'), Duration::from_secs(30)).await;
+        out = rx;
+        let line = line.expect("scripted activity shows up");
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["account"], demo::DEMO_USER_ID);
+        kinds.push(v["kind"].as_str().unwrap().to_string());
+    }
+    let pid = child.id().to_string();
+    let status = tokio::task::spawn_blocking(move || {
+        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(0), "{kinds:?}");
+}

@@ -539,3 +539,50 @@ async fn every_client_of_an_account_shares_one_throttle_gate() {
     );
     first.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn losing_the_network_while_polling_reports_offline_then_expiry() {
+    let emu = Emulator::start(
+        EmulatorConfig::for_tests().with_device_code_lifetime(Duration::from_secs(4)),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let paths = Paths::under(dir.path());
+    let config = Config {
+        authority_url: Url::parse(&emu.authority_url()).unwrap(),
+        graph_url: Url::parse(&emu.graph_url()).unwrap(),
+        client_id: Some("drivewatch-tests".into()),
+        ..Config::default()
+    };
+    let auth = Auth::with_parts(
+        &config,
+        build_http_client().unwrap(),
+        TokenStore::file(paths.tokens_dir()),
+        paths.accounts_file(),
+    )
+    .unwrap();
+    let (events, on_event) = recorder();
+    let watcher = events.clone();
+    // Once the prompt is out, the service goes away (connections are refused from then on).
+    let stopper = tokio::spawn(async move {
+        while watcher.lock().unwrap().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        emu.shutdown().await;
+    });
+    let start = Instant::now();
+    let err = auth
+        .sign_in(&on_event, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    stopper.await.unwrap();
+    assert!(matches!(err, AuthError::Expired), "{err:?}");
+    assert_eq!(kinds(&events), ["prompt", "offline", "expired"]);
+    // It kept trying until the code's expiry, not longer.
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        start.elapsed()
+    );
+}
