@@ -1,3 +1,6 @@
+//! DeltaSync over the in-memory fake drive: baseline, paging with last-wins dedupe, failures that
+//! commit nothing, 410 resync diffing, restart catch-up and cancellation.
+
 use std::sync::Mutex;
 
 use super::fake::FakeDrive;

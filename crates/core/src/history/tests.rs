@@ -1,3 +1,6 @@
+//! History store tests: one transaction per run (all or nothing), index updates, paging and
+//! filters, retention, WAL and schema versions, and a speed floor for index writes.
+
 use std::time::Instant;
 
 use chrono::{Duration as ChronoDuration, Utc};

@@ -16,12 +16,21 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use rust_socketio::asynchronous::{Client, ClientBuilder};
 use rust_socketio::{Event, Payload, TransportType};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{mpsc, watch};
 
 use super::{
     LinkEvent, NotificationBody, PushError, PushLink, PushTransport, parse_notification,
     rewrite_notification_url, scrub,
 };
+
+/// Where joining the namespace stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum JoinState {
+    Pending,
+    Joined,
+    /// The transport reported an error before the join (already scrubbed).
+    Failed(String),
+}
 
 /// How long `disconnect()` may take before the link is abandoned.
 const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -78,8 +87,12 @@ impl PushTransport for SocketIoTransport {
             } else {
                 TransportType::Websocket
             };
-            let joined = Arc::new(Notify::new());
-            let on_join = joined.clone();
+            // Until the namespace is joined, an error (e.g. a refused CONNECT) ends the wait at
+            // once instead of after the whole connect timeout.
+            let (join_tx, mut join_rx) = watch::channel(JoinState::Pending);
+            let join_tx = Arc::new(join_tx);
+            let on_join = join_tx.clone();
+            let on_join_error = join_tx;
             let on_note = events.clone();
             let on_error = events.clone();
             let on_close = events;
@@ -88,7 +101,7 @@ impl PushTransport for SocketIoTransport {
                 .transport_type(transport)
                 .reconnect(false)
                 .on(Event::Connect, move |_, _| {
-                    on_join.notify_one();
+                    on_join.send_replace(JoinState::Joined);
                     async {}.boxed()
                 })
                 .on("notification", move |payload, _| {
@@ -108,9 +121,15 @@ impl PushTransport for SocketIoTransport {
                             .unwrap_or_default(),
                         _ => String::new(),
                     };
-                    let _ = on_error.send(LinkEvent::Error {
-                        reason: scrub(&reason),
+                    let reason = scrub(&reason);
+                    on_join_error.send_if_modified(|state| {
+                        let pending = *state == JoinState::Pending;
+                        if pending {
+                            *state = JoinState::Failed(reason.clone());
+                        }
+                        pending
                     });
+                    let _ = on_error.send(LinkEvent::Error { reason });
                     async {}.boxed()
                 })
                 .on(Event::Close, move |_, _| {
@@ -128,12 +147,25 @@ impl PushTransport for SocketIoTransport {
                 Err(_) => return Err(PushError::ConnectTimeout),
             };
             // `connect()` returns before the namespace is joined: wait for `Event::Connect`.
-            if tokio::time::timeout_at(deadline, joined.notified())
-                .await
-                .is_err()
-            {
+            let joined = tokio::time::timeout_at(
+                deadline,
+                join_rx.wait_for(|state| *state != JoinState::Pending),
+            )
+            .await
+            .map(|r| r.map(|state| state.clone()));
+            let failure = match joined {
+                Ok(Ok(state)) => match &state {
+                    JoinState::Joined => None,
+                    JoinState::Failed(reason) => Some(PushError::ConnectFailed {
+                        reason: reason.clone(),
+                    }),
+                    JoinState::Pending => Some(PushError::ConnectTimeout),
+                },
+                Ok(Err(_)) | Err(_) => Some(PushError::ConnectTimeout),
+            };
+            if let Some(failure) = failure {
                 let _ = tokio::time::timeout(DISCONNECT_TIMEOUT, client.disconnect()).await;
-                return Err(PushError::ConnectTimeout);
+                return Err(failure);
             }
             Ok(Box::new(SocketIoLink { client }) as Box<dyn PushLink>)
         }

@@ -1,3 +1,6 @@
+//! The push supervisor with a scripted transport and a paused clock: taps on connect and
+//! notification, dead links, nudges, renewal order, polling fallback, sign-in and throttling.
+
 use std::sync::Mutex;
 
 use futures_util::FutureExt;
