@@ -102,7 +102,7 @@ pub async fn remove_target(shell: State<'_, Shell>, target: String) -> Result<()
 
 #[tauri::command]
 #[specta::specta]
-pub fn save_preferences(
+pub async fn save_preferences(
     shell: State<'_, Shell>,
     preferences: Preferences,
 ) -> Result<AppSnapshot, AppError> {
@@ -113,7 +113,7 @@ pub fn save_preferences(
         }
     }
     let before = shell.engine().preferences();
-    shell.engine().save_preferences(&preferences)?;
+    shell.engine().save_preferences(&preferences).await?;
     if before.start_at_login != preferences.start_at_login {
         shell.surface_set_autostart(preferences.start_at_login)?;
     }
@@ -145,12 +145,15 @@ pub fn open_verification_page(shell: State<'_, Shell>) -> Result<(), AppError> {
 
 #[tauri::command]
 #[specta::specta]
-pub fn set_client_id(shell: State<'_, Shell>, client_id: String) -> Result<AppSnapshot, AppError> {
+pub async fn set_client_id(
+    shell: State<'_, Shell>,
+    client_id: String,
+) -> Result<AppSnapshot, AppError> {
     let client_id = client_id.trim();
     if !is_guid(client_id) {
         return Err(ShellError::InvalidClientId.into());
     }
-    shell.engine().set_client_id(client_id)?;
+    shell.engine().set_client_id(client_id).await?;
     Ok(shell.announce())
 }
 

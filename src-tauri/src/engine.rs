@@ -55,8 +55,12 @@ pub trait EngineLink: Send + Sync + 'static {
     fn targets(&self) -> Vec<TargetInfo>;
     fn preferences(&self) -> Preferences;
     fn client_id_configured(&self) -> bool;
-    fn set_client_id(&self, client_id: &str) -> Result<(), EngineError>;
-    fn save_preferences(&self, preferences: &Preferences) -> Result<(), EngineError>;
+    /// Saves the application id and restarts what depends on it.
+    fn set_client_id(&self, client_id: &str) -> EngineFuture<'_, Result<(), EngineError>>;
+    fn save_preferences(
+        &self,
+        preferences: &Preferences,
+    ) -> EngineFuture<'_, Result<(), EngineError>>;
     fn start_sign_in(
         &self,
         kind: AccountKind,

@@ -13,6 +13,7 @@
 //! - [`lifecycle`]: Quit (cancel, bounded wait, exit 0) and start at login.
 
 pub mod commands;
+mod core_link;
 pub mod engine;
 pub mod error;
 pub mod ipc;
@@ -60,6 +61,7 @@ pub fn wire<R: Runtime>(
         .setup(move |app| {
             ipc.mount_events(app);
             toasts::prepare_icon(app.handle());
+            relay::start(app.handle());
             app.state::<Shell>().attach(Box::new(surface::AppSurface {
                 app: app.handle().clone(),
                 tray: wiring.tray,
@@ -68,7 +70,6 @@ pub fn wire<R: Runtime>(
                 let shell = app.state::<Shell>();
                 tray::create(app.handle(), &shell)?;
             }
-            relay::start(app.handle());
             Ok(())
         })
 }

@@ -54,6 +54,8 @@ pub struct Shell {
     pub cancel: CancellationToken,
     /// Every task the shell spawns, awaited (bounded) on Quit.
     pub tasks: TaskTracker,
+    /// Cancelled (used as a one-shot latch) once the desktop listens; see [`Self::ready`].
+    attached: CancellationToken,
 }
 
 #[derive(Default)]
@@ -74,6 +76,7 @@ impl Shell {
             surface: Arc::new(OnceLock::new()),
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
+            attached: CancellationToken::new(),
         }
     }
 
@@ -91,6 +94,12 @@ impl Shell {
         if self.surface.set(surface).is_err() {
             tracing::warn!("the shell was already attached to a desktop");
         }
+        self.attached.cancel();
+    }
+
+    /// Completes (`.cancelled().await`) once the window, tray and relay listen.
+    pub fn ready(&self) -> CancellationToken {
+        self.attached.clone()
     }
 
     /// Tells the window and tray that the snapshot changed; returns the new snapshot.

@@ -105,16 +105,14 @@ pub fn test(args: &[String]) -> Result<(), String> {
 
 pub fn demo(args: &[String]) -> Result<(), String> {
     deps::run()?;
+    // The window shows the built UI (`ui/dist`), embedded when the desktop app is compiled.
+    let ui = repo_root().join("ui");
+    let mut c = Command::new("npm");
+    c.args(["run", "--silent", "build"]).current_dir(&ui);
+    run(c)?;
     let mut c = cargo();
-    c.args([
-        "run",
-        "--quiet",
-        "--package",
-        "drivewatch-cli",
-        "--",
-        "--demo",
-    ])
-    .args(args);
+    c.args(["run", "--quiet", "--package", "drivewatch", "--", "--demo"])
+        .args(args);
     run(c)
 }
 

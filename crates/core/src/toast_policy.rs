@@ -42,7 +42,8 @@ pub struct ToastLimits {
 impl Default for ToastLimits {
     fn default() -> Self {
         Self {
-            max_per_window: 5,
+            // Enough for a lively folder (a few edits and a burst) without a wall of toasts.
+            max_per_window: 10,
             window: Duration::minutes(1),
             burst_threshold: 3,
         }
@@ -910,7 +911,10 @@ mod tests {
     #[test]
     fn the_cap_turns_the_last_slot_into_a_summary() {
         let prefs = Preferences::default();
-        let mut policy = ToastPolicy::default(); // 5 a minute
+        let mut policy = ToastPolicy::new(ToastLimits {
+            max_per_window: 5,
+            ..ToastLimits::default()
+        });
         let changes: Vec<Change> = (1..=8)
             .map(|i| change(i, ChangeKind::Modified, &format!("/D{i}/f.txt"), "Alice"))
             .collect();
@@ -925,7 +929,10 @@ mod tests {
     #[test]
     fn a_full_window_holds_changes_back_for_a_later_summary() {
         let prefs = Preferences::default();
-        let mut policy = ToastPolicy::default();
+        let mut policy = ToastPolicy::new(ToastLimits {
+            max_per_window: 5,
+            ..ToastLimits::default()
+        });
         let one = |seq| batch(vec![change(seq, ChangeKind::Modified, "/a.txt", "Alice")]);
         for seq in 1..=5 {
             assert_eq!(policy.decide(&one(seq), &ctx(&prefs, at(seq))).len(), 1);
