@@ -62,6 +62,8 @@ pub enum ConfigError {
     UnknownTokenStore(String),
     #[error("the tenant must not be empty")]
     EmptyTenant,
+    #[error("{0:?} is not a tenant: use common, organizations, consumers, a tenant id or a domain")]
+    InvalidTenant(String),
 }
 
 /// Where the settings file and the data (history, accounts, file token store) live.
@@ -184,6 +186,21 @@ pub struct Config {
     pub history_retention_days: u32,
     pub preferences: Preferences,
     pub targets: Vec<TargetConfig>,
+    /// Not a setting: the file's own values of the settings an override replaced, so
+    /// [`Config::save`] never writes a value that came from the environment or a flag. Public only
+    /// so `Config { .., ..Config::default() }` works outside this crate; it has no public fields.
+    #[serde(skip)]
+    pub file_values: FileValues,
+}
+
+/// What the settings file said before overrides, for the fields an override touched.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FileValues {
+    authority_url: Option<Url>,
+    graph_url: Option<Url>,
+    client_id: Option<Option<String>>,
+    tenant: Option<String>,
+    token_store: Option<TokenStoreKind>,
 }
 
 impl Default for Config {
@@ -199,6 +216,7 @@ impl Default for Config {
             history_retention_days: 30,
             preferences: Preferences::default(),
             targets: Vec::new(),
+            file_values: FileValues::default(),
         }
     }
 }
@@ -224,32 +242,58 @@ impl Config {
         Ok(config)
     }
 
-    /// Writes the settings file atomically (a temporary file renamed over the old one).
+    /// Writes the settings file atomically (a temporary file renamed over the old one). Settings
+    /// that an override replaced are written with the file's own values.
     pub fn save(&self, path: &Path) -> Result<(), ConfigError> {
+        let mut on_disk = self.clone();
+        let f = &self.file_values;
+        if let Some(v) = &f.authority_url {
+            on_disk.authority_url = v.clone();
+        }
+        if let Some(v) = &f.graph_url {
+            on_disk.graph_url = v.clone();
+        }
+        if let Some(v) = &f.client_id {
+            on_disk.client_id = v.clone();
+        }
+        if let Some(v) = &f.tenant {
+            on_disk.tenant = v.clone();
+        }
+        if let Some(v) = f.token_store {
+            on_disk.token_store = v;
+        }
         let text =
-            toml::to_string_pretty(self).map_err(|e| ConfigError::Serialize(e.to_string()))?;
+            toml::to_string_pretty(&on_disk).map_err(|e| ConfigError::Serialize(e.to_string()))?;
         write_atomically(path, text.as_bytes()).map_err(|source| ConfigError::Io {
             path: path.to_path_buf(),
             source,
         })
     }
 
-    /// Applies overrides (env first, then flags, so flags win) and validates the result.
+    /// Applies overrides (env first, then flags, so flags win) and validates the result. The
+    /// overridden values hold for this run only: [`Config::save`] keeps the file's.
     pub fn apply(&mut self, overrides: &Overrides) -> Result<(), ConfigError> {
         if let Some(v) = &overrides.authority_url {
-            self.authority_url = parse_url("authority URL", v)?;
+            let url = parse_url("authority URL", v)?;
+            let old = std::mem::replace(&mut self.authority_url, url);
+            self.file_values.authority_url.get_or_insert(old);
         }
         if let Some(v) = &overrides.graph_url {
-            self.graph_url = parse_url("Graph URL", v)?;
+            let url = parse_url("Graph URL", v)?;
+            let old = std::mem::replace(&mut self.graph_url, url);
+            self.file_values.graph_url.get_or_insert(old);
         }
         if let Some(v) = &overrides.client_id {
-            self.client_id = Some(v.clone());
+            let old = self.client_id.replace(v.clone());
+            self.file_values.client_id.get_or_insert(old);
         }
         if let Some(v) = &overrides.tenant {
-            self.tenant = v.clone();
+            let old = std::mem::replace(&mut self.tenant, v.clone());
+            self.file_values.tenant.get_or_insert(old);
         }
         if let Some(v) = overrides.token_store {
-            self.token_store = v;
+            let old = std::mem::replace(&mut self.token_store, v);
+            self.file_values.token_store.get_or_insert(old);
         }
         self.validate()
     }
@@ -258,8 +302,16 @@ impl Config {
     pub fn validate(&self) -> Result<(), ConfigError> {
         require_secure_url("authority URL", &self.authority_url)?;
         require_secure_url("Graph URL", &self.graph_url)?;
-        if self.tenant.trim().is_empty() {
+        let tenant = self.tenant.trim();
+        if tenant.is_empty() {
             return Err(ConfigError::EmptyTenant);
+        }
+        // It becomes a path segment of the identity platform's URLs.
+        if !tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.' || c == '_')
+        {
+            return Err(ConfigError::InvalidTenant(tenant.to_string()));
         }
         Ok(())
     }
@@ -566,6 +618,70 @@ token_store = "keyring"
         assert_eq!(config.token_store, TokenStoreKind::File);
         // An empty variable counts as unset: the file's value stays.
         assert_eq!(config.graph_url.as_str(), "https://graph.microsoft.us/v1.0");
+    }
+
+    #[test]
+    fn overrides_are_never_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "client_id = \"from-file\"\n").unwrap();
+        let mut config = Config::load(&path).unwrap();
+        let env = Overrides {
+            client_id: Some("from-env".into()),
+            graph_url: Some("http://127.0.0.1:9/v1.0".into()),
+            tenant: Some("consumers".into()),
+            token_store: Some(TokenStoreKind::File),
+            ..Overrides::default()
+        };
+        config.apply(&env).unwrap();
+        config
+            .apply(&Overrides {
+                client_id: Some("from-flag".into()),
+                ..Overrides::default()
+            })
+            .unwrap();
+        assert_eq!(config.client_id.as_deref(), Some("from-flag"));
+        // A host adds a target and saves, e.g. after a sign-in.
+        config.targets.push(TargetConfig {
+            id: "t".into(),
+            account: "a".into(),
+            label: "OneDrive".into(),
+            spec: TargetSpec::MyDrive,
+        });
+        config.save(&path).unwrap();
+        let back = Config::load(&path).unwrap();
+        assert_eq!(back.client_id.as_deref(), Some("from-file"));
+        assert_eq!(back.graph_url, Config::default().graph_url);
+        assert_eq!(back.tenant, "common");
+        assert_eq!(back.token_store, TokenStoreKind::Keyring);
+        assert_eq!(back.targets.len(), 1);
+        // The running copy keeps its overrides.
+        assert_eq!(config.tenant, "consumers");
+    }
+
+    #[test]
+    fn tenants_that_would_bend_the_url_are_refused() {
+        for bad in ["common/../x", "a?b", "a b", "x#"] {
+            let c = Config {
+                tenant: bad.into(),
+                ..Config::default()
+            };
+            assert!(
+                matches!(c.validate(), Err(ConfigError::InvalidTenant(_))),
+                "{bad}"
+            );
+        }
+        for good in [
+            "common",
+            "contoso.onmicrosoft.com",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        ] {
+            let c = Config {
+                tenant: good.into(),
+                ..Config::default()
+            };
+            c.validate().unwrap();
+        }
     }
 
     #[test]
