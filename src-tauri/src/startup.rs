@@ -76,11 +76,13 @@ async fn start_demo() -> Result<Shell, StartError> {
         "demo: the stand-in for Microsoft runs on loopback (open it in a browser to change files)"
     );
     let parse = |u: String| url::Url::parse(&u).map_err(|e| StartError::Emulator(e.to_string()));
-    let mut config = Config::default();
-    config.authority_url = parse(emulator.authority_url())?;
-    config.graph_url = parse(emulator.graph_url())?;
-    config.client_id = Some(DEMO_CLIENT_ID.to_owned());
-    config.token_store = TokenStoreKind::File;
+    let config = Config {
+        authority_url: parse(emulator.authority_url())?,
+        graph_url: parse(emulator.graph_url())?,
+        client_id: Some(DEMO_CLIENT_ID.to_owned()),
+        token_store: TokenStoreKind::File,
+        ..Config::default()
+    };
     config.save(&paths.config_file())?;
     let link = Arc::new(CoreLink::start(config, paths).await?);
 
