@@ -766,6 +766,11 @@ impl DeltaLoop {
                         }
                     }
                     Err(e) if e.is_cancelled() => return,
+                    Err(DeltaError::Store(HistoryError::CursorMoved { .. })) => {
+                        // Another engine on this database committed first: look again from
+                        // its cursor (reporting only what is still new).
+                        self.tapper.tap();
+                    }
                     Err(e) => {
                         if !self.handle_failure(e, &cancel).await {
                             return;

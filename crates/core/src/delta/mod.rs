@@ -98,6 +98,9 @@ pub struct DeltaSync {
     store: HistoryStore,
     /// Loaded on the first run; mirrors the committed index afterwards.
     index: Option<ItemIndex>,
+    /// The cursor `index` belongs to: when the stored cursor differs (another engine on the
+    /// same database committed), the index is reloaded before classifying.
+    index_cursor: Option<String>,
 }
 
 impl std::fmt::Debug for DeltaSync {
@@ -128,6 +131,7 @@ impl DeltaSync {
             source,
             store,
             index: None,
+            index_cursor: None,
         }
     }
 
@@ -146,15 +150,19 @@ impl DeltaSync {
         let target = self.identity.target.clone();
         let store = self.store.clone();
         let cursor = blocking(move || store.cursor(&target)).await?;
+        if self.index.is_some() && cursor != self.index_cursor {
+            self.index = None;
+        }
         if self.index.is_none() {
             let target = self.identity.target.clone();
             let store = self.store.clone();
             self.index = Some(blocking(move || store.load_index(&target)).await?);
+            self.index_cursor = cursor.clone();
         }
         let Some(cursor) = cursor else {
             let (items, delta_link, p) = self.fetch(None, cancel, Some(progress)).await?;
             let update = classify::baseline(items);
-            self.commit(Vec::new(), update, delta_link).await?;
+            self.commit(Vec::new(), update, delta_link, None).await?;
             return Ok(RunReport {
                 kind: RunKind::Baseline,
                 changes: Vec::new(),
@@ -170,7 +178,9 @@ impl DeltaSync {
                     items,
                     &self.context(caught_up),
                 );
-                let changes = self.commit(out.changes, out.index, delta_link).await?;
+                let changes = self
+                    .commit(out.changes, out.index, delta_link, Some(&cursor))
+                    .await?;
                 Ok(RunReport {
                     kind: RunKind::Incremental,
                     changes,
@@ -188,7 +198,9 @@ impl DeltaSync {
                     items,
                     &self.context(caught_up),
                 );
-                let changes = self.commit(out.changes, out.index, delta_link).await?;
+                let changes = self
+                    .commit(out.changes, out.index, delta_link, Some(&cursor))
+                    .await?;
                 Ok(RunReport {
                     kind: RunKind::Resync,
                     changes,
@@ -290,26 +302,32 @@ impl DeltaSync {
         changes: Vec<Change>,
         update: classify::IndexUpdate,
         delta_link: String,
+        started_from: Option<&str>,
     ) -> Result<Vec<Change>, DeltaError> {
         let store = self.store.clone();
         let target = self.identity.target.clone();
         // Taken out while the commit runs: if this future is dropped mid-commit, the index is
         // reloaded from the store on the next run instead of drifting from what was committed.
         let index = self.index.take();
-        let (stored, update) = blocking(move || {
-            let stored = store.commit_run(RunCommit {
-                target: &target,
-                changes: &changes,
-                index: &update,
-                delta_link: &delta_link,
-            })?;
-            Ok((stored, update))
+        let started_from = started_from.map(str::to_owned);
+        let (stored, update, delta_link) = blocking(move || {
+            let stored = store.commit_run_from(
+                RunCommit {
+                    target: &target,
+                    changes: &changes,
+                    index: &update,
+                    delta_link: &delta_link,
+                },
+                started_from.as_deref(),
+            )?;
+            Ok((stored, update, delta_link))
         })
         .await?;
         // Only after the commit: a failed transaction must leave the in-memory index as stored.
         let mut index = index.unwrap_or_default();
         index.apply(&update);
         self.index = Some(index);
+        self.index_cursor = Some(delta_link);
         Ok(stored)
     }
 }

@@ -182,3 +182,81 @@ async fn cancellation_stops_a_run_without_committing() {
     assert!(err.is_cancelled());
     assert_eq!(store.cursor("t1").unwrap(), None);
 }
+
+#[tokio::test]
+async fn two_engines_on_one_database_report_each_change_once() {
+    let drive = FakeDrive::new(10);
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    let mut first = sync(&drive, &store);
+    let mut second = sync(&drive, &store);
+    first.run(&cancel, false, &no_progress).await.unwrap();
+    // The second engine starts from the first one's baseline.
+    assert!(
+        second
+            .run(&cancel, false, &no_progress)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+
+    drive.file("a", "a.txt", "root", "c1");
+    let one = first.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(one.changes.len(), 1);
+    // The second one's next run starts from the moved cursor: nothing twice.
+    let two = second.run(&cancel, false, &no_progress).await.unwrap();
+    assert!(two.changes.is_empty());
+
+    // And its index follows: an edit by then is a modification, not a creation.
+    drive.file("a", "a.txt", "root", "c2");
+    let edit = second.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(kinds(&edit), vec![(ChangeKind::Modified, "/a.txt".into())]);
+    assert_eq!(store.count(None).unwrap(), 2);
+}
+
+#[test]
+fn a_commit_from_a_stale_cursor_is_refused() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    let empty = crate::classify::IndexUpdate::default();
+    let run = |link: &'static str| RunCommit {
+        target: "t1",
+        changes: &[],
+        index: &empty,
+        delta_link: link,
+    };
+    store.commit_run_from(run("one"), None).unwrap();
+    assert!(matches!(
+        store.commit_run_from(run("two"), None),
+        Err(HistoryError::CursorMoved { .. })
+    ));
+    store.commit_run_from(run("two"), Some("one")).unwrap();
+    assert_eq!(store.cursor("t1").unwrap().as_deref(), Some("two"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_runs_on_one_database_store_a_change_once() {
+    let drive = FakeDrive::new(10);
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    let mut first = sync(&drive, &store);
+    let mut second = sync(&drive, &store);
+    first.run(&cancel, false, &no_progress).await.unwrap();
+    for i in 0..20 {
+        drive.file(&format!("f{i}"), &format!("f{i}.txt"), "root", "c1");
+        let (a, b) = tokio::join!(
+            first.run(&cancel, false, &no_progress),
+            second.run(&cancel, false, &no_progress)
+        );
+        let reported: usize = [a, b]
+            .into_iter()
+            .map(|r| match r {
+                Ok(report) => report.changes.len(),
+                Err(DeltaError::Store(HistoryError::CursorMoved { .. })) => 0,
+                Err(e) => panic!("{e}"),
+            })
+            .sum();
+        assert_eq!(reported, 1, "round {i}");
+    }
+    assert_eq!(store.count(None).unwrap(), 20);
+}

@@ -40,6 +40,9 @@ pub enum HistoryError {
     Query(#[from] rusqlite::Error),
     #[error("the history store was poisoned by a panic in another thread")]
     Poisoned,
+    /// The target's cursor changed since the run started: another engine committed first.
+    #[error("the delta cursor of {target} moved during the run; it runs again")]
+    CursorMoved { target: String },
     #[error("stored change {seq} has an unknown kind {kind:?}")]
     CorruptKind { seq: i64, kind: String },
 }
@@ -189,8 +192,43 @@ impl HistoryStore {
     /// Stores a run's changes, index update and new cursor in ONE transaction; returns the
     /// changes with their assigned `seq`.
     pub fn commit_run(&self, run: RunCommit<'_>) -> Result<Vec<Change>, HistoryError> {
+        self.commit(run, None)
+    }
+
+    /// Like [`HistoryStore::commit_run`], but only if the target's cursor is still `started_from`
+    /// (`None`: it had none), the one the run began at. Another engine on the same database
+    /// (a second process, or a host restarting its engine) may have committed the same changes
+    /// meanwhile: then nothing is written and [`HistoryError::CursorMoved`] says to run again.
+    pub fn commit_run_from(
+        &self,
+        run: RunCommit<'_>,
+        started_from: Option<&str>,
+    ) -> Result<Vec<Change>, HistoryError> {
+        self.commit(run, Some(started_from))
+    }
+
+    fn commit(
+        &self,
+        run: RunCommit<'_>,
+        started_from: Option<Option<&str>>,
+    ) -> Result<Vec<Change>, HistoryError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        // IMMEDIATE: the cursor check and the writes happen under one write lock.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        if let Some(expected) = started_from {
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT delta_link FROM cursors WHERE target = ?1",
+                    [run.target],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if current.as_deref() != expected {
+                return Err(HistoryError::CursorMoved {
+                    target: run.target.to_owned(),
+                });
+            }
+        }
         let mut stored = Vec::with_capacity(run.changes.len());
         {
             let mut insert = tx.prepare_cached(
