@@ -166,6 +166,16 @@ async fn configuration_and_usage_errors_have_their_exit_codes() {
     );
 }
 
+/// Sends a signal through the shell's `kill` builtin (no extra binary or unsafe code needed).
+fn signal(pid: &str, name: &str) {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("kill -{name} {pid}")])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "could not send SIG{name}");
+}
+
 /// Reads a child's stdout and stderr lines into channels.
 fn lines(child: &mut Child) -> (mpsc::Receiver<String>, mpsc::Receiver<String>) {
     let (out_tx, out_rx) = mpsc::channel();
@@ -322,7 +332,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     let pid = child.id().to_string();
     let started = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        signal(&pid, "TERM");
         child.wait().unwrap()
     })
     .await
@@ -414,7 +424,7 @@ async fn no_token_reaches_the_logs_of_a_full_run() {
     assert!(line.is_some());
     let pid = child.id().to_string();
     tokio::task::spawn_blocking(move || {
-        Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        signal(&pid, "TERM");
         child.wait().unwrap()
     })
     .await
@@ -482,7 +492,7 @@ async fn demo_mode_signs_in_and_streams_scripted_changes() {
     }
     let pid = child.id().to_string();
     let status = tokio::task::spawn_blocking(move || {
-        Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        signal(&pid, "INT");
         child.wait().unwrap()
     })
     .await
