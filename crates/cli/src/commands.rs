@@ -25,7 +25,7 @@ use crate::output;
 /// How long `status` waits for Graph per account.
 const STATUS_CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 /// How long `watch` gives the engine to stop after Ctrl-C or SIGTERM.
-const SHUTDOWN_GRACE: Duration = Duration::from_millis(1500);
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(1200);
 
 /// What `targets add` watches: exactly one of the forms.
 #[derive(Debug, Clone, clap::Args)]

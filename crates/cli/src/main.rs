@@ -189,7 +189,7 @@ fn main() -> ExitCode {
     };
     let result: anyhow::Result<()> = runtime.block_on(run(cli)).map_err(anyhow::Error::from);
     // Background tasks (keyring calls, a lingering socket) must not hold the exit.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    runtime.shutdown_timeout(std::time::Duration::from_millis(300));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

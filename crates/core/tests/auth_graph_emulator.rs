@@ -336,7 +336,7 @@ async fn revoked_refresh_token_needs_sign_in_without_looping() {
         done.graph.me(&cancel).await,
         Err(GraphError::NeedsSignIn)
     ));
-    assert!(start.elapsed() < Duration::from_secs(2));
+    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
     // A new process reading the (now useless) stored token is told the same.
     let again = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
     assert!(matches!(
