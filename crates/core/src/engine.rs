@@ -867,6 +867,179 @@ mod tests {
         ));
     }
 
+    mod delta_loop {
+        use super::*;
+        use crate::auth::TokenStore;
+        use crate::delta::fake::FakeDrive;
+
+        struct Harness {
+            drive: FakeDrive,
+            store: HistoryStore,
+            tapper: Tapper,
+            events: broadcast::Receiver<EngineEvent>,
+            cancel: CancellationToken,
+            task: JoinHandle<()>,
+            _dir: tempfile::TempDir,
+        }
+
+        /// A delta loop over the fake drive; `baseline` runs the first sync before it starts.
+        async fn start(drive: FakeDrive, safety_net: Duration, baseline: bool) -> Harness {
+            let dir = tempfile::tempdir().unwrap();
+            let auth = Auth::with_parts(
+                &Config::default(),
+                reqwest::Client::new(),
+                TokenStore::file(dir.path().join("tokens")),
+                dir.path().join("accounts.json"),
+            )
+            .unwrap();
+            let store = HistoryStore::open_in_memory().unwrap();
+            let identity = TargetIdentity {
+                target: "t1".into(),
+                account: "acct".into(),
+                account_user_id: Some("me".into()),
+                drive_id: "d1".into(),
+            };
+            let mut delta = DeltaSync::new(identity, Arc::new(drive.clone()), store.clone());
+            let cancel = CancellationToken::new();
+            if baseline {
+                delta.run(&cancel, false, &|_| {}).await.unwrap();
+            }
+            let (events_tx, events) = broadcast::channel(64);
+            let config = TargetConfig {
+                id: "t1".into(),
+                account: "acct".into(),
+                label: "OneDrive".into(),
+                spec: TargetSpec::MyDrive,
+            };
+            let status = Arc::new(StatusBoard::new(&config, events_tx.clone()));
+            let (tapper, debouncer) = Debouncer::new(Duration::from_millis(100));
+            let looped = DeltaLoop {
+                delta,
+                debouncer,
+                tapper: tapper.clone(),
+                status,
+                events: events_tx,
+                auth,
+                retry_now: Arc::new(Notify::new()),
+                first_is_catch_up: false,
+                safety_net,
+                retry: Backoff::new(Duration::from_secs(2), Duration::from_secs(60)),
+            };
+            let task = tokio::spawn(looped.run(cancel.clone()));
+            Harness {
+                drive,
+                store,
+                tapper,
+                events,
+                cancel,
+                task,
+                _dir: dir,
+            }
+        }
+
+        impl Harness {
+            fn drain(&mut self) -> (Vec<TargetStatus>, Vec<Change>) {
+                let mut statuses = Vec::new();
+                let mut changes = Vec::new();
+                while let Ok(e) = self.events.try_recv() {
+                    match e {
+                        EngineEvent::Status { target } => statuses.push(target.status),
+                        EngineEvent::Changes { batch } => changes.extend(batch.changes),
+                        EngineEvent::AccountChanged { .. } => {}
+                    }
+                }
+                (statuses, changes)
+            }
+            async fn stop(self) {
+                self.cancel.cancel();
+                self.task.await.unwrap();
+            }
+        }
+
+        async fn settle() {
+            // Lets spawn_blocking commits finish; the paused clock barely moves.
+            for _ in 0..20 {
+                tokio::task::yield_now().await;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_throttled_run_shows_until_when_and_waits_it_out() {
+            let drive = FakeDrive::new(10);
+            let mut h = start(drive, Duration::from_secs(3600), true).await;
+            h.drive.file("a", "a.txt", "root", "c1");
+            h.drive.fail_next(SourceError::Throttled {
+                retry_after: Duration::from_secs(30),
+            });
+            let calls_before = h.drive.calls().len();
+            h.tapper.tap();
+            settle().await;
+            let (statuses, changes) = h.drain();
+            assert!(
+                matches!(statuses.last(), Some(TargetStatus::Throttled { .. })),
+                "{statuses:?}"
+            );
+            assert!(changes.is_empty());
+            assert_eq!(h.drive.calls().len(), calls_before + 1);
+            tokio::time::sleep(Duration::from_secs(20)).await;
+            assert_eq!(
+                h.drive.calls().len(),
+                calls_before + 1,
+                "no request before Retry-After"
+            );
+            tokio::time::sleep(Duration::from_secs(15)).await;
+            settle().await;
+            let (statuses, changes) = h.drain();
+            assert_eq!(changes.len(), 1);
+            assert_eq!(
+                statuses.last(),
+                Some(&TargetStatus::Connecting),
+                "overlay cleared"
+            );
+            assert_eq!(h.store.count(None).unwrap(), 1);
+            h.stop().await;
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn the_safety_net_looks_without_any_tap() {
+            let drive = FakeDrive::new(10);
+            let mut h = start(drive, Duration::from_secs(4 * 3600), true).await;
+            h.drive.file("a", "lost-notification.txt", "root", "c1");
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            settle().await;
+            assert!(h.drain().1.is_empty());
+            tokio::time::sleep(Duration::from_secs(3 * 3600 + 10)).await;
+            settle().await;
+            let changes = h.drain().1;
+            assert_eq!(changes.len(), 1);
+            assert_eq!(changes[0].path, "/lost-notification.txt");
+            h.stop().await;
+        }
+
+        #[tokio::test(start_paused = true)]
+        async fn a_baseline_reports_progress_then_clears_it() {
+            let drive = FakeDrive::new(1);
+            drive.file("a", "a.txt", "root", "c1");
+            drive.file("b", "b.txt", "root", "c1");
+            let mut h = start(drive, Duration::from_secs(3600), false).await;
+            h.tapper.tap();
+            settle().await;
+            let (statuses, changes) = h.drain();
+            assert!(changes.is_empty(), "a baseline reports nothing");
+            let progress: Vec<_> = statuses
+                .iter()
+                .filter_map(|s| match s {
+                    TargetStatus::Resyncing { pages, items } => Some((*pages, *items)),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(progress, vec![(1, 1), (2, 2), (3, 3)]);
+            assert_eq!(statuses.last(), Some(&TargetStatus::Connecting));
+            h.stop().await;
+        }
+    }
+
     #[test]
     fn sign_in_kinds_pick_the_tenant() {
         assert_eq!(tenant_for(AccountKind::Any, "common"), "common");

@@ -103,6 +103,11 @@ impl FakeDrive {
         s.expired_below = s.version;
     }
 
+    /// Fails the next delta call with `e`.
+    pub fn fail_next(&self, e: SourceError) {
+        self.lock().faults.push_back(Some(e));
+    }
+
     /// Lets the next call through, then fails the one after with `e`.
     pub fn fail_second(&self, e: SourceError) {
         let mut s = self.lock();
