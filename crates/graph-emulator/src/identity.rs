@@ -483,9 +483,12 @@ fn poll_device_code(
     if dc.expires <= now && dc.status != DeviceStatus::Redeemed {
         return Err(OAuthError::ExpiredToken);
     }
+    // A little slack so a client that sleeps exactly `interval` between polls is never told to
+    // slow down because of scheduling jitter.
+    let slack = (interval / 10).min(std::time::Duration::from_millis(250));
     let too_fast = dc
         .last_poll
-        .is_some_and(|t| now.duration_since(t) < interval);
+        .is_some_and(|t| now.duration_since(t) + slack < interval);
     dc.last_poll = Some(now);
     if let (DeviceStatus::Pending, Some(u)) = (&dc.status, &auto) {
         if !dc.tenant.admits(u) {

@@ -116,9 +116,12 @@ impl PushState {
     }
 
     /// Sends one `notification` to every live socket whose subscription covers `drive`.
-    pub fn notify(&self, drive: &str, tenant: Option<&str>) -> usize {
+    ///
+    /// Returns how many were sent, and the sockets still finishing their connect (socket.io
+    /// marks a socket connected only after its CONNECT reply is out), to be retried shortly.
+    pub fn notify(&self, drive: &str, tenant: Option<&str>) -> (usize, Vec<(Sid, String)>) {
         let Some(ns) = self.io.get().and_then(|io| io.of(NAMESPACE)) else {
-            return 0;
+            return (0, vec![]);
         };
         let now = Utc::now();
         let targets: Vec<(Sid, Subscription)> = {
@@ -130,6 +133,7 @@ impl PushState {
                 .collect()
         };
         let mut sent = 0;
+        let mut later = vec![];
         for (sid, sub) in targets {
             let payload = json!({
                 "value": [{
@@ -144,12 +148,39 @@ impl PushState {
             });
             if let Some(s) = ns.get_socket(sid) {
                 // The argument is a JSON string, not an object.
-                if s.emit("notification", &payload.to_string()).is_ok() {
+                let text = payload.to_string();
+                if !s.connected() {
+                    later.push((sid, text));
+                } else if s.emit("notification", &text).is_ok() {
                     sent += 1;
                 }
             }
         }
-        sent
+        (sent, later)
+    }
+
+    /// Delivers notifications to sockets that were still connecting, for up to a second.
+    async fn deliver_late(&self, mut pending: Vec<(Sid, String)>, cancel: CancellationToken) {
+        let Some(ns) = self.io.get().and_then(|io| io.of(NAMESPACE)) else {
+            return;
+        };
+        for _ in 0..40 {
+            tokio::select! {
+                _ = cancel.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_millis(25)) => {}
+            }
+            pending.retain(|(sid, text)| match ns.get_socket(*sid) {
+                Some(s) if s.connected() => {
+                    let _ = s.emit("notification", text);
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
+            if pending.is_empty() {
+                return;
+            }
+        }
     }
 }
 
@@ -267,7 +298,7 @@ pub async fn run_notifier(
             _ = cancel.cancelled() => break,
             m = rx.recv() => match m {
                 None => break,
-                Some(drive) if delay.is_zero() => send(&shared, &drive),
+                Some(drive) if delay.is_zero() => send(&shared, &drive, &cancel),
                 Some(drive) => {
                     pending.entry(drive).or_insert_with(|| Instant::now() + delay);
                 }
@@ -277,7 +308,7 @@ pub async fn run_notifier(
                 let due: Vec<String> = pending.iter().filter(|(_, t)| **t <= now).map(|(d, _)| d.clone()).collect();
                 for d in due {
                     pending.remove(&d);
-                    send(&shared, &d);
+                    send(&shared, &d, &cancel);
                 }
             }
             _ = sweep.tick() => shared.push.sweep(),
@@ -285,7 +316,7 @@ pub async fn run_notifier(
     }
 }
 
-fn send(shared: &Shared, drive: &str) {
+fn send(shared: &Arc<Shared>, drive: &str, cancel: &CancellationToken) {
     let tenant = {
         let w = shared.lock_world();
         w.drives
@@ -293,6 +324,16 @@ fn send(shared: &Shared, drive: &str) {
             .and_then(|d| d.members.iter().next().cloned())
             .and_then(|u| w.users.get(&u).and_then(|u| u.tenant.clone()))
     };
-    let n = shared.push.notify(drive, tenant.as_deref());
-    tracing::debug!(drive, sockets = n, "notification sent");
+    let (n, later) = shared.push.notify(drive, tenant.as_deref());
+    tracing::debug!(
+        drive,
+        sockets = n,
+        connecting = later.len(),
+        "notification sent"
+    );
+    if !later.is_empty() {
+        let shared = shared.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move { shared.push.deliver_late(later, cancel).await });
+    }
 }

@@ -79,6 +79,11 @@ async fn latest_then_changes_in_latest_state_with_parents_first() {
         "333",
     )
     .unwrap();
+    let (_, _, page) = get(&emu, &t, &link).await;
+    insta::assert_json_snapshot!(
+        "delta_page_after_changes",
+        normalize(&page, &emu.authority_url())
+    );
     let (items, next_link, _) = drain(&emu, &t, &link).await;
     let names: Vec<&str> = items
         .iter()

@@ -73,6 +73,12 @@ async fn children_are_paged_with_next_links() {
     loop {
         let (s, _, page) = get(&emu, &t, &url).await;
         assert_eq!(s, 200, "{page}");
+        if pages == 0 {
+            insta::assert_json_snapshot!(
+                "children_first_page",
+                normalize(&page, &emu.authority_url())
+            );
+        }
         pages += 1;
         names.extend(
             page["value"]
@@ -365,6 +371,16 @@ async fn shares_resolve_pasted_urls() {
     assert_eq!(s, 200, "{via_share}");
     assert_eq!(via_share["id"], item["id"]);
     assert_eq!(via_share["parentReference"]["driveId"], demo::SITE_DRIVE_ID);
+    // The webUrl itself opens a page about the item.
+    let page = http()
+        .get(web_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Guidelines.txt") && page.contains("Use the blue logo"));
     // The library itself resolves to its root.
     let lib = format!(
         "{}/sites/Marketing/Shared%20Documents/",

@@ -99,6 +99,10 @@ async fn rust_socketio_receives_a_notification_after_an_upload() {
     assert!(url.contains("&applicationId=graph-emulator-test"));
     assert!(sub["expirationDateTime"].as_str().unwrap().ends_with('Z'));
     assert!(sub["id"].as_str().unwrap().len() > 8);
+    insta::assert_json_snapshot!(
+        "socketio_subscription",
+        normalize(&sub, &emu.authority_url())
+    );
 
     let (client, mut rx) = join(url).await;
     wait_connected(&mut rx).await;
@@ -184,13 +188,8 @@ async fn every_subscription_form_covers_its_drive() {
         wait_connected(&mut rx).await;
         emu.upload(demo::ADELE_USER, drive, "tap.txt", path.clone())
             .unwrap();
-        assert!(
-            matches!(
-                next_event(&mut rx, Duration::from_secs(5)).await,
-                Some(Ev::Notification(_))
-            ),
-            "{path}"
-        );
+        let ev = next_event(&mut rx, Duration::from_secs(5)).await;
+        assert!(matches!(ev, Some(Ev::Notification(_))), "{path}: {ev:?}");
         client.disconnect().await.unwrap();
     }
     // No access, no subscription.

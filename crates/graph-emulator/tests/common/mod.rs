@@ -131,8 +131,11 @@ fn redact_text(s: &str) -> String {
     if let Some(i) = out.find(" Trace ID: ") {
         out.truncate(i);
     }
-    for key in ["token=", "token='"] {
-        if let Some(i) = out.find(key) {
+    for key in ["token='", "token="] {
+        if let Some(i) = out
+            .find(key)
+            .filter(|i| !out[i + key.len()..].starts_with('\''))
+        {
             let start = i + key.len();
             let end = out[start..]
                 .find(['&', '\'', ')', ' '])
