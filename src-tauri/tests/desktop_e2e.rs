@@ -1,0 +1,345 @@
+//! End to end on a real (virtual) desktop: `drivewatch --demo` under Xvfb, on a private D-Bus
+//! session bus where this test is the notification server (org.freedesktop.Notifications).
+//!
+//! It asserts the toasts the scripted demo activity must produce (summaries and bodies), the
+//! grouping of the 40-file burst into one toast, and that the demo user's own change gives no
+//! toast; it keeps a screenshot of the screen in `tests/artifacts/`. It skips, saying why,
+//! only when the display tooling (Xvfb, dbus-daemon) is not installed. It talks to nothing but
+//! the processes it starts, and stops them all.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// One toast as the notification server received it.
+#[derive(Debug, Clone)]
+struct Seen {
+    app_name: String,
+    summary: String,
+    body: String,
+    actions: Vec<String>,
+}
+
+struct NotificationServer {
+    seen: Arc<Mutex<Vec<Seen>>>,
+    next_id: Mutex<u32>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl NotificationServer {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        self.seen.lock().expect("lock").push(Seen {
+            app_name,
+            summary,
+            body,
+            actions,
+        });
+        let mut id = self.next_id.lock().expect("lock");
+        *id += 1;
+        *id
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["actions".to_owned(), "body".to_owned()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "drivewatch-test".to_owned(),
+            "drivewatch".to_owned(),
+            "1".to_owned(),
+            "1.2".to_owned(),
+        )
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+/// A child process killed when the test ends, whatever happens.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn installed(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
+fn first_line(child: &mut Child) -> String {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("a first line");
+    line.trim().to_owned()
+}
+
+fn artifacts_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("src-tauri sits in the repository root")
+        .join("tests/artifacts")
+}
+
+/// Converts Xvfb's XWD frame buffer file (32 bits per pixel, as `-screen 0 WxHx24` gives) to
+/// a PNG.
+fn xwd_to_png(xwd: &Path, png_path: &Path) -> Result<(), String> {
+    let mut data = Vec::new();
+    std::fs::File::open(xwd)
+        .and_then(|mut f| f.read_to_end(&mut data))
+        .map_err(|e| e.to_string())?;
+    let field = |i: usize| -> Result<u32, String> {
+        data.get(i * 4..i * 4 + 4)
+            .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            .ok_or_else(|| "short XWD header".to_owned())
+    };
+    let header_size = field(0)? as usize;
+    let (width, height) = (field(4)?, field(5)?);
+    let byte_order = field(7)?;
+    let bits_per_pixel = field(11)?;
+    let bytes_per_line = field(12)? as usize;
+    let ncolors = field(19)? as usize;
+    if bits_per_pixel != 32 {
+        return Err(format!("{bits_per_pixel} bits per pixel is not handled"));
+    }
+    let start = header_size + ncolors * 12;
+    let mut rgba = Vec::with_capacity((width * height * 4) as usize);
+    for y in 0..height as usize {
+        let row = data
+            .get(start + y * bytes_per_line..start + y * bytes_per_line + width as usize * 4)
+            .ok_or("short XWD pixel data")?;
+        for px in row.chunks_exact(4) {
+            // LSBFirst (0): B G R X in memory; MSBFirst: X R G B.
+            let (r, g, b) = if byte_order == 0 {
+                (px[2], px[1], px[0])
+            } else {
+                (px[1], px[2], px[3])
+            };
+            rgba.extend_from_slice(&[r, g, b, 255]);
+        }
+    }
+    let file = std::fs::File::create(png_path).map_err(|e| e.to_string())?;
+    let mut encoder = png::Encoder::new(std::io::BufWriter::new(file), width, height);
+    encoder.set_color(png::ColorType::Rgba);
+    encoder.set_depth(png::BitDepth::Eight);
+    encoder
+        .write_header()
+        .and_then(|mut w| w.write_image_data(&rgba))
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn demo_mode_toasts_on_a_real_desktop() {
+    let missing: Vec<&str> = ["Xvfb", "dbus-daemon"]
+        .into_iter()
+        .filter(|p| !installed(p))
+        .collect();
+    if !missing.is_empty() {
+        println!(
+            "skipped: no display tooling ({} not installed; `cargo xtask deps` installs it)",
+            missing.join(", ")
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+
+    // A private session bus, so no real desktop's notifications are touched.
+    let mut bus = Command::new("dbus-daemon")
+        .args(["--session", "--nofork", "--print-address=1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dbus-daemon starts");
+    let address = first_line(&mut bus);
+    let _bus = Reaped(bus);
+    assert!(address.starts_with("unix:"), "bus address {address:?}");
+
+    // A virtual screen whose frame buffer lands in a file, for the screenshot.
+    let fb_dir = scratch.path().join("fb");
+    std::fs::create_dir_all(&fb_dir).expect("frame buffer folder");
+    let mut xvfb = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+            "-fbdir",
+        ])
+        .arg(&fb_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts");
+    let display = format!(":{}", first_line(&mut xvfb));
+    let _xvfb = Reaped(xvfb);
+
+    let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
+    let _server = zbus::blocking::connection::Builder::address(address.as_str())
+        .expect("the bus address parses")
+        .name("org.freedesktop.Notifications")
+        .expect("a well-known name")
+        .serve_at(
+            "/org/freedesktop/Notifications",
+            NotificationServer {
+                seen: seen.clone(),
+                next_id: Mutex::new(0),
+            },
+        )
+        .expect("the server object")
+        .build()
+        .expect("the test notification server is on the bus");
+
+    let log_path = scratch.path().join("drivewatch.log");
+    let log = std::fs::File::create(&log_path).expect("a log file");
+    let app = Command::new(env!("CARGO_BIN_EXE_drivewatch"))
+        .arg("--demo")
+        .env("DISPLAY", &display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .env("DRIVEWATCH_HOME", scratch.path().join("home"))
+        .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+        .env("DRIVEWATCH_LOG", "info")
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(Stdio::null())
+        .stderr(log.try_clone().expect("log handle"))
+        .spawn()
+        .expect("drivewatch --demo starts");
+    let mut app = Reaped(app);
+
+    // The scripted activity takes about 40 s; its last step is Alex's edit in the library.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let done = |seen: &[Seen]| seen.iter().any(|s| s.summary.contains("Guidelines.txt"));
+    while !done(&seen.lock().expect("lock")) && Instant::now() < deadline {
+        if let Ok(Some(status)) = app.0.try_wait() {
+            panic!(
+                "drivewatch exited early ({status}):\n{}",
+                std::fs::read_to_string(&log_path).unwrap_or_default()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    let artifacts = artifacts_dir();
+    if std::fs::create_dir_all(&artifacts).is_ok() {
+        let shot = artifacts.join("desktop-demo.png");
+        if let Err(e) = xwd_to_png(&fb_dir.join("Xvfb_screen0"), &shot) {
+            println!("no screenshot: {e}");
+        }
+        let _ = std::fs::copy(&log_path, artifacts.join("desktop-demo.log"));
+    }
+
+    let seen = seen.lock().expect("lock").clone();
+    let lines: Vec<String> = seen
+        .iter()
+        .map(|s| format!("{} | {}", s.summary, s.body))
+        .collect();
+    let context = format!(
+        "toasts seen:\n{}\n\napp log:\n{}",
+        lines.join("\n"),
+        std::fs::read_to_string(&log_path).unwrap_or_default()
+    );
+    let has =
+        |summary: &str, body: &str| seen.iter().any(|s| s.summary == summary && s.body == body);
+    assert!(
+        done(&seen),
+        "the scripted activity did not finish in time\n{context}"
+    );
+    assert!(seen.iter().all(|s| s.app_name == "DriveWatch"), "{context}");
+    assert!(
+        has("Alex Wilber added Agenda.txt", "in /Shared with team"),
+        "{context}"
+    );
+    assert!(
+        has("Adele Vance edited Q3 Plan.txt", "in /Projects"),
+        "{context}"
+    );
+    assert!(
+        has(
+            "Alex Wilber renamed Budget.csv to Budget v2.csv",
+            "in /Projects"
+        ),
+        "{context}"
+    );
+    assert!(
+        has(
+            "Alex Wilber moved Meeting notes.txt",
+            "to /Projects, from /Shared with team"
+        ),
+        "{context}"
+    );
+    assert!(has("Someone deleted Welcome.txt", "from /"), "{context}");
+    // The burst: the 40 photos arrive as one toast (or a few, if a delta run split them),
+    // never as one toast per photo.
+    let photo_toasts: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| s.summary.contains("/Photos/Offsite") || s.summary.contains("IMG_"))
+        .collect();
+    let burst_total: usize = photo_toasts
+        .iter()
+        .filter_map(|s| {
+            s.summary
+                .strip_prefix("Adele Vance added ")?
+                .split(' ')
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    assert!(
+        !photo_toasts.is_empty() && photo_toasts.len() <= 3,
+        "the burst is grouped\n{context}"
+    );
+    assert!(
+        burst_total >= 38,
+        "the burst toasts count the photos\n{context}"
+    );
+    assert!(
+        photo_toasts
+            .iter()
+            .any(|s| s.summary.starts_with("Adele Vance added")
+                && s.summary.ends_with("files to /Photos/Offsite")),
+        "{context}"
+    );
+    // The demo user's own edit is listed, never toasted.
+    assert!(
+        !seen.iter().any(|s| s.summary.starts_with("Megan Bowen")),
+        "{context}"
+    );
+    // Single-change toasts offer Open and Show in DriveWatch.
+    let agenda = seen
+        .iter()
+        .find(|s| s.summary == "Alex Wilber added Agenda.txt")
+        .expect("checked above");
+    assert!(
+        agenda.actions.contains(&"open".to_owned()),
+        "{:?}",
+        agenda.actions
+    );
+    assert!(
+        agenda.actions.contains(&"show".to_owned()),
+        "{:?}",
+        agenda.actions
+    );
+    drop(app);
+}
