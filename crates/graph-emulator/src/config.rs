@@ -36,6 +36,9 @@ pub struct EmulatorConfig {
     pub ping_timeout: Duration,
     /// Items per delta page before a nextLink (default 200).
     pub delta_page_size: usize,
+    /// Delta tokens older than this answer 410 `resyncRequired` (default 30 days; Microsoft
+    /// does not document the limit).
+    pub delta_token_max_age: Duration,
     /// Items per children page when the request has no `$top` (default 200).
     pub children_page_size: usize,
     /// Users (ids or usernames) for whom the socketIo endpoint answers `400 notSupported`.
@@ -58,6 +61,7 @@ impl Default for EmulatorConfig {
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
             delta_page_size: 200,
+            delta_token_max_age: Duration::from_secs(30 * 24 * 3600),
             children_page_size: 200,
             socketio_not_supported_for: BTreeSet::new(),
             allowed_client_ids: None,
@@ -115,6 +119,10 @@ impl EmulatorConfig {
     }
     pub fn with_delta_page_size(mut self, n: usize) -> Self {
         self.delta_page_size = n.max(1);
+        self
+    }
+    pub fn with_delta_token_max_age(mut self, d: Duration) -> Self {
+        self.delta_token_max_age = d;
         self
     }
     pub fn with_children_page_size(mut self, n: usize) -> Self {

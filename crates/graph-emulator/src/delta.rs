@@ -58,7 +58,11 @@ fn drive_tag(drive: &str) -> String {
 }
 
 fn cursor_token(drive: &str, generation: u64, since: u64) -> String {
-    b64().encode(format!("c.{generation}.{since}.{}", drive_tag(drive)))
+    let issued = chrono::Utc::now().timestamp_millis();
+    b64().encode(format!(
+        "c.{generation}.{since}.{}.{issued}",
+        drive_tag(drive)
+    ))
 }
 
 fn page_token(session: &str, offset: usize) -> String {
@@ -66,17 +70,25 @@ fn page_token(session: &str, offset: usize) -> String {
 }
 
 enum Token {
-    Cursor { generation: u64, since: u64 },
-    Page { session: String, offset: usize },
+    Cursor {
+        generation: u64,
+        since: u64,
+        issued_ms: i64,
+    },
+    Page {
+        session: String,
+        offset: usize,
+    },
 }
 
 fn parse_token(drive: &str, t: &str) -> Option<Token> {
     let text = String::from_utf8(b64().decode(t.trim_end_matches('=')).ok()?).ok()?;
     let parts: Vec<&str> = text.split('.').collect();
     match parts.as_slice() {
-        ["c", g, s, tag] if *tag == drive_tag(drive) => Some(Token::Cursor {
+        ["c", g, s, tag, issued] if *tag == drive_tag(drive) => Some(Token::Cursor {
             generation: g.parse().ok()?,
             since: s.parse().ok()?,
+            issued_ms: issued.parse().ok()?,
         }),
         ["p", session, offset] => Some(Token::Page {
             session: (*session).to_string(),
@@ -129,9 +141,21 @@ pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Value
             Some(Token::Cursor {
                 generation: g,
                 since,
+                issued_ms,
             }) => {
                 if g != generation {
                     return Err(resync());
+                }
+                let age_ms = chrono::Utc::now()
+                    .timestamp_millis()
+                    .saturating_sub(issued_ms);
+                if u128::try_from(age_ms).unwrap_or(0)
+                    > shared.config.delta_token_max_age.as_millis()
+                {
+                    return Err(GraphError::Resync {
+                        code: "resyncRequired",
+                        location: Some(format!("{graph}/drives/{drive}/root/delta")),
+                    });
                 }
                 let ids: Vec<String> = w
                     .items

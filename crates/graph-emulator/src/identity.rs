@@ -382,6 +382,10 @@ fn check_client(shared: &Shared, form: &HashMap<String, String>) -> Result<Strin
             return Err(OAuthError::UnknownClient(client.clone()));
         }
     }
+    let seeded = &shared.config.seed.client_ids;
+    if !seeded.is_empty() && !seeded.contains(client) {
+        return Err(OAuthError::UnknownClient(client.clone()));
+    }
     Ok(client.clone())
 }
 

@@ -61,6 +61,10 @@ pub mod demo {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Seed {
+    /// Application (client) ids allowed to sign in; empty accepts any (see also
+    /// `EmulatorConfig::allowed_client_ids`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_ids: Vec<String>,
     #[serde(default)]
     pub tenants: Vec<SeedTenant>,
     pub users: Vec<SeedUser>,
@@ -205,6 +209,7 @@ impl Default for Seed {
             .map(String::from)
             .to_vec();
         Seed {
+            client_ids: vec![],
             tenants: vec![SeedTenant {
                 id: TENANT_ID.into(),
                 domain: TENANT_DOMAIN.into(),

@@ -219,3 +219,22 @@ async fn invalidated_tokens_answer_410_with_location() {
     let other = link.replace(demo::DEMO_DRIVE_ID, demo::GROUP_DRIVE_ID);
     assert_eq!(get(&emu, &t, &other).await.0, 400);
 }
+
+#[tokio::test]
+async fn tokens_older_than_the_limit_answer_410() {
+    let emu = start_with(
+        EmulatorConfig::for_tests().with_delta_token_max_age(std::time::Duration::from_millis(500)),
+    )
+    .await;
+    let (t, _) = emu.issue_tokens(demo::DEMO_USER).unwrap();
+    let (_, _, page) = get(&emu, &t, "/me/drive/root/delta?token=latest").await;
+    let link = page["@odata.deltaLink"].as_str().unwrap().to_string();
+    assert_eq!(get(&emu, &t, &link).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let (s, h, e) = get(&emu, &t, &link).await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (410, Some("resyncRequired"))
+    );
+    assert!(h.contains_key("location"));
+}

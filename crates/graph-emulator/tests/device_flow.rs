@@ -270,3 +270,29 @@ async fn verification_page_approves_and_escapes_names() {
     let (_, _, me) = get(&emu, t["access_token"].as_str().unwrap(), "/me").await;
     assert_eq!(me["id"], demo::ALEX_USER_ID);
 }
+
+#[tokio::test]
+async fn a_seed_can_restrict_client_ids() {
+    let seed = graph_emulator::Seed {
+        client_ids: vec![CLIENT_ID.to_string()],
+        ..Default::default()
+    };
+    let emu = start_with(EmulatorConfig::for_tests().with_seed(seed)).await;
+    let (s, e) = oauth(
+        &emu,
+        "common",
+        "devicecode",
+        &[("client_id", "unknown-app"), ("scope", SCOPES)],
+    )
+    .await;
+    assert_eq!((s, error_of(&e)), (401, "invalid_client"));
+    assert_eq!(e["error_codes"][0], 700016);
+    let (s, _) = oauth(
+        &emu,
+        "common",
+        "devicecode",
+        &[("client_id", CLIENT_ID), ("scope", SCOPES)],
+    )
+    .await;
+    assert_eq!(s, 200);
+}
