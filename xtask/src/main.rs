@@ -16,6 +16,8 @@ tasks:
   deps    install what is missing (Debian packages, npm packages); nothing when all is present
   demo    run DriveWatch in demo mode against the built-in emulator (no account needed)
   test    formatting, lints, every Rust test, the UI's checks and the cross-process suites
+  bench   measure latency, bursts, scale and footprint against the emulator (release build,
+          about 6 minutes); writes bench/REPORT.md and bench/report.json (`--quick`: a smoke run)
 ";
 
 fn main() -> ExitCode {
@@ -24,6 +26,7 @@ fn main() -> ExitCode {
         Some("deps") => deps::run(),
         Some("demo") => steps::demo(&args[1..]),
         Some("test") => steps::test(&args[1..]),
+        Some("bench") => steps::bench(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

@@ -1,4 +1,4 @@
-//! The steps of `cargo xtask test` and `cargo xtask demo`, in the order they run.
+//! The steps of `cargo xtask test`, `cargo xtask demo` and `cargo xtask bench`, in the order they run.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -113,6 +113,33 @@ pub fn demo(args: &[String]) -> Result<(), String> {
     let mut c = cargo();
     c.args(["run", "--quiet", "--package", "drivewatch", "--", "--demo"])
         .args(args);
+    run(c)
+}
+
+/// Builds the benchmarks in release mode and runs them; they write `bench/REPORT.md` and
+/// `bench/report.json`. A missed target is reported, never an error: only a harness failure is.
+/// `--quick` is a smoke run of the harness: its report goes to the temporary folder so the
+/// committed one always comes from a full run.
+pub fn bench(args: &[String]) -> Result<(), String> {
+    let quick = args.iter().any(|a| a == "--quick");
+    let out = if quick {
+        std::env::temp_dir().join("drivewatch-bench")
+    } else {
+        PathBuf::from("bench")
+    };
+    let mut c = cargo();
+    c.args([
+        "run",
+        "--quiet",
+        "--release",
+        "--package",
+        "drivewatch-bench",
+        "--",
+        "run",
+        "--out",
+    ])
+    .arg(out)
+    .args(args);
     run(c)
 }
 

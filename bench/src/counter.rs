@@ -1,0 +1,122 @@
+//! Counts the delta requests the emulator serves, from the emulator's per-request trace event.
+//!
+//! Neither the engine nor the emulator keeps a request counter, and delta's nextLinks and
+//! deltaLinks are absolute URLs to the emulator, so a proxy in between would miss them. The
+//! emulator does emit one `request` trace event per HTTP request (with its path); this layer
+//! counts those whose path is a delta call. It must never record anything else from the event
+//! (no query strings, no tokens) and must stay cheap: it only looks at the emulator's events.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tracing::field::{Field, Visit};
+use tracing::{Event, Metadata, Subscriber};
+use tracing_subscriber::layer::{Context, Layer};
+
+/// How many delta requests (first pages, nextLinks and deltaLinks alike) the emulator served.
+#[derive(Clone, Debug, Default)]
+pub struct DeltaRequests {
+    count: Arc<AtomicU64>,
+}
+
+impl DeltaRequests {
+    pub fn get(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+fn is_emulator(meta: &Metadata<'_>) -> bool {
+    meta.target().starts_with("graph_emulator")
+}
+
+/// Whether a request path is a delta call (`.../delta`, `.../delta(token='...')`).
+pub fn is_delta_path(path: &str) -> bool {
+    path.starts_with("/v1.0/")
+        && path.rsplit('/').next().is_some_and(|last| {
+            last == "delta" || last.starts_with("delta(") || last.starts_with("delta%28")
+        })
+}
+
+#[derive(Default)]
+struct RequestEvent {
+    is_request: bool,
+    delta: bool,
+}
+
+impl Visit for RequestEvent {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "path" {
+            self.delta = is_delta_path(value);
+        }
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.is_request = format!("{value:?}") == "request";
+        } else if field.name() == "path" {
+            self.delta = is_delta_path(format!("{value:?}").trim_matches('"'));
+        }
+    }
+}
+
+/// The counting layer; install it with [`DeltaRequests`] from [`layer`].
+pub struct DeltaRequestLayer {
+    counter: DeltaRequests,
+}
+
+pub fn layer() -> (DeltaRequestLayer, DeltaRequests) {
+    let counter = DeltaRequests::default();
+    (
+        DeltaRequestLayer {
+            counter: counter.clone(),
+        },
+        counter,
+    )
+}
+
+impl<S: Subscriber> Layer<S> for DeltaRequestLayer {
+    fn enabled(&self, meta: &Metadata<'_>, _ctx: Context<'_, S>) -> bool {
+        is_emulator(meta) && meta.is_event()
+    }
+
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        if !is_emulator(event.metadata()) {
+            return;
+        }
+        let mut seen = RequestEvent::default();
+        event.record(&mut seen);
+        if seen.is_request && seen.delta {
+            self.counter.count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    #[test]
+    fn delta_paths_in_every_form_count_and_nothing_else_does() {
+        assert!(is_delta_path("/v1.0/me/drive/root/delta"));
+        assert!(is_delta_path("/v1.0/drives/b!x/root/delta(token='abc')"));
+        assert!(is_delta_path(
+            "/v1.0/drives/b!x/root/delta%28token=%27abc%27%29"
+        ));
+        assert!(!is_delta_path("/v1.0/me/drive/root/subscriptions/socketIo"));
+        assert!(!is_delta_path("/v1.0/me/drive/items/delta-report/children"));
+        assert!(!is_delta_path("/socket.io/"));
+    }
+
+    #[test]
+    fn counts_only_the_emulators_request_events_for_delta() {
+        let (layer, counter) = layer();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "graph_emulator", method = "GET", path = "/v1.0/me/drive/root/delta", "request");
+            tracing::debug!(target: "graph_emulator", method = "GET", path = "/v1.0/me/drive", "request");
+            tracing::debug!(target: "graph_emulator", path = "/v1.0/me/drive/root/delta", "something else");
+            tracing::debug!(target: "drivewatch_core", path = "/v1.0/me/drive/root/delta", "request");
+        });
+        assert_eq!(counter.get(), 1);
+    }
+}

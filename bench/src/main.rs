@@ -1,0 +1,194 @@
+//! drivewatch-bench: DriveWatch's benchmarks (issue 7), run by `cargo xtask bench`.
+//!
+//! `run` measures change-to-toast latency beside delta polling, a burst, a 100,000-item resync
+//! and the idle footprint against the Graph emulator on 127.0.0.1, and writes `REPORT.md` and
+//! `report.json`. `host` is the measured process itself: the engine hosted as the CLI hosts it,
+//! started by `run` as a child so its memory and CPU are its own. A benchmark reports; it must
+//! never fail because a target was missed, and it must never talk to anything but loopback.
+//!
+//! # Layout
+//! - `scenarios`: the five measurements; `world`: the emulator on its own runtime and
+//!   signed-in engines; `observe`: the toast policy timed on an engine's batches; `poller`: the
+//!   plain-HTTP delta pollers compared with push; `host` / `subject`: the measured child process.
+//! - `counter`: delta requests counted from the emulator's trace events; `procfs`: /proc
+//!   readers and the machine; `stats`: percentiles; `report`: Markdown and JSON.
+
+mod counter;
+mod error;
+mod host;
+mod observe;
+mod poller;
+mod procfs;
+mod report;
+mod scenarios;
+mod stats;
+mod subject;
+mod world;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::Layer as _;
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+
+use crate::report::{Figure, Report, Section};
+use crate::scenarios::{Outcome, Sizes};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "drivewatch-bench",
+    version,
+    about = "DriveWatch's benchmarks against the Graph emulator on loopback"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run every measurement and write REPORT.md and report.json.
+    Run {
+        /// Folder for REPORT.md and report.json.
+        #[arg(long, default_value = "bench")]
+        out: PathBuf,
+        /// Small sizes, to check the harness in seconds (the numbers mean little).
+        #[arg(long)]
+        quick: bool,
+    },
+    /// The measured process: host the engine over a home folder until stdin closes.
+    Host {
+        #[arg(long)]
+        home: PathBuf,
+    },
+}
+
+/// Turns a failed measurement into "not measured" rows, so one failure never hides the rest.
+fn or_missing(
+    number: u8,
+    title: &str,
+    ids: &[(&str, &str)],
+    outcome: Result<Outcome, error::BenchError>,
+) -> Outcome {
+    match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("drivewatch-bench: {title}: {e}");
+            let why = e.to_string();
+            Outcome {
+                figures: ids
+                    .iter()
+                    .map(|(id, name)| Figure::missing(number, id, name, "", None, &why))
+                    .collect(),
+                section: Section {
+                    number,
+                    title: title.to_owned(),
+                    how: format!("Failed in this run: {why}"),
+                    limits: "Not measured.".into(),
+                    detail: serde_json::Value::Null,
+                },
+            }
+        }
+    }
+}
+
+async fn run(out: PathBuf, quick: bool, counter: counter::DeltaRequests) -> anyhow::Result<()> {
+    let began = Instant::now();
+    let sizes = if quick { Sizes::quick() } else { Sizes::full() };
+    let date = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut outcomes = Vec::new();
+
+    let emu = scenarios::small_emulator().await?;
+    let handle = emu.handle();
+    eprintln!(
+        "drivewatch-bench: 1-2 latency, push vs. polling ({:?} stream)",
+        sizes.stream_span
+    );
+    outcomes.push(or_missing(
+        1,
+        "Change → toast decision, push vs. delta polling",
+        &[("latency", "Change → toast decision")],
+        scenarios::latency(&handle, sizes).await,
+    ));
+    eprintln!("drivewatch-bench: 3 burst");
+    outcomes.push(or_missing(
+        3,
+        "Burst",
+        &[("burst", "Burst")],
+        scenarios::burst(&handle, sizes, &counter).await,
+    ));
+    eprintln!("drivewatch-bench: 5 footprint ({:?} idle)", sizes.idle);
+    let footprint = or_missing(
+        5,
+        "Footprint",
+        &[("footprint", "Footprint")],
+        scenarios::footprint(&handle, sizes).await,
+    );
+    drop(emu);
+    eprintln!("drivewatch-bench: 4 scale ({} items)", sizes.scale_items);
+    outcomes.push(or_missing(
+        4,
+        "Scale",
+        &[("scale", "Scale")],
+        scenarios::scale(sizes).await,
+    ));
+    outcomes.push(footprint);
+
+    let mut figures = Vec::new();
+    let mut sections = Vec::new();
+    for o in outcomes {
+        figures.extend(o.figures);
+        sections.push(o.section);
+    }
+    let report = Report {
+        date,
+        machine: procfs::machine(),
+        build_profile: if cfg!(debug_assertions) {
+            "debug (numbers not representative)"
+        } else {
+            "release"
+        }
+        .into(),
+        run_seconds: began.elapsed().as_secs_f64(),
+        figures,
+        sections,
+    };
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(out.join("REPORT.md"), report.to_markdown())?;
+    std::fs::write(out.join("report.json"), report.to_json()? + "\n")?;
+    eprintln!(
+        "drivewatch-bench: wrote {} and {} in {:.0} s",
+        out.join("REPORT.md").display(),
+        out.join("report.json").display(),
+        report.run_seconds
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let logs = || {
+        tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(LevelFilter::WARN)
+    };
+    match cli.command {
+        Command::Host { home } => {
+            tracing_subscriber::registry().with(logs()).init();
+            host::run(&home).await?;
+        }
+        Command::Run { out, quick } => {
+            let (layer, counter) = counter::layer();
+            tracing_subscriber::registry()
+                .with(logs())
+                .with(layer)
+                .init();
+            run(out, quick, counter).await?;
+        }
+    }
+    Ok(())
+}
