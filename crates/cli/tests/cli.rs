@@ -166,6 +166,24 @@ async fn configuration_and_usage_errors_have_their_exit_codes() {
     );
 }
 
+/// Kills the child when a test fails before stopping it, so no process outlives its test.
+struct ChildGuard(Option<Child>);
+
+impl ChildGuard {
+    fn take(&mut self) -> Child {
+        self.0.take().expect("child still here")
+    }
+}
+
+impl Drop for ChildGuard {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.0.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// Sends a signal through the shell's `kill` builtin (no extra binary or unsafe code needed).
 fn signal(pid: &str, name: &str) {
     let ok = Command::new("sh")
@@ -251,8 +269,8 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     cmd.args(["watch", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let (out, err) = lines(&mut child);
+    let mut child = ChildGuard(Some(cmd.spawn().unwrap()));
+    let (out, err) = lines(child.0.as_mut().unwrap());
     let (_err, live) = wait_line(err, |l| l.contains("live"), Duration::from_secs(20)).await;
     assert!(live.is_some(), "watch never went live");
     let out = wait_until_reporting(&s.emu, out).await;
@@ -329,6 +347,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     assert_eq!(seen[2]["path"], "/CliArchive/final.txt");
 
     // SIGTERM ends it cleanly within 2 seconds.
+    let mut child = child.take();
     let pid = child.id().to_string();
     let started = Instant::now();
     let status = tokio::task::spawn_blocking(move || {
@@ -407,8 +426,8 @@ async fn no_token_reaches_the_logs_of_a_full_run() {
     s.emu.expire_access_tokens();
     let mut cmd = run_logged(&["watch", "--json"]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let (out, err) = lines(&mut child);
+    let mut child = ChildGuard(Some(cmd.spawn().unwrap()));
+    let (out, err) = lines(child.0.as_mut().unwrap());
     let (err, live) = wait_line(err, |l| l.contains("live (push)"), Duration::from_secs(20)).await;
     assert!(live.is_some());
     let out = wait_until_reporting(&s.emu, out).await;
@@ -422,6 +441,7 @@ async fn no_token_reaches_the_logs_of_a_full_run() {
         .unwrap();
     let (out, line) = wait_line(out, |l| l.contains("a.txt"), Duration::from_secs(30)).await;
     assert!(line.is_some());
+    let mut child = child.take();
     let pid = child.id().to_string();
     tokio::task::spawn_blocking(move || {
         signal(&pid, "TERM");
@@ -472,8 +492,8 @@ async fn demo_mode_signs_in_and_streams_scripted_changes() {
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    let (mut out, err) = lines(&mut child);
+    let mut child = ChildGuard(Some(cmd.spawn().unwrap()));
+    let (mut out, err) = lines(child.0.as_mut().unwrap());
     let (_err, signed_in) = wait_line(
         err,
         |l| l.starts_with("Signed in as"),
@@ -490,6 +510,7 @@ async fn demo_mode_signs_in_and_streams_scripted_changes() {
         assert_eq!(v["account"], demo::DEMO_USER_ID);
         kinds.push(v["kind"].as_str().unwrap().to_string());
     }
+    let mut child = child.take();
     let pid = child.id().to_string();
     let status = tokio::task::spawn_blocking(move || {
         signal(&pid, "INT");

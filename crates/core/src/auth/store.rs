@@ -53,7 +53,7 @@ impl TokenStore {
                     warn!(
                         reason = %reason,
                         folder = %dir.display(),
-                        "no OS keyring answered; keeping tokens in files readable only by this user"
+                        "no OS keyring answered; keeping tokens in files readable only by this user (set token_store = \"file\" to choose this outright)"
                     );
                     Backend::File
                 }
