@@ -37,14 +37,14 @@ pub fn escape(s: &str) -> String {
 fn tree(w: &World, base: &str, id: &str, depth: usize, out: &mut String) {
     for c in w.children_of(id) {
         let path = w.path_of(&c.id);
-        let kind = if c.is_folder() { "📁" } else { "📄" };
+        let kind = if c.is_folder() { "folder" } else { "file" };
         let who = w
             .users
             .get(&c.modified_by)
             .map(|u| u.display_name.clone())
             .unwrap_or_default();
         out.push_str(&format!(
-            "<tr><td style=\"padding-left:{}rem\">{kind} <a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
+            "<tr><td style=\"padding-left:{}rem\" class=\"{kind}\"><a href=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td><code>{}</code></td></tr>",
             depth as f32 * 1.2,
             escape(&wire::web_url(base, w, c)),
             escape(&c.name),
@@ -136,7 +136,7 @@ pub async fn index(
         .unwrap_or_default();
     Html(format!(
         r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Graph emulator</title>
-<style>body{{font-family:system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;margin:.4rem 0}}td,th{{padding:.15rem .6rem;text-align:left;border-bottom:1px solid #ddd}}.msg{{padding:.5rem;background:#eef}}section{{margin-bottom:1.5rem}}</style></head>
+<style>body{{font-family:system-ui,sans-serif;margin:1.5rem}}table{{border-collapse:collapse;margin:.4rem 0}}td,th{{padding:.15rem .6rem;text-align:left;border-bottom:1px solid #ddd}}.msg{{padding:.5rem;background:#eef}}section{{margin-bottom:1.5rem}}td.folder a::after{{content:\"/\"}}</style></head>
 <body><h1>Graph emulator</h1>{msg}
 <p>Authority <code>{base}</code> · Graph <code>{base}/v1.0</code> · <a href="/devicelogin">Enter a sign-in code</a></p>
 <h2>Sign-ins waiting</h2>{pending_html}
