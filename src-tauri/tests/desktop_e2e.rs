@@ -69,6 +69,112 @@ impl NotificationServer {
     fn close_notification(&self, _id: u32) {}
 }
 
+/// The desktop's tray host as appindicator sees it: items register here.
+struct Watcher {
+    /// (bus name, object path) of each registered item.
+    items: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
+impl Watcher {
+    fn register_status_notifier_item(
+        &self,
+        service: String,
+        #[zbus(header)] header: zbus::message::Header<'_>,
+    ) {
+        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
+        let item = if service.starts_with('/') {
+            (sender, service)
+        } else {
+            (service, "/StatusNotifierItem".to_owned())
+        };
+        self.items.lock().expect("lock").push(item);
+    }
+
+    fn register_status_notifier_host(&self, _service: String) {}
+
+    #[zbus(property)]
+    fn registered_status_notifier_items(&self) -> Vec<String> {
+        let items = self.items.lock().expect("lock");
+        items
+            .iter()
+            .map(|(name, path)| format!("{name}{path}"))
+            .collect()
+    }
+
+    #[zbus(property)]
+    fn is_status_notifier_host_registered(&self) -> bool {
+        true
+    }
+
+    #[zbus(property)]
+    fn protocol_version(&self) -> i32 {
+        0
+    }
+}
+
+/// A variant's content (dbusmenu nests structures in variants).
+fn inner<'v>(value: &'v zbus::zvariant::Value<'v>) -> &'v zbus::zvariant::Value<'v> {
+    match value {
+        zbus::zvariant::Value::Value(boxed) => inner(boxed),
+        other => other,
+    }
+}
+
+/// Every menu entry of a dbusmenu layout node, depth first, as (id, label).
+fn menu_entries(node: &zbus::zvariant::Value<'_>, out: &mut Vec<(i32, String)>) {
+    use zbus::zvariant::Value;
+    let Value::Structure(s) = inner(node) else {
+        return;
+    };
+    let fields = s.fields();
+    let id = match fields.first().map(inner) {
+        Some(Value::I32(id)) => *id,
+        _ => return,
+    };
+    if let Some(Value::Dict(props)) = fields.get(1).map(inner) {
+        for (key, value) in props.iter() {
+            if let (Value::Str(key), Value::Str(label)) = (inner(key), inner(value)) {
+                if key.as_str() == "label" {
+                    out.push((id, label.as_str().replace('_', "")));
+                }
+            }
+        }
+    }
+    if let Some(Value::Array(children)) = fields.get(2).map(inner) {
+        for child in children.iter() {
+            menu_entries(child, out);
+        }
+    }
+}
+
+fn menu_layout(menu: &zbus::blocking::Proxy<'_>) -> Vec<(i32, String)> {
+    let reply = menu
+        .call_method("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
+        .expect("GetLayout answers");
+    let body = reply.body();
+    type Node = (
+        i32,
+        HashMap<String, zbus::zvariant::OwnedValue>,
+        Vec<zbus::zvariant::OwnedValue>,
+    );
+    let (_revision, (_root, _props, children)): (u32, Node) =
+        body.deserialize().expect("a dbusmenu layout");
+    let mut out = Vec::new();
+    for child in &children {
+        menu_entries(child, &mut out);
+    }
+    out
+}
+
+fn click(menu: &zbus::blocking::Proxy<'_>, id: i32) {
+    menu.call_method(
+        "Event",
+        &(id, "clicked", zbus::zvariant::Value::from(""), 0u32),
+    )
+    .expect("the menu takes the click");
+}
+
 /// A child process killed when the test ends, whatever happens.
 struct Reaped(Child);
 
@@ -196,10 +302,20 @@ fn demo_mode_toasts_on_a_real_desktop() {
     let _xvfb = Reaped(xvfb);
 
     let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
-    let _server = zbus::blocking::connection::Builder::address(address.as_str())
+    let items = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
+    let server = zbus::blocking::connection::Builder::address(address.as_str())
         .expect("the bus address parses")
         .name("org.freedesktop.Notifications")
         .expect("a well-known name")
+        .name("org.kde.StatusNotifierWatcher")
+        .expect("a well-known name")
+        .serve_at(
+            "/StatusNotifierWatcher",
+            Watcher {
+                items: items.clone(),
+            },
+        )
+        .expect("the watcher object")
         .serve_at(
             "/org/freedesktop/Notifications",
             NotificationServer {
@@ -341,5 +457,98 @@ fn demo_mode_toasts_on_a_real_desktop() {
         "{:?}",
         agenda.actions
     );
-    drop(app);
+
+    // The tray, as a desktop's panel sees it: a StatusNotifierItem with a dbusmenu.
+    let (name, path) = items
+        .lock()
+        .expect("lock")
+        .first()
+        .cloned()
+        .unwrap_or_else(|| panic!("no tray item registered\n{context}"));
+    let item = zbus::blocking::Proxy::new(
+        &server,
+        name.as_str(),
+        path.as_str(),
+        "org.kde.StatusNotifierItem",
+    )
+    .expect("the tray item");
+    let menu_path: zbus::zvariant::OwnedObjectPath =
+        item.get_property("Menu").expect("the item names its menu");
+    let menu = zbus::blocking::Proxy::new(
+        &server,
+        name.as_str(),
+        menu_path.as_str(),
+        "com.canonical.dbusmenu",
+    )
+    .expect("the tray menu");
+    let entries = menu_layout(&menu);
+    let labels: Vec<&str> = entries.iter().map(|(_, l)| l.as_str()).collect();
+    assert!(
+        labels
+            .first()
+            .is_some_and(|l| l.starts_with("Live ·") && l.contains("Guidelines.txt")),
+        "the first line says the state and the last change: {labels:?}"
+    );
+    assert!(
+        labels.contains(&"Alex Wilber edited Guidelines.txt"),
+        "{labels:?}"
+    );
+    assert!(
+        labels.contains(&"Someone deleted Welcome.txt"),
+        "{labels:?}"
+    );
+    // Linux trays get the icon as a file the app writes: compare what it draws.
+    let icon_file = || -> Vec<u8> {
+        let name: String = item.get_property("IconName").expect("an icon");
+        std::fs::read(&name).unwrap_or_default()
+    };
+    let icon_live = icon_file();
+    assert!(!icon_live.is_empty(), "the tray icon file is readable");
+
+    // Pausing from the tray changes the icon and the first line.
+    let pause_hour = entries
+        .iter()
+        .find(|(_, l)| l == "For 1 hour")
+        .map(|(id, _)| *id)
+        .unwrap_or_else(|| panic!("no pause entry in {labels:?}"));
+    click(&menu, pause_hour);
+    let paused = |entries: &[(i32, String)]| {
+        entries
+            .first()
+            .is_some_and(|(_, l)| l.starts_with("Notifications paused"))
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut paused_entries = menu_layout(&menu);
+    while !paused(&paused_entries) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        paused_entries = menu_layout(&menu);
+    }
+    assert!(paused(&paused_entries), "{paused_entries:?}");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut icon_paused = icon_file();
+    while icon_paused == icon_live && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+        icon_paused = icon_file();
+    }
+    assert_ne!(icon_live, icon_paused, "the icon shows the paused state");
+
+    // Quit from the tray: the process ends with code 0 within 2 seconds.
+    let quit = paused_entries
+        .iter()
+        .find(|(_, l)| l == "Quit DriveWatch")
+        .map(|(id, _)| *id)
+        .expect("a Quit entry");
+    let clicked = Instant::now();
+    click(&menu, quit);
+    let status = loop {
+        if let Some(status) = app.0.try_wait().expect("the process state") {
+            break status;
+        }
+        assert!(
+            clicked.elapsed() < Duration::from_secs(2),
+            "still running 2 s after Quit\n{context}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "Quit exits with code 0, got {status}");
 }
