@@ -16,6 +16,7 @@ tasks:
   deps    install what is missing (Debian packages, npm packages); nothing when all is present
   demo    run DriveWatch in demo mode against the built-in emulator (no account needed)
   test    formatting, lints, every Rust test, the UI's checks and the cross-process suites
+  bundle  build the desktop app's .deb (installs tauri-cli once into a cache outside the repo)
   bench   measure latency, bursts, scale and footprint against the emulator (release build,
           about 6 minutes); writes bench/REPORT.md and bench/report.json (`--quick`: a smoke run)
 ";
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("demo") => steps::demo(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
+        Some("bundle") => steps::bundle(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

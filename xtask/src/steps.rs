@@ -143,6 +143,56 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     run(c)
 }
 
+/// Where `cargo xtask bundle` keeps tauri-cli: installed once, outside the repository, so
+/// neither the repository nor every CI run pays the ~15 minute build.
+fn tools_root() -> PathBuf {
+    std::env::var_os("DRIVEWATCH_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/drivewatch/tools"))
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("drivewatch-tools"))
+}
+
+/// Builds the desktop app's Debian package with tauri-cli (installed on first use).
+pub fn bundle(args: &[String]) -> Result<(), String> {
+    if !args.is_empty() {
+        return Err(format!("`bundle` takes no arguments, got {args:?}"));
+    }
+    deps::run()?;
+    let root = tools_root();
+    let cli = root.join("bin").join("cargo-tauri");
+    if !cli.is_file() {
+        step(&format!(
+            "installing tauri-cli into {} (once; about 15 minutes)",
+            root.display()
+        ));
+        let mut c = cargo();
+        c.args([
+            "install",
+            "tauri-cli",
+            "--version",
+            "^2",
+            "--locked",
+            "--root",
+        ])
+        .arg(&root);
+        run(c)?;
+    }
+    step("UI (npm run build)");
+    let mut c = Command::new("npm");
+    c.args(["run", "--silent", "build"])
+        .current_dir(repo_root().join("ui"));
+    run(c)?;
+    step("desktop app (.deb)");
+    let mut c = Command::new(&cli);
+    c.args(["build", "--bundles", "deb"])
+        .current_dir(repo_root().join("src-tauri"));
+    run(c)?;
+    println!("\nxtask bundle: the .deb is under <target dir>/release/bundle/deb/");
+    Ok(())
+}
+
 fn step(name: &str) {
     println!("\n==> {name}");
 }
