@@ -52,6 +52,20 @@ async fn me_drive_and_item_shapes() {
     .await;
     assert_eq!((s, sd["id"].as_str()), (200, Some(demo::SITE_DRIVE_ID)));
     assert_eq!(sd["driveType"], "documentLibrary");
+    let (s, _, site) = get(&emu, &t, &format!("/sites/{}", demo::SITE_ID)).await;
+    assert_eq!((s, site["name"].as_str()), (200, Some(demo::SITE_NAME)));
+    let (s, _, sd) = get(&emu, &t, &format!("/sites/{}/drive", demo::SITE_ID)).await;
+    assert_eq!((s, sd["id"].as_str()), (200, Some(demo::SITE_DRIVE_ID)));
+    let (s, _, ud) = get(&emu, &t, &format!("/users/{}/drive", demo::DEMO_USER)).await;
+    assert_eq!((s, ud["id"].as_str()), (200, Some(demo::DEMO_DRIVE_ID)));
+    let (s, _, mine) = get(&emu, &t, "/me/drives").await;
+    assert_eq!(s, 200);
+    assert_eq!(mine["value"][0]["id"], demo::DEMO_DRIVE_ID);
+    // Alex's own OneDrive is not shared with Megan.
+    let (s, _, _) = get(&emu, &t, &format!("/users/{}/drive", demo::ALEX_USER)).await;
+    assert_eq!(s, 403);
+    let (s, _, e) = get(&emu, &t, "/me/unknown").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (400, Some("BadRequest")));
 }
 
 #[tokio::test]
