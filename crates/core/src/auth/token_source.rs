@@ -285,6 +285,8 @@ pub(crate) mod tests {
         pub seen: Mutex<Vec<String>>,
         /// Refresh tokens answered with `invalid_grant`.
         pub revoked: Mutex<Vec<String>>,
+        /// The next this-many calls fail with a network error.
+        pub network_failures: AtomicUsize,
     }
 
     impl ScriptedRefresher {
@@ -294,6 +296,7 @@ pub(crate) mod tests {
                 fail_with: Mutex::new(None),
                 seen: Mutex::new(Vec::new()),
                 revoked: Mutex::new(Vec::new()),
+                network_failures: AtomicUsize::new(0),
             })
         }
     }
@@ -311,6 +314,13 @@ pub(crate) mod tests {
                     .push(refresh_token.expose().to_string());
                 if let Some(f) = *self.fail_with.lock().unwrap() {
                     return Err(f());
+                }
+                if self
+                    .network_failures
+                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                    .is_ok()
+                {
+                    return Err(AuthError::Network("unreachable".into()));
                 }
                 if self
                     .revoked

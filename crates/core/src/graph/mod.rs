@@ -314,6 +314,7 @@ impl GraphClient {
     }
 
     /// The request loop: gate, token, send, classify, retry within the policy.
+    #[tracing::instrument(level = "debug", name = "graph", skip_all, fields(account = %self.account_id(), url = %redact_url(url.as_str())))]
     async fn send(&self, url: Url, cancel: &CancellationToken) -> Result<RawResponse, GraphError> {
         let inner = &self.inner;
         let policy = &inner.policy;
@@ -322,7 +323,18 @@ impl GraphClient {
         let mut refreshed = false;
         loop {
             inner.gate.wait(cancel).await?;
-            let token = self.token(cancel).await?;
+            let token = match self.token(cancel).await {
+                Ok(token) => token,
+                // The identity platform is unreachable for a moment: same policy as Graph.
+                Err(e) if e.is_transient() && transient_failures + 1 < policy.max_attempts => {
+                    transient_failures += 1;
+                    let delay = policy.backoff(transient_failures - 1);
+                    debug!(error = %e, ?delay, "getting a token failed; retrying");
+                    retry::sleep_or_cancel(delay, cancel).await?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let request = GraphRequest {
                 url: url.clone(),
                 bearer: token.clone(),

@@ -244,6 +244,66 @@ async fn revoked_refresh_token_gives_needs_sign_in_without_a_loop() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_refresh_that_fails_on_the_network_is_retried_with_backoff() {
+    let t = ScriptedTransport::new(vec![ok(ME)]);
+    let refresher = ScriptedRefresher::new();
+    refresher.network_failures.store(2, Ordering::SeqCst);
+    let tokens = TokenSource::new(
+        "acc",
+        TokenSet {
+            access_token: Secret::new("EXPIRED"),
+            refresh_token: Some(Secret::new("RT0")),
+            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            id_token: None,
+        },
+        refresher.clone(),
+        None,
+    );
+    let graph = GraphClient::with_transport(
+        t.clone(),
+        Url::parse("https://graph.example.com/v1.0").unwrap(),
+        tokens,
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let start = Instant::now();
+    graph.me(&CancellationToken::new()).await.unwrap();
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 3);
+    assert!(
+        Instant::now() - start >= Duration::from_millis(750),
+        "backed off twice"
+    );
+    assert_eq!(t.seen()[0].2, "AT3", "the expired token was never sent");
+
+    // Down for longer than the policy allows: the error comes back, bounded.
+    let t = ScriptedTransport::new(vec![ok(ME)]);
+    let refresher = ScriptedRefresher::new();
+    refresher.network_failures.store(100, Ordering::SeqCst);
+    let tokens = TokenSource::new(
+        "acc",
+        TokenSet {
+            access_token: Secret::new("EXPIRED"),
+            refresh_token: Some(Secret::new("RT0")),
+            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
+            id_token: None,
+        },
+        refresher.clone(),
+        None,
+    );
+    let graph = GraphClient::with_transport(
+        t.clone(),
+        Url::parse("https://graph.example.com/v1.0").unwrap(),
+        tokens,
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    let err = graph.me(&CancellationToken::new()).await.unwrap_err();
+    assert!(err.is_transient(), "{err:?}");
+    assert_eq!(refresher.calls.load(Ordering::SeqCst), 4);
+    assert!(t.seen().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
 async fn cancellation_stops_waiting_and_is_never_retried() {
     let t = Arc::new(ScriptedTransport {
         steps: Mutex::new(VecDeque::new()),
