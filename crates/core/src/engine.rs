@@ -613,12 +613,17 @@ impl Engine {
             .accounts()
             .ok()
             .and_then(|all| all.into_iter().find(|r| r.account.id == config.account));
+        let mut unavailable = TargetStatus::NeedsSignIn;
         let graph = match &account {
             Some(r) if r.account.state == AccountState::NeedsSignIn => None,
             Some(_) => match self.inner.auth.graph_for(&config.account).await {
                 Ok(graph) => Some(graph),
+                Err(AuthError::NeedsSignIn) => None,
                 Err(e) => {
                     tracing::warn!(target = %config.id, error = %e, "cannot open the account");
+                    unavailable = TargetStatus::Error {
+                        reason: e.to_string(),
+                    };
                     None
                 }
             },
@@ -682,7 +687,7 @@ impl Engine {
                 // Catch up (or baseline) right away, whatever push does.
                 tapper.tap();
             }
-            _ => status.set_mode(TargetStatus::NeedsSignIn),
+            _ => status.set_mode(unavailable),
         }
         let runtime = TargetRuntime {
             config: config.clone(),

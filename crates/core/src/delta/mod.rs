@@ -161,6 +161,7 @@ impl DeltaSync {
         }
         let Some(cursor) = cursor else {
             let (items, delta_link, p) = self.fetch(None, cancel, Some(progress)).await?;
+            self.learn_drive_id(&items);
             let update = classify::baseline(items);
             self.commit(Vec::new(), update, delta_link, None).await?;
             return Ok(RunReport {
@@ -172,6 +173,7 @@ impl DeltaSync {
         };
         match self.fetch(Some(&cursor), cancel, None).await {
             Ok((items, delta_link, p)) => {
+                self.learn_drive_id(&items);
                 let index = self.index.as_ref().map(|i| i as &ItemIndex);
                 let out = classify::classify(
                     index.unwrap_or(&ItemIndex::new()),
@@ -193,6 +195,7 @@ impl DeltaSync {
                 let (items, delta_link, p) = self
                     .fetch_enumeration(location.as_deref(), cancel, progress)
                     .await?;
+                self.learn_drive_id(&items);
                 let out = classify::diff_enumeration(
                     self.index.as_ref().unwrap_or(&ItemIndex::new()),
                     items,
@@ -209,6 +212,16 @@ impl DeltaSync {
                 })
             }
             Err(e) => Err(e),
+        }
+    }
+
+    /// A target named without its drive id (`/me/drive`) takes it from the first item that
+    /// carries one, for changes (e.g. personal deletes) that do not.
+    fn learn_drive_id(&mut self, items: &[DeltaItem]) {
+        if self.identity.drive_id.is_empty() {
+            if let Some(id) = items.iter().find_map(|i| i.drive_id.clone()) {
+                self.identity.drive_id = id;
+            }
         }
     }
 

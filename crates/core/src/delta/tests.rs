@@ -260,3 +260,27 @@ async fn concurrent_runs_on_one_database_store_a_change_once() {
     }
     assert_eq!(store.count(None).unwrap(), 20);
 }
+
+#[tokio::test]
+async fn a_target_without_a_drive_id_learns_it_from_its_items() {
+    let drive = FakeDrive::new(10);
+    drive.put(DeltaItem {
+        id: "a".into(),
+        name: Some("a.txt".into()),
+        parent_id: Some("root".into()),
+        drive_id: Some("real-drive".into()),
+        ctag: Some("c1".into()),
+        ..Default::default()
+    });
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    let mut identity = identity();
+    identity.drive_id = String::new();
+    let mut s = DeltaSync::new(identity, Arc::new(drive.clone()), store.clone());
+    s.run(&cancel, false, &no_progress).await.unwrap();
+    // A personal delete carries no parentReference at all.
+    drive.delete("a");
+    let report = s.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.changes.len(), 1);
+    assert_eq!(report.changes[0].drive_id, "real-drive");
+}
