@@ -458,6 +458,36 @@ fn demo_mode_toasts_on_a_real_desktop() {
         agenda.actions
     );
 
+    // A second launch hands over to the running app (which shows its window) and exits.
+    let second = Command::new(env!("CARGO_BIN_EXE_drivewatch"))
+        .env("DISPLAY", &display)
+        .env("DBUS_SESSION_BUS_ADDRESS", &address)
+        .env("DRIVEWATCH_HOME", scratch.path().join("second"))
+        .env("DRIVEWATCH_TOKEN_STORE", "file")
+        .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+        .env("NO_AT_BRIDGE", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("a second drivewatch starts");
+    let mut second = Reaped(second);
+    let launched = Instant::now();
+    let second_status = loop {
+        if let Some(status) = second.0.try_wait().expect("the process state") {
+            break status;
+        }
+        assert!(
+            launched.elapsed() < Duration::from_secs(20),
+            "a second instance kept running\n{context}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(second_status.success(), "second instance: {second_status}");
+    assert!(
+        app.0.try_wait().expect("the process state").is_none(),
+        "the first instance keeps running"
+    );
+
     // The tray, as a desktop's panel sees it: a StatusNotifierItem with a dbusmenu.
     let (name, path) = items
         .lock()
