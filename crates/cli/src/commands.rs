@@ -413,18 +413,18 @@ pub async fn status(ctx: &Context) -> Result<(), CliError> {
     }
     let mut needs_sign_in = None;
     for r in &accounts {
-        let state = check_account(&auth, &r.account.id).await;
-        if state.is_err() {
-            needs_sign_in.get_or_insert_with(|| r.account.username.clone());
-        }
+        let state = match check_account(&auth, &r.account.id).await {
+            AccountCheck::Ok => "ok".to_string(),
+            AccountCheck::NeedsSignIn => {
+                needs_sign_in.get_or_insert_with(|| r.account.username.clone());
+                "needs sign-in".to_string()
+            }
+            AccountCheck::Unreachable(reason) => format!("not checked: {}", output::clean(&reason)),
+        };
         println!(
-            "account:      {} ({})  {}",
+            "account:      {} ({})  {state}",
             output::clean(&r.account.display_name),
             output::clean(&r.account.username),
-            match &state {
-                Ok(()) => "ok".to_string(),
-                Err(reason) => reason.clone(),
-            }
         );
     }
     for t in &ctx.config.targets {
@@ -436,29 +436,29 @@ pub async fn status(ctx: &Context) -> Result<(), CliError> {
     }
 }
 
-/// `Ok` when Graph answers for the account; `Err` with a reason when it needs a new sign-in.
-/// Other failures (network, throttling) are shown but do not count as "needs sign-in".
-async fn check_account(auth: &Auth, id: &str) -> Result<(), String> {
+/// What `status` found out about one account.
+enum AccountCheck {
+    Ok,
+    NeedsSignIn,
+    /// Graph or the identity platform could not be asked (network, throttling, ...): the
+    /// account may be fine.
+    Unreachable(String),
+}
+
+async fn check_account(auth: &Auth, id: &str) -> AccountCheck {
     let graph = match auth.graph_for(id).await {
         Ok(g) => g,
-        Err(AuthError::NeedsSignIn) => return Err("needs sign-in".into()),
-        Err(e) => {
-            println!("              ({e})");
-            return Ok(());
-        }
+        Err(AuthError::NeedsSignIn) => return AccountCheck::NeedsSignIn,
+        Err(e) => return AccountCheck::Unreachable(e.to_string()),
     };
     let cancel = CancellationToken::new();
     match tokio::time::timeout(STATUS_CHECK_TIMEOUT, graph.me(&cancel)).await {
-        Ok(Ok(_)) => Ok(()),
-        Ok(Err(GraphError::NeedsSignIn)) => Err("needs sign-in".into()),
-        Ok(Err(e)) => {
-            println!("              (Graph: {e})");
-            Ok(())
-        }
+        Ok(Ok(_)) => AccountCheck::Ok,
+        Ok(Err(GraphError::NeedsSignIn)) => AccountCheck::NeedsSignIn,
+        Ok(Err(e)) => AccountCheck::Unreachable(e.to_string()),
         Err(_) => {
             cancel.cancel();
-            println!("              (Graph did not answer in time)");
-            Ok(())
+            AccountCheck::Unreachable("Microsoft Graph did not answer in time".into())
         }
     }
 }

@@ -520,3 +520,36 @@ async fn demo_mode_signs_in_and_streams_scripted_changes() {
     .unwrap();
     assert_eq!(status.code(), Some(0), "{kinds:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_calls_go_through_the_proxy_from_the_environment() {
+    let s = setup().await;
+    // `graph.localhost:9` is reachable only through the proxy (the emulator, which serves
+    // absolute-form requests); the identity platform on 127.0.0.1 is exempt by NO_PROXY.
+    let port = s.emu.local_addr().port();
+    let proxied = |args: &'static [&'static str], proxy: bool| {
+        let mut cmd = s.cli();
+        cmd.env("DRIVEWATCH_GRAPH_URL", "http://graph.localhost:9/v1.0")
+            .env("NO_PROXY", "127.0.0.1")
+            .args(args);
+        if proxy {
+            cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{port}"));
+        }
+        cmd
+    };
+    let run = |mut cmd: Command| async move {
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    };
+    let login = run(proxied(&["login"], true)).await;
+    assert_eq!(login.status.code(), Some(0), "{login:?}");
+    let status = run(proxied(&["status"], true)).await;
+    let text = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert_eq!(status.status.code(), Some(0), "{text}");
+    assert!(text.contains(")  ok"), "{text}");
+    // Without the proxy the same call cannot get through: the proxy was really used.
+    let direct = run(proxied(&["status"], false)).await;
+    let text = String::from_utf8_lossy(&direct.stdout).into_owned();
+    assert!(text.contains("not checked: network error"), "{text}");
+}
