@@ -146,6 +146,8 @@ fn parse(raw: &str) -> Result<Route, GraphError> {
                 action: parse_action(rest)?,
             });
         }
+        // Name the segment after `me` that Graph would not know.
+        ["me", second, ..] => return Err(unknown(second)),
         [first, ..] => return Err(unknown(first)),
         [] => return Err(unknown("")),
     };

@@ -66,6 +66,10 @@ async fn me_drive_and_item_shapes() {
     assert_eq!(s, 403);
     let (s, _, e) = get(&emu, &t, "/me/unknown").await;
     assert_eq!((s, e["error"]["code"].as_str()), (400, Some("BadRequest")));
+    assert_eq!(
+        e["error"]["message"],
+        "Resource not found for the segment 'unknown'."
+    );
 }
 
 #[tokio::test]
