@@ -327,6 +327,40 @@ mod tests {
         assert_ne!(file_stem("a.b"), file_stem("a_b"));
     }
 
+    /// Runs where a keyring service answers (e.g. under `dbus-run-session` with an unlocked
+    /// gnome-keyring); elsewhere there is nothing to test and it returns early.
+    #[tokio::test]
+    async fn keyring_round_trip_when_a_service_answers() {
+        if probe_keyring().await.is_err() {
+            eprintln!("no keyring service answers here; skipping the keyring round trip");
+            return;
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = TokenStore::open(TokenStoreKind::Keyring, dir.path()).await;
+        assert_eq!(store.kind(), TokenStoreKind::Keyring);
+        let account = format!("drivewatch-test-{}", fastrand::u64(..));
+        let other = format!("{account}-other");
+        store.save(&account, &stored("RT-keyring")).await.unwrap();
+        store.save(&other, &stored("RT-other")).await.unwrap();
+        let back = store.load(&account).await.unwrap().unwrap();
+        assert_eq!(back.refresh_token.expose(), "RT-keyring");
+        assert!(
+            back.access_token.is_none(),
+            "the keyring keeps only the refresh token"
+        );
+        assert!(
+            !store.file_path(&account).exists(),
+            "nothing written to files"
+        );
+        store.remove(&account).await.unwrap();
+        assert!(store.load(&account).await.unwrap().is_none());
+        assert!(
+            store.load(&other).await.unwrap().is_some(),
+            "other accounts untouched"
+        );
+        store.remove(&other).await.unwrap();
+    }
+
     #[cfg(target_os = "linux")]
     #[tokio::test]
     async fn keyring_without_a_service_falls_back_to_files() {
