@@ -261,15 +261,13 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
             }
             continue;
         }
-        let new_entry = overlay
-            .get(&item.id)
-            .cloned()
-            .unwrap_or_else(|| entry_from(item, None));
-        out.index.upserts.push((item.id.clone(), new_entry.clone()));
+        // Every live item of the run is in the overlay (built above from the same items).
+        let Some(new_entry) = overlay.get(&item.id) else {
+            continue;
+        };
         if item.is_root {
             continue;
         }
-        let new_path = new_path_of(item, &new_entry, &new_lookup);
         let kind = match index.get(&item.id) {
             None => Some(ChangeKind::Created),
             Some(old) if old.parent_id != new_entry.parent_id && new_entry.parent_id.is_some() => {
@@ -286,6 +284,8 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
             }
         };
         let Some(kind) = kind else { continue };
+        // Paths only for what is reported: a resync may list every item of a large drive.
+        let new_path = new_path_of(item, new_entry, &new_lookup);
         let old_path = matches!(kind, ChangeKind::Renamed | ChangeKind::Moved)
             .then(|| index.path_of(&item.id))
             .flatten();
@@ -299,6 +299,8 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
             ctx,
         ));
     }
+    // The overlay is exactly the run's upserts; moved, not cloned (a resync can be large).
+    out.index.upserts = overlay.into_iter().collect();
     out
 }
 
