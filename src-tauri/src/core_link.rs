@@ -214,6 +214,9 @@ impl EngineLink for CoreLink {
         kind: AccountKind,
     ) -> EngineFuture<'_, Result<SignInStarted, EngineError>> {
         Box::pin(async move {
+            if !self.client_id_configured() {
+                return Err(EngineError::NoClientId);
+            }
             self.cancel_sign_in();
             let (tx, mut rx) = mpsc::channel::<SignInEvent>(16);
             let engine = self.engine();
@@ -246,13 +249,7 @@ impl EngineLink for CoreLink {
                         progress: rx,
                     })
                 }
-                Ok(Some(SignInEvent::Failed { message })) => {
-                    Err(if message.contains("application (client) id") {
-                        EngineError::NoClientId
-                    } else {
-                        EngineError::Internal(message)
-                    })
-                }
+                Ok(Some(SignInEvent::Failed { message })) => Err(EngineError::Internal(message)),
                 Ok(Some(SignInEvent::Offline)) => Err(EngineError::Network(
                     "cannot reach the sign-in service".to_owned(),
                 )),
