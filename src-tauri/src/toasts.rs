@@ -112,6 +112,7 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
 }
 
 /// "Show in DriveWatch": bring the window up and point the list at the change.
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
 fn show_in_window<R: Runtime>(app: &AppHandle<R>, seq: i64) {
     use tauri_specta::Event;
     crate::window::show(app);
