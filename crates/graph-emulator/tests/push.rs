@@ -39,7 +39,7 @@ fn rewrite(notification_url: &str) -> String {
 async fn join(notification_url: &str) -> (Client, mpsc::UnboundedReceiver<Ev>) {
     let (tx, rx) = mpsc::unbounded_channel();
     let (t1, t2, t3) = (tx.clone(), tx.clone(), tx);
-    let client = ClientBuilder::new(rewrite(notification_url))
+    let connecting = ClientBuilder::new(rewrite(notification_url))
         .namespace("/notifications")
         .transport_type(TransportType::Websocket)
         .reconnect(false)
@@ -59,8 +59,10 @@ async fn join(notification_url: &str) -> (Client, mpsc::UnboundedReceiver<Ev>) {
             let _ = t3.send(Ev::Error(format!("{payload:?}")));
             async {}.boxed()
         })
-        .connect()
+        .connect();
+    let client = tokio::time::timeout(Duration::from_secs(10), connecting)
         .await
+        .expect("engine.io connection within 10 s")
         .expect("engine.io connection");
     (client, rx)
 }
