@@ -28,14 +28,14 @@ struct Snapshot {
     upto: u64,
 }
 
-/// Open multi-page answers, by id.
+/// Open multi-page answers, by snapshot id.
 #[derive(Debug, Default)]
-pub struct DeltaSessions {
+pub struct DeltaSnapshots {
     open: Mutex<HashMap<String, Snapshot>>,
 }
 
-impl DeltaSessions {
-    /// Forgets every open paging session of a drive (they answer 410 afterwards).
+impl DeltaSnapshots {
+    /// Forgets every open snapshot of a drive (they answer 410 afterwards).
     pub fn forget_drive(&self, drive: &str) {
         self.open
             .lock()
@@ -65,8 +65,8 @@ fn cursor_token(drive: &str, generation: u64, since: u64) -> String {
     ))
 }
 
-fn page_token(session: &str, offset: usize) -> String {
-    b64().encode(format!("p.{session}.{offset}"))
+fn page_token(snapshot_id: &str, offset: usize) -> String {
+    b64().encode(format!("p.{snapshot_id}.{offset}"))
 }
 
 enum Token {
@@ -76,7 +76,7 @@ enum Token {
         issued_ms: i64,
     },
     Page {
-        session: String,
+        snapshot_id: String,
         offset: usize,
     },
 }
@@ -90,8 +90,8 @@ fn parse_token(drive: &str, t: &str) -> Option<Token> {
             since: s.parse().ok()?,
             issued_ms: issued.parse().ok()?,
         }),
-        ["p", session, offset] => Some(Token::Page {
-            session: (*session).to_string(),
+        ["p", snapshot_id, offset] => Some(Token::Page {
+            snapshot_id: (*snapshot_id).to_string(),
             offset: offset.parse().ok()?,
         }),
         _ => None,
@@ -132,10 +132,20 @@ pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Value
                     "The delta token is malformed.".into(),
                 ));
             }
-            Some(Token::Page { session, offset }) => {
+            Some(Token::Page {
+                snapshot_id,
+                offset,
+            }) => {
                 drop(w);
                 return serve_page(
-                    shared, &context, &graph, &session, offset, page_size, generation, resync,
+                    shared,
+                    &context,
+                    &graph,
+                    &snapshot_id,
+                    offset,
+                    page_size,
+                    generation,
+                    resync,
                 );
             }
             Some(Token::Cursor {
@@ -182,14 +192,14 @@ pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Value
             "@odata.deltaLink": link(&graph, drive, &cursor_token(drive, generation, upto)),
         }));
     }
-    let session = uuid::Uuid::new_v4().simple().to_string();
+    let snapshot_id = uuid::Uuid::new_v4().simple().to_string();
     shared
         .delta
         .open
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(
-            session.clone(),
+            snapshot_id.clone(),
             Snapshot {
                 drive: drive.to_string(),
                 generation,
@@ -198,7 +208,14 @@ pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Value
             },
         );
     serve_page(
-        shared, &context, &graph, &session, 0, page_size, generation, resync,
+        shared,
+        &context,
+        &graph,
+        &snapshot_id,
+        0,
+        page_size,
+        generation,
+        resync,
     )
 }
 
@@ -207,14 +224,14 @@ fn serve_page(
     shared: &Shared,
     context: &str,
     graph: &str,
-    session: &str,
+    snapshot_id: &str,
     offset: usize,
     page_size: usize,
     generation: u64,
     resync: impl Fn() -> GraphError,
 ) -> Result<Value, GraphError> {
     let mut open = shared.delta.open.lock().unwrap_or_else(|e| e.into_inner());
-    let snap = open.get(session).ok_or_else(&resync)?;
+    let snap = open.get(snapshot_id).ok_or_else(&resync)?;
     if snap.generation != generation {
         return Err(resync());
     }
@@ -231,11 +248,11 @@ fn serve_page(
         Ok(json!({
             "@odata.context": context,
             "value": page,
-            "@odata.nextLink": link(graph, &drive, &page_token(session, next)),
+            "@odata.nextLink": link(graph, &drive, &page_token(snapshot_id, next)),
         }))
     } else {
         let upto = snap.upto;
-        open.remove(session);
+        open.remove(snapshot_id);
         Ok(json!({
             "@odata.context": context,
             "value": page,
