@@ -553,3 +553,60 @@ async fn graph_calls_go_through_the_proxy_from_the_environment() {
     let text = String::from_utf8_lossy(&direct.stdout).into_owned();
     assert!(text.contains("not checked: network error"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_side_by_side_and_logout_names_one() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let s = Setup {
+        emu,
+        home: tempfile::tempdir().unwrap(),
+    };
+    for user in [demo::DEMO_USER, demo::PERSONAL_USER] {
+        let handle = s.emu.handle();
+        let approver = tokio::spawn(async move {
+            for _ in 0..400 {
+                if let Some(code) = handle.pending_user_codes().first() {
+                    handle.approve_device_code(code, user).unwrap();
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            panic!("no device code appeared");
+        });
+        let login = s.run(&["login"]).await;
+        approver.await.unwrap();
+        assert_eq!(login.code, Some(0), "{login:?}");
+    }
+    let list: serde_json::Value =
+        serde_json::from_str(&s.run(&["accounts", "--json"]).await.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    let targets: serde_json::Value =
+        serde_json::from_str(&s.run(&["targets", "list", "--json"]).await.stdout).unwrap();
+    assert_eq!(
+        targets.as_array().unwrap().len(),
+        2,
+        "one OneDrive per account"
+    );
+
+    // With two accounts, logout must be told which one.
+    let ambiguous = s.run(&["logout"]).await;
+    assert_eq!(ambiguous.code, Some(2), "{ambiguous:?}");
+    assert!(
+        ambiguous.stderr.contains(demo::PERSONAL_USER),
+        "{ambiguous:?}"
+    );
+    let unknown = s.run(&["logout", "nobody@example.com"]).await;
+    assert_eq!(unknown.code, Some(2), "{unknown:?}");
+
+    let out = s.run(&["logout", demo::PERSONAL_USER]).await;
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let list: serde_json::Value =
+        serde_json::from_str(&s.run(&["accounts", "--json"]).await.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["id"], demo::DEMO_USER_ID);
+    let targets: serde_json::Value =
+        serde_json::from_str(&s.run(&["targets", "list", "--json"]).await.stdout).unwrap();
+    assert_eq!(targets.as_array().unwrap().len(), 1);
+    assert_eq!(targets[0]["account"], demo::DEMO_USER_ID);
+    assert_eq!(s.run(&["status"]).await.code, Some(0));
+}
