@@ -398,10 +398,14 @@ fn tenant_rule(shared: &Shared, tenant: &str) -> Result<TenantRule, OAuthError> 
 pub async fn devicecode(
     State(shared): State<Arc<Shared>>,
     Path(tenant): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
     Form(form): Form<HashMap<String, String>>,
 ) -> Result<Response, OAuthError> {
     let tenant = tenant_rule(&shared, &tenant)?;
     let client_id = check_client(&shared, &form)?;
+    let russian = query
+        .get("mkt")
+        .is_some_and(|m| m.to_ascii_lowercase().starts_with("ru"));
     let scopes = normalize_scopes(form.get("scope").map(String::as_str).unwrap_or(""));
     if scopes.is_empty() {
         return Err(OAuthError::MissingParameter("scope"));
@@ -429,7 +433,12 @@ pub async fn devicecode(
         "verification_uri": uri,
         "expires_in": lifetime.as_secs(),
         "interval": interval,
-        "message": format!("To sign in, use a web browser to open the page {uri} and enter the code {code} to authenticate."),
+        // `?mkt=` localises the message (only Russian besides English here).
+        "message": if russian {
+            format!("Чтобы выполнить вход, откройте страницу {uri} в веб-браузере и введите код {code} для проверки подлинности.")
+        } else {
+            format!("To sign in, use a web browser to open the page {uri} and enter the code {code} to authenticate.")
+        },
     });
     Ok(axum::Json(body).into_response())
 }

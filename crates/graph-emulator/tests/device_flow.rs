@@ -296,3 +296,25 @@ async fn a_seed_can_restrict_client_ids() {
     .await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn the_message_is_localised_with_mkt() {
+    let emu = start().await;
+    let url = format!(
+        "{}/common/oauth2/v2.0/devicecode?mkt=ru-RU",
+        emu.authority_url()
+    );
+    let body: serde_json::Value = http()
+        .post(url)
+        .form(&[("client_id", CLIENT_ID), ("scope", SCOPES)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let message = body["message"].as_str().unwrap();
+    assert!(message.starts_with("Чтобы выполнить вход"), "{message}");
+    assert!(message.contains(body["user_code"].as_str().unwrap()));
+    assert!(message.contains(&emu.verification_uri()));
+}
