@@ -336,7 +336,11 @@ async fn revoked_refresh_token_needs_sign_in_without_looping() {
         done.graph.me(&cancel).await,
         Err(GraphError::NeedsSignIn)
     ));
-    assert!(start.elapsed() < Duration::from_secs(5), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
     // A new process reading the (now useless) stored token is told the same.
     let again = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
     assert!(matches!(
@@ -585,4 +589,29 @@ async fn losing_the_network_while_polling_reports_offline_then_expiry() {
         "{:?}",
         start.elapsed()
     );
+}
+
+#[tokio::test]
+async fn an_unknown_client_id_fails_with_the_platforms_reason() {
+    let f = fixture(EmulatorConfig::for_tests().with_allowed_client_ids(["someone-else"])).await;
+    let (events, on_event) = recorder();
+    let err = f
+        .auth
+        .sign_in(&on_event, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    match &err {
+        AuthError::TokenEndpoint { error, description } => {
+            assert_eq!(error, "invalid_client");
+            assert!(
+                description
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("client id"),
+                "{err}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(kinds(&events), ["failed"]);
 }

@@ -143,9 +143,24 @@ fn token_set(response: &MsTokenResponse) -> TokenSet {
 }
 
 fn server_error(error: &str, description: Option<&String>) -> AuthError {
+    let mut description = description.map(|d| crate::graph::redact::redact_text(d));
+    // The two registration mistakes people make, said in their terms.
+    let hint = match description.as_deref() {
+        Some(d) if d.contains("AADSTS7000218") => Some(
+            "the app registration must allow public client flows (Authentication, Advanced settings)",
+        ),
+        Some(d) if d.contains("AADSTS700016") => {
+            Some("no app with this client id in this tenant; check the client id and the tenant")
+        }
+        _ => None,
+    };
+    if let (Some(d), Some(h)) = (description.as_mut(), hint) {
+        d.push_str(" — ");
+        d.push_str(h);
+    }
     AuthError::TokenEndpoint {
         error: error.to_string(),
-        description: description.map(|d| crate::graph::redact::redact_text(d)),
+        description,
     }
 }
 
@@ -309,6 +324,17 @@ mod tests {
     fn jwt(claims: &str) -> Secret {
         let e = base64::engine::general_purpose::URL_SAFE_NO_PAD;
         Secret::new(format!("{}.{}.sig", e.encode(b"{}"), e.encode(claims)))
+    }
+
+    #[test]
+    fn registration_mistakes_get_a_hint() {
+        let e = server_error(
+            "invalid_client",
+            Some(&"AADSTS7000218: The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".to_string()),
+        );
+        assert!(e.to_string().contains("allow public client flows"), "{e}");
+        let e = server_error("invalid_grant", Some(&"AADSTS70008: expired".to_string()));
+        assert!(!e.to_string().contains(" — "), "{e}");
     }
 
     #[test]
