@@ -7,197 +7,14 @@
 //! only when the display tooling (Xvfb, dbus-daemon) is not installed. It talks to nothing but
 //! the processes it starts, and stops them all.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// One toast as the notification server received it.
-#[derive(Debug, Clone)]
-struct Seen {
-    app_name: String,
-    summary: String,
-    body: String,
-    actions: Vec<String>,
-}
+mod common;
 
-struct NotificationServer {
-    seen: Arc<Mutex<Vec<Seen>>>,
-    next_id: Mutex<u32>,
-}
-
-#[zbus::interface(name = "org.freedesktop.Notifications")]
-impl NotificationServer {
-    #[allow(clippy::too_many_arguments)]
-    fn notify(
-        &self,
-        app_name: String,
-        _replaces_id: u32,
-        _app_icon: String,
-        summary: String,
-        body: String,
-        actions: Vec<String>,
-        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
-        _expire_timeout: i32,
-    ) -> u32 {
-        self.seen.lock().expect("lock").push(Seen {
-            app_name,
-            summary,
-            body,
-            actions,
-        });
-        let mut id = self.next_id.lock().expect("lock");
-        *id += 1;
-        *id
-    }
-
-    fn get_capabilities(&self) -> Vec<String> {
-        vec!["actions".to_owned(), "body".to_owned()]
-    }
-
-    fn get_server_information(&self) -> (String, String, String, String) {
-        (
-            "drivewatch-test".to_owned(),
-            "drivewatch".to_owned(),
-            "1".to_owned(),
-            "1.2".to_owned(),
-        )
-    }
-
-    fn close_notification(&self, _id: u32) {}
-}
-
-/// The desktop's tray host as appindicator sees it: items register here.
-struct Watcher {
-    /// (bus name, object path) of each registered item.
-    items: Arc<Mutex<Vec<(String, String)>>>,
-}
-
-#[zbus::interface(name = "org.kde.StatusNotifierWatcher")]
-impl Watcher {
-    fn register_status_notifier_item(
-        &self,
-        service: String,
-        #[zbus(header)] header: zbus::message::Header<'_>,
-    ) {
-        let sender = header.sender().map(|s| s.to_string()).unwrap_or_default();
-        let item = if service.starts_with('/') {
-            (sender, service)
-        } else {
-            (service, "/StatusNotifierItem".to_owned())
-        };
-        self.items.lock().expect("lock").push(item);
-    }
-
-    fn register_status_notifier_host(&self, _service: String) {}
-
-    #[zbus(property)]
-    fn registered_status_notifier_items(&self) -> Vec<String> {
-        let items = self.items.lock().expect("lock");
-        items
-            .iter()
-            .map(|(name, path)| format!("{name}{path}"))
-            .collect()
-    }
-
-    #[zbus(property)]
-    fn is_status_notifier_host_registered(&self) -> bool {
-        true
-    }
-
-    #[zbus(property)]
-    fn protocol_version(&self) -> i32 {
-        0
-    }
-}
-
-/// A variant's content (dbusmenu nests structures in variants).
-fn inner<'v>(value: &'v zbus::zvariant::Value<'v>) -> &'v zbus::zvariant::Value<'v> {
-    match value {
-        zbus::zvariant::Value::Value(boxed) => inner(boxed),
-        other => other,
-    }
-}
-
-/// Every menu entry of a dbusmenu layout node, depth first, as (id, label).
-fn menu_entries(node: &zbus::zvariant::Value<'_>, out: &mut Vec<(i32, String)>) {
-    use zbus::zvariant::Value;
-    let Value::Structure(s) = inner(node) else {
-        return;
-    };
-    let fields = s.fields();
-    let id = match fields.first().map(inner) {
-        Some(Value::I32(id)) => *id,
-        _ => return,
-    };
-    if let Some(Value::Dict(props)) = fields.get(1).map(inner) {
-        for (key, value) in props.iter() {
-            if let (Value::Str(key), Value::Str(label)) = (inner(key), inner(value)) {
-                if key.as_str() == "label" {
-                    out.push((id, label.as_str().replace('_', "")));
-                }
-            }
-        }
-    }
-    if let Some(Value::Array(children)) = fields.get(2).map(inner) {
-        for child in children.iter() {
-            menu_entries(child, out);
-        }
-    }
-}
-
-fn menu_layout(menu: &zbus::blocking::Proxy<'_>) -> Vec<(i32, String)> {
-    let reply = menu
-        .call_method("GetLayout", &(0i32, -1i32, Vec::<String>::new()))
-        .expect("GetLayout answers");
-    let body = reply.body();
-    type Node = (
-        i32,
-        HashMap<String, zbus::zvariant::OwnedValue>,
-        Vec<zbus::zvariant::OwnedValue>,
-    );
-    let (_revision, (_root, _props, children)): (u32, Node) =
-        body.deserialize().expect("a dbusmenu layout");
-    let mut out = Vec::new();
-    for child in &children {
-        menu_entries(child, &mut out);
-    }
-    out
-}
-
-fn click(menu: &zbus::blocking::Proxy<'_>, id: i32) {
-    menu.call_method(
-        "Event",
-        &(id, "clicked", zbus::zvariant::Value::from(""), 0u32),
-    )
-    .expect("the menu takes the click");
-}
-
-/// A child process killed when the test ends, whatever happens.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn installed(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
-}
-
-fn first_line(child: &mut Child) -> String {
-    let stdout = child.stdout.take().expect("piped stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("a first line");
-    line.trim().to_owned()
-}
+use common::{Reaped, Seen, click, menu_layout};
 
 fn artifacts_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -255,10 +72,7 @@ fn xwd_to_png(xwd: &Path, png_path: &Path) -> Result<(), String> {
 
 #[test]
 fn demo_mode_toasts_on_a_real_desktop() {
-    let missing: Vec<&str> = ["Xvfb", "dbus-daemon"]
-        .into_iter()
-        .filter(|p| !installed(p))
-        .collect();
+    let missing = common::VirtualDesktop::missing_tools();
     if !missing.is_empty() {
         println!(
             "skipped: no display tooling ({} not installed; `cargo xtask deps` installs it)",
@@ -267,65 +81,17 @@ fn demo_mode_toasts_on_a_real_desktop() {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch folder");
-
-    // A private session bus, so no real desktop's notifications are touched.
-    let mut bus = Command::new("dbus-daemon")
-        .args(["--session", "--nofork", "--print-address=1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("dbus-daemon starts");
-    let address = first_line(&mut bus);
-    let _bus = Reaped(bus);
-    assert!(address.starts_with("unix:"), "bus address {address:?}");
-
-    // A virtual screen whose frame buffer lands in a file, for the screenshot.
-    let fb_dir = scratch.path().join("fb");
-    std::fs::create_dir_all(&fb_dir).expect("frame buffer folder");
-    let mut xvfb = Command::new("Xvfb")
-        .args([
-            "-displayfd",
-            "1",
-            "-screen",
-            "0",
-            "1280x800x24",
-            "-nolisten",
-            "tcp",
-            "-fbdir",
-        ])
-        .arg(&fb_dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("Xvfb starts");
-    let display = format!(":{}", first_line(&mut xvfb));
-    let _xvfb = Reaped(xvfb);
-
-    let seen = Arc::new(Mutex::new(Vec::<Seen>::new()));
-    let items = Arc::new(Mutex::new(Vec::<(String, String)>::new()));
-    let server = zbus::blocking::connection::Builder::address(address.as_str())
-        .expect("the bus address parses")
-        .name("org.freedesktop.Notifications")
-        .expect("a well-known name")
-        .name("org.kde.StatusNotifierWatcher")
-        .expect("a well-known name")
-        .serve_at(
-            "/StatusNotifierWatcher",
-            Watcher {
-                items: items.clone(),
-            },
-        )
-        .expect("the watcher object")
-        .serve_at(
-            "/org/freedesktop/Notifications",
-            NotificationServer {
-                seen: seen.clone(),
-                next_id: Mutex::new(0),
-            },
-        )
-        .expect("the server object")
-        .build()
-        .expect("the test notification server is on the bus");
+    let desktop = common::VirtualDesktop::start(scratch.path());
+    let (address, display, fb_dir) = (
+        desktop.address.clone(),
+        desktop.display.clone(),
+        desktop.fb_dir.clone(),
+    );
+    let (seen, items, server) = (
+        desktop.seen.clone(),
+        desktop.items.clone(),
+        desktop.server.clone(),
+    );
 
     let log_path = scratch.path().join("drivewatch.log");
     let log = std::fs::File::create(&log_path).expect("a log file");
