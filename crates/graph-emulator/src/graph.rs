@@ -216,13 +216,18 @@ pub async fn dispatch(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
     let client_request_id = headers
         .get("client-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let echo = client_request_id.clone();
-    let mut resp = crate::graph_error::CLIENT_REQUEST_ID
-        .scope(client_request_id, async move {
+    let ids = crate::graph_error::RequestIds {
+        request_id: request_id.clone(),
+        client_request_id: client_request_id.unwrap_or_else(|| request_id.clone()),
+    };
+    let mut resp = crate::graph_error::REQUEST_IDS
+        .scope(ids, async move {
             match handle(&shared, &method, &uri, &headers, body).await {
                 Ok(r) => r,
                 Err(e) => e.into_response(),
@@ -232,10 +237,7 @@ pub async fn dispatch(
     let h = resp.headers_mut();
     h.insert(
         "request-id",
-        uuid::Uuid::new_v4()
-            .to_string()
-            .parse()
-            .expect("uuid is a header value"),
+        request_id.parse().expect("uuid is a header value"),
     );
     if let Some(c) = echo.and_then(|c| c.parse().ok()) {
         h.insert("client-request-id", c);

@@ -11,9 +11,17 @@ use serde_json::json;
 
 use crate::error::EmulatorError;
 
+/// Ids of the request being answered: ours (`request-id`) and the caller's
+/// (`client-request-id`, echoed; ours when the caller sent none).
+#[derive(Clone, Debug)]
+pub struct RequestIds {
+    pub request_id: String,
+    pub client_request_id: String,
+}
+
 tokio::task_local! {
-    /// The `client-request-id` of the request being answered (echoed in innerError).
-    pub static CLIENT_REQUEST_ID: Option<String>;
+    /// Set by the Graph dispatcher so error bodies and headers carry the same ids.
+    pub static REQUEST_IDS: RequestIds;
 }
 
 /// A Graph error, one variant per code this emulator can answer.
@@ -117,12 +125,16 @@ impl From<EmulatorError> for GraphError {
 
 impl IntoResponse for GraphError {
     fn into_response(self) -> Response {
-        let request_id = uuid::Uuid::new_v4().to_string();
-        let client_request_id = CLIENT_REQUEST_ID
-            .try_with(Clone::clone)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| request_id.clone());
+        let RequestIds {
+            request_id,
+            client_request_id,
+        } = REQUEST_IDS.try_with(Clone::clone).unwrap_or_else(|_| {
+            let id = uuid::Uuid::new_v4().to_string();
+            RequestIds {
+                request_id: id.clone(),
+                client_request_id: id,
+            }
+        });
         let body = json!({
             "error": {
                 "code": self.code(),

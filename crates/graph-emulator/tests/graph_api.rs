@@ -360,8 +360,10 @@ async fn access_rules_and_error_shape() {
         .await
         .unwrap();
     assert_eq!(resp.headers()["client-request-id"], "abc-123");
+    let request_id = resp.headers()["request-id"].to_str().unwrap().to_string();
     let e: serde_json::Value = resp.json().await.unwrap();
     assert_eq!(e["error"]["innerError"]["client-request-id"], "abc-123");
+    assert_eq!(e["error"]["innerError"]["request-id"], request_id.as_str());
 }
 
 #[tokio::test]
