@@ -177,7 +177,7 @@ pub async fn login(ctx: &mut Context) -> Result<(), CliError> {
     stopper.abort();
     let done = match result {
         Ok(done) => done,
-        Err(AuthError::Cancelled) => return Err(CliError::Usage("sign-in cancelled".into())),
+        Err(AuthError::Cancelled) => return Err(CliError::Interrupted),
         // The event already said what happened; the exit code says it to scripts.
         Err(e) => return Err(e.into()),
     };
@@ -239,7 +239,7 @@ async fn forget_cursors(paths: &Paths, targets: &[String]) -> Result<(), CliErro
         Ok(())
     })
     .await
-    .map_err(|_| CliError::Usage("the history worker stopped".into()))?
+    .map_err(|_| CliError::Worker)?
 }
 
 pub fn accounts(ctx: &Context, json: bool) -> Result<(), CliError> {
@@ -377,7 +377,7 @@ pub async fn history(
     };
     let page = tokio::task::spawn_blocking(move || HistoryStore::open(&db)?.query(&query))
         .await
-        .map_err(|_| CliError::Usage("the history worker stopped".into()))??;
+        .map_err(|_| CliError::Worker)??;
     let mut out = std::io::stdout().lock();
     output::write_changes(&mut out, &page.changes, json)?;
     Ok(())
@@ -476,7 +476,7 @@ async fn newest_seq(paths: &Paths) -> Result<i64, CliError> {
         })
     })
     .await
-    .map_err(|_| CliError::Usage("the history worker stopped".into()))??;
+    .map_err(|_| CliError::Worker)??;
     Ok(page.changes.first().map(|c| c.seq).unwrap_or(0))
 }
 

@@ -33,6 +33,10 @@ pub enum CliError {
     Engine(#[from] EngineError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("a background worker stopped unexpectedly")]
+    Worker,
     #[error("cannot start the demo service: {0}")]
     Demo(String),
     #[error("cannot write to the terminal: {0}")]
