@@ -12,7 +12,7 @@ use crate::error::ShellError;
 use crate::shell::Shell;
 
 /// How long Quit waits for the engine and the shell's tasks before exiting anyway.
-pub const QUIT_GRACE: Duration = Duration::from_millis(1500);
+pub const QUIT_GRACE: Duration = Duration::from_millis(1000);
 
 /// The tray's Quit: cancel, wait (bounded), exit 0.
 pub fn quit<R: Runtime>(app: &AppHandle<R>) {

@@ -81,6 +81,8 @@ fn demo_mode_toasts_on_a_real_desktop() {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch folder");
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("a temporary folder");
     let desktop = common::VirtualDesktop::start(scratch.path());
     let (address, display, fb_dir) = (
         desktop.address.clone(),
@@ -101,6 +103,8 @@ fn demo_mode_toasts_on_a_real_desktop() {
         .env("DBUS_SESSION_BUS_ADDRESS", &address)
         .env("DRIVEWATCH_HOME", scratch.path().join("home"))
         .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+        // Tray icon files go to the temporary folder: keep parallel runs apart.
+        .env("TMPDIR", &tmp)
         .env("DRIVEWATCH_LOG", "info")
         .env("NO_AT_BRIDGE", "1")
         .stdout(Stdio::null())
@@ -231,6 +235,8 @@ fn demo_mode_toasts_on_a_real_desktop() {
         .env("DRIVEWATCH_HOME", scratch.path().join("second"))
         .env("DRIVEWATCH_TOKEN_STORE", "file")
         .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+        // Tray icon files go to the temporary folder: keep parallel runs apart.
+        .env("TMPDIR", &tmp)
         .env("NO_AT_BRIDGE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -123,6 +123,8 @@ fn the_window_lists_changes_and_pauses_the_tray() {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch folder");
+    let tmp = scratch.path().join("tmp");
+    std::fs::create_dir_all(&tmp).expect("a temporary folder");
     let desktop = common::VirtualDesktop::start(scratch.path());
     let (port, native_port) = (free_port(), free_port());
     let driver = Command::new(driver.expect("checked above"))
@@ -136,6 +138,8 @@ fn the_window_lists_changes_and_pauses_the_tray() {
         .env("DBUS_SESSION_BUS_ADDRESS", &desktop.address)
         .env("DRIVEWATCH_HOME", scratch.path().join("home"))
         .env("XDG_CACHE_HOME", scratch.path().join("cache"))
+        // Tray icon files go to the temporary folder: keep parallel runs apart.
+        .env("TMPDIR", &tmp)
         .env("NO_AT_BRIDGE", "1")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
