@@ -5,7 +5,8 @@
 //! what deserves a toast or talks to Graph: the engine and core's toast policy do.
 //!
 //! # Layout
-//! - [`engine`]: the [`engine::EngineLink`] trait, what the shell needs from the engine.
+//! - [`engine`]: the [`engine::EngineLink`] trait, what the shell needs from the engine;
+//!   `core_link` implements it over drivewatch-core, `startup` starts it (real or `--demo`).
 //! - [`shell`]: the shell's own state (pause, sign-in prompt, latest changes, toast memory).
 //! - [`ipc`] and [`commands`]: the typed IPC contract with the web UI.
 //! - [`tray`], [`toasts`], [`window`]: the three faces of the app.
