@@ -223,14 +223,14 @@ async fn invalidated_tokens_answer_410_with_location() {
 #[tokio::test]
 async fn tokens_older_than_the_limit_answer_410() {
     let emu = start_with(
-        EmulatorConfig::for_tests().with_delta_token_max_age(std::time::Duration::from_millis(500)),
+        EmulatorConfig::for_tests().with_delta_token_max_age(std::time::Duration::from_secs(2)),
     )
     .await;
     let (t, _) = emu.issue_tokens(demo::DEMO_USER).unwrap();
     let (_, _, page) = get(&emu, &t, "/me/drive/root/delta?token=latest").await;
     let link = page["@odata.deltaLink"].as_str().unwrap().to_string();
     assert_eq!(get(&emu, &t, &link).await.0, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let (s, h, e) = get(&emu, &t, &link).await;
     assert_eq!(
         (s, e["error"]["code"].as_str()),

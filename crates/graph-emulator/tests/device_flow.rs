@@ -93,7 +93,7 @@ async fn pending_then_slow_down_then_tokens_then_redeemed() {
 #[tokio::test]
 async fn declined_expired_and_unknown_codes() {
     let emu =
-        start_with(EmulatorConfig::for_tests().with_device_code_lifetime(Duration::from_secs(1)))
+        start_with(EmulatorConfig::for_tests().with_device_code_lifetime(Duration::from_secs(3)))
             .await;
     let a = begin(&emu, "common").await;
     emu.decline_device_code(a["user_code"].as_str().unwrap())
@@ -102,7 +102,7 @@ async fn declined_expired_and_unknown_codes() {
     assert_eq!((s, error_of(&e)), (400, "authorization_declined"));
 
     let b = begin(&emu, "common").await;
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let (s, e) = poll(&emu, "common", b["device_code"].as_str().unwrap()).await;
     assert_eq!((s, error_of(&e)), (400, "expired_token"));
     assert_eq!(e["error_codes"][0], 70019);
