@@ -61,20 +61,23 @@ async fn device_code_response_has_every_field() {
 
 #[tokio::test]
 async fn pending_then_slow_down_then_tokens_then_redeemed() {
-    let emu = start().await;
+    // A 3 s interval leaves a loaded machine plenty of room to poll twice within it.
+    let emu =
+        start_with(EmulatorConfig::for_tests().with_device_code_interval(Duration::from_secs(3)))
+            .await;
     let body = begin(&emu, "organizations").await;
     let dc = body["device_code"].as_str().unwrap();
     let (s, e) = poll(&emu, "organizations", dc).await;
     assert_eq!((s, error_of(&e)), (400, "authorization_pending"));
     insta::assert_json_snapshot!("authorization_pending", normalize(&e, &emu.authority_url()));
-    // Polled again at once: faster than the 1 s interval.
+    // Polled again at once: faster than the 3 s interval.
     let (s, e) = poll(&emu, "organizations", dc).await;
     assert_eq!((s, error_of(&e)), (400, "slow_down"));
     // A personal account cannot approve an `organizations` sign-in.
     let code = body["user_code"].as_str().unwrap();
     assert!(emu.approve_device_code(code, demo::PERSONAL_USER).is_err());
     emu.approve_device_code(code, demo::DEMO_USER).unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     let (s, t) = poll(&emu, "organizations", dc).await;
     assert_eq!(s, 200, "{t}");
     assert_eq!(t["token_type"], "Bearer");
@@ -85,7 +88,6 @@ async fn pending_then_slow_down_then_tokens_then_redeemed() {
         assert!(t[k].as_str().is_some_and(|s| s.len() > 20), "{k}");
     }
     insta::assert_json_snapshot!("token_response", normalize(&t, &emu.authority_url()));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
     let (s, e) = poll(&emu, "organizations", dc).await;
     assert_eq!((s, error_of(&e)), (400, "invalid_grant"));
 }
