@@ -208,7 +208,15 @@ fn entry_from(item: &DeltaItem, fallback_name: Option<&str>) -> IndexEntry {
 /// Classifies one delta run's items (already deduplicated or not: this dedupes again) against
 /// `index`, the state before the run.
 pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<'_>) -> Classified {
-    let items = dedupe_last_wins(items);
+    classify_unique(index, dedupe_last_wins(items), ctx)
+}
+
+/// [`classify`] over items already deduplicated.
+fn classify_unique(
+    index: &ItemIndex,
+    items: Vec<DeltaItem>,
+    ctx: &ClassifyContext<'_>,
+) -> Classified {
     // The index as it will be after the run, for building new paths.
     let mut overlay: HashMap<String, IndexEntry> = HashMap::new();
     let mut deleted: HashSet<String> = HashSet::new();
@@ -299,8 +307,12 @@ pub fn classify(index: &ItemIndex, items: Vec<DeltaItem>, ctx: &ClassifyContext<
             ctx,
         ));
     }
-    // The overlay is exactly the run's upserts; moved, not cloned (a resync can be large).
-    out.index.upserts = overlay.into_iter().collect();
+    // The overlay holds the run's new entries; only those that differ from the index are
+    // written (a resync lists every item, most of them unchanged). Moved, not cloned.
+    out.index.upserts = overlay
+        .into_iter()
+        .filter(|(id, entry)| index.get(id) != Some(entry))
+        .collect();
     out
 }
 
@@ -413,11 +425,9 @@ pub fn diff_enumeration(
     let present: Vec<DeltaItem> = items.into_iter().filter(|i| !i.deleted).collect();
     let mut all = present;
     all.extend(gone);
-    let mut out = classify(index, all, ctx);
-    // Descendant removals are implied by the replacement; keep the update small and exact.
-    out.index.removals.clear();
-    out.index.replace = true;
-    out
+    // Every gone item is listed as deleted, so the update (removals + changed entries) brings
+    // the index to exactly the enumeration without rewriting what did not change.
+    classify_unique(index, all, ctx)
 }
 
 /// Builds a fresh index from a baseline enumeration, reporting nothing.
@@ -696,7 +706,12 @@ mod tests {
                 (ChangeKind::Deleted, "/notes.txt".into(), None),
             ]
         );
-        assert!(out.index.replace);
+        assert!(!out.index.replace);
+        assert_eq!(
+            out.index.upserts.len(),
+            2,
+            "only changed entries are written"
+        );
         let mut after = index.clone();
         after.apply(&out.index);
         assert!(after.get("b").is_none());

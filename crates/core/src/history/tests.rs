@@ -323,3 +323,89 @@ fn index_writes_are_fast() {
     );
     assert_eq!(store.load_index("t").unwrap().len(), 20_000);
 }
+
+/// A 100,000-item drive: the baseline, then a full resync with 1% changed, classified and
+/// stored. A measurement, not part of the default run:
+/// `cargo test -p drivewatch-core --release --lib -- --ignored --nocapture resync_scale`.
+#[test]
+#[ignore = "a measurement; run in release"]
+fn resync_scale() {
+    use crate::classify::{ClassifyContext, DeltaItem, ItemIndex, baseline, diff_enumeration};
+    let n = 100_000;
+    let drive = |generation: usize| -> Vec<DeltaItem> {
+        std::iter::once(DeltaItem {
+            id: "root".into(),
+            name: Some("root".into()),
+            is_folder: true,
+            is_root: true,
+            ..Default::default()
+        })
+        .chain((0..n).map(|i| {
+            let version = if i % 100 == 7 { generation } else { 0 };
+            DeltaItem {
+                id: format!("01ITEM{i:08}"),
+                name: Some(format!("Document {i}.docx")),
+                parent_id: Some(if i % 100 == 0 {
+                    "root".into()
+                } else {
+                    format!("01ITEM{:08}", i - i % 100)
+                }),
+                is_folder: i % 100 == 0,
+                ctag: Some(format!("\"c:{{{i}}},{version}\"")),
+                etag: Some(format!("\"{{{i}}},{version}\"")),
+                modified_by_name: Some("Megan Bowen".into()),
+                ..Default::default()
+            }
+        }))
+        .collect()
+    };
+    let store = HistoryStore::open_in_memory().unwrap();
+    let ctx = ClassifyContext {
+        account: "a",
+        account_user_id: Some("me"),
+        target: "t",
+        drive_id: "d",
+        now: Utc::now(),
+        caught_up: false,
+    };
+    let items = drive(0);
+    let started = Instant::now();
+    let update = baseline(items);
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &[],
+            index: &update,
+            delta_link: "l1",
+        })
+        .unwrap();
+    let baseline_rate = n as f64 / started.elapsed().as_secs_f64();
+
+    let index: ItemIndex = store.load_index("t").unwrap();
+    let items = drive(1);
+    let started = Instant::now();
+    let out = diff_enumeration(&index, items, &ctx);
+    let classified = started.elapsed();
+    store
+        .commit_run(RunCommit {
+            target: "t",
+            changes: &out.changes,
+            index: &out.index,
+            delta_link: "l2",
+        })
+        .unwrap();
+    let total = started.elapsed();
+    let rate = n as f64 / total.as_secs_f64();
+    println!(
+        "{n} items: baseline stored at {baseline_rate:.0} items/s; resync classified in \
+         {classified:?}, stored in {:?} ({} changes): {rate:.0} items/s",
+        total - classified,
+        out.changes.len()
+    );
+    assert_eq!(out.changes.len(), 1000);
+    assert!(
+        baseline_rate > 50_000.0,
+        "baseline {baseline_rate:.0} items/s"
+    );
+    assert!(rate > 50_000.0, "resync {rate:.0} items/s");
+}
