@@ -58,6 +58,9 @@ enum Command {
         /// Small sizes, to check the harness in seconds (the numbers mean little).
         #[arg(long)]
         quick: bool,
+        /// Items of the drive in the scale measurement (default: 100,000, or 5,000 with --quick).
+        #[arg(long)]
+        scale_items: Option<usize>,
     },
     /// The measured process: host the engine over a home folder until stdin closes.
     Host {
@@ -95,9 +98,18 @@ fn or_missing(
     }
 }
 
-async fn run(out: PathBuf, quick: bool, counter: counter::DeltaRequests) -> anyhow::Result<()> {
+async fn run(
+    out: PathBuf,
+    quick: bool,
+    scale_items: Option<usize>,
+    counter: counter::DeltaRequests,
+) -> anyhow::Result<()> {
     let began = Instant::now();
-    let sizes = if quick { Sizes::quick() } else { Sizes::full() };
+    let load_before = procfs::load_average();
+    let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
+    if let Some(n) = scale_items {
+        sizes.scale_items = n;
+    }
     let date = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut outcomes = Vec::new();
 
@@ -120,12 +132,38 @@ async fn run(out: PathBuf, quick: bool, counter: counter::DeltaRequests) -> anyh
         &[("burst", "Burst")],
         scenarios::burst(&handle, sizes, &counter).await,
     ));
-    eprintln!("drivewatch-bench: 5 footprint ({:?} idle)", sizes.idle);
-    let footprint = or_missing(
-        5,
-        "Footprint",
-        &[("footprint", "Footprint")],
-        scenarios::footprint(&handle, sizes).await,
+    let cli = std::env::current_exe()?.with_file_name("drivewatch-cli");
+    let footprint_cli = if cli.is_file() {
+        eprintln!(
+            "drivewatch-bench: 5 footprint of drivewatch-cli watch ({:?} idle)",
+            sizes.idle
+        );
+        or_missing(
+            5,
+            "Footprint of drivewatch-cli watch",
+            &[("footprint.cli", "drivewatch-cli watch footprint")],
+            scenarios::footprint(&handle, sizes, scenarios::Measured::Cli(cli)).await,
+        )
+    } else {
+        or_missing(
+            5,
+            "Footprint of drivewatch-cli watch",
+            &[("footprint.cli", "drivewatch-cli watch footprint")],
+            Err(error::BenchError::Spawn(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "drivewatch-cli is not built next to drivewatch-bench (cargo build --release -p drivewatch-cli)",
+            ))),
+        )
+    };
+    eprintln!(
+        "drivewatch-bench: 5 footprint of the engine alone ({:?} idle)",
+        sizes.idle
+    );
+    let footprint_host = or_missing(
+        6,
+        "Footprint of the engine alone",
+        &[("footprint.host", "engine-only host footprint")],
+        scenarios::footprint(&handle, sizes, scenarios::Measured::Host).await,
     );
     drop(emu);
     eprintln!("drivewatch-bench: 4 scale ({} items)", sizes.scale_items);
@@ -135,7 +173,8 @@ async fn run(out: PathBuf, quick: bool, counter: counter::DeltaRequests) -> anyh
         &[("scale", "Scale")],
         scenarios::scale(sizes).await,
     ));
-    outcomes.push(footprint);
+    outcomes.push(footprint_cli);
+    outcomes.push(footprint_host);
 
     let mut figures = Vec::new();
     let mut sections = Vec::new();
@@ -153,6 +192,8 @@ async fn run(out: PathBuf, quick: bool, counter: counter::DeltaRequests) -> anyh
         }
         .into(),
         run_seconds: began.elapsed().as_secs_f64(),
+        load_before,
+        load_after: procfs::load_average(),
         figures,
         sections,
     };
@@ -181,13 +222,17 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::registry().with(logs()).init();
             host::run(&home).await?;
         }
-        Command::Run { out, quick } => {
+        Command::Run {
+            out,
+            quick,
+            scale_items,
+        } => {
             let (layer, counter) = counter::layer();
             tracing_subscriber::registry()
                 .with(logs())
                 .with(layer)
                 .init();
-            run(out, quick, counter).await?;
+            run(out, quick, scale_items, counter).await?;
         }
     }
     Ok(())

@@ -109,6 +109,16 @@ pub fn clock_ticks_per_second() -> u64 {
         .unwrap_or(100)
 }
 
+/// The 1-minute load average (`/proc/loadavg`), if readable.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// The machine a run happened on.
 #[derive(Debug, Clone, Serialize)]
 pub struct Machine {
@@ -192,5 +202,6 @@ mod tests {
         cpu_ticks(pid).unwrap();
         assert!(switches(pid).unwrap().voluntary + switches(pid).unwrap().involuntary > 0);
         assert!(machine().cores >= 1);
+        assert!(load_average().is_some_and(|l| l >= 0.0));
     }
 }

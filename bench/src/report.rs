@@ -131,6 +131,10 @@ pub struct Report {
     pub machine: Machine,
     pub build_profile: String,
     pub run_seconds: f64,
+    /// The machine's 1-minute load average when the run began and ended: other work on the
+    /// machine (builds) takes cores from every figure.
+    pub load_before: Option<f64>,
+    pub load_after: Option<f64>,
     pub figures: Vec<Figure>,
     pub sections: Vec<Section>,
 }
@@ -173,7 +177,14 @@ impl Report {
             m.cores, m.ram_mib, m.cpu_model, m.os, m.kernel
         );
         let _ = writeln!(md, "- Build: {} profile", self.build_profile);
-        let _ = writeln!(md, "- Whole run: {:.0} s\n", self.run_seconds);
+        let _ = writeln!(md, "- Whole run: {:.0} s", self.run_seconds);
+        let load = |l: Option<f64>| l.map_or_else(|| "unknown".to_owned(), |l| format!("{l:.2}"));
+        let _ = writeln!(
+            md,
+            "- Load average (1 min) at start / end: {} / {} (other processes share the cores)\n",
+            load(self.load_before),
+            load(self.load_after)
+        );
         let _ = writeln!(md, "| # | Figure | Value | Target | Met |");
         let _ = writeln!(md, "|---|---|---|---|---|");
         for f in &self.figures {
@@ -227,6 +238,8 @@ mod tests {
             },
             build_profile: "release".into(),
             run_seconds: 10.0,
+            load_before: Some(0.5),
+            load_after: None,
             figures: vec![
                 Figure::new(1, "a", "p50", Some(12.345), "ms", Target::below(25.0)),
                 Figure::new(3, "b", "toasts", Some(7.0), "", Target::at_most(5.0)),
@@ -266,6 +279,7 @@ mod tests {
         assert!(md.contains("not measured: no display"), "{md}");
         assert!(md.contains("2 cores, 1024 MiB RAM, Test CPU"), "{md}");
         assert!(md.contains("## 1. Latency"));
+        assert!(md.contains("start / end: 0.50 / unknown"), "{md}");
     }
 
     #[test]

@@ -618,9 +618,14 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             seeding.as_secs_f64(),
             baseline.as_secs_f64(),
         ),
-        limits: "The figure includes the emulator serving 200-item pages over loopback HTTP \
-                 (it shares the two cores), JSON parsing, classification against the item index \
-                 and the SQLite transaction that stores the new index and cursor."
+        limits: "The items/s figure includes the emulator serving 200-item pages over loopback \
+                 HTTP (it shares the two cores), JSON parsing, classification against the item \
+                 index and the SQLite transaction that stores the new index and cursor. The \
+                 end-to-end figure is dominated by the emulator: before its first page it builds \
+                 the whole enumeration, and its child lookups scan every item of the world \
+                 (`World::child_named` / `children_of`), which also makes seeding a big drive \
+                 quadratic; that is why the default run's size may be lowered with \
+                 `--scale-items`."
             .into(),
         detail: json!({
             "startedMs": started_ms, "firstResyncMs": first_resync_ms, "firstItems": first_items, "doneMs": done_ms,
@@ -633,7 +638,24 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
 }
 
 /// Section 5: start to live, then idle CPU, RSS and wake-ups of DriveWatch's own process.
-pub async fn footprint(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, BenchError> {
+/// Which process section 5 measures.
+#[derive(Debug, Clone)]
+pub enum Measured {
+    /// `drivewatch-cli watch --json`, the binary at this path.
+    Cli(std::path::PathBuf),
+    /// This binary's `host` mode.
+    Host,
+}
+
+pub async fn footprint(
+    emu: &EmulatorHandle,
+    sizes: Sizes,
+    measured: Measured,
+) -> Result<Outcome, BenchError> {
+    let (key, who, number) = match &measured {
+        Measured::Cli(_) => ("cli", "drivewatch-cli watch --json", 5),
+        Measured::Host => ("host", "drivewatch-bench host", 6),
+    };
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let (engine, _events) = world::signed_in_engine(
         emu,
@@ -645,7 +667,10 @@ pub async fn footprint(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, Be
     engine.shutdown().await;
     drop(engine);
 
-    let mut subject = Subject::spawn(home.path())?;
+    let mut subject = match &measured {
+        Measured::Cli(path) => Subject::spawn_cli(path, home.path())?,
+        Measured::Host => Subject::spawn(home.path())?,
+    };
     let deadline = Instant::now() + Duration::from_secs(30);
     let (live_at, live_ms) = loop {
         let (at, line) = subject.next(deadline, "the host to go live").await?;
@@ -668,82 +693,86 @@ pub async fn footprint(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, Be
     let sw1 = procfs::switches(pid)?;
     let idle = t0.elapsed().as_secs_f64();
     let memory = procfs::memory(pid)?;
+    // Whether the push link stayed up through the window (the emulator's count of joined sockets).
+    let sockets_at_end = emu.connected_sockets();
     subject.stop(Duration::from_secs(10)).await;
 
     let cpu_percent = (cpu1.saturating_sub(cpu0)) as f64 / hz / idle * 100.0;
     let wakeups = sw1.voluntary.saturating_sub(sw0.voluntary);
     let ping_every = 25.0;
     let pings = idle / ping_every;
-    let figures = vec![
+    let mut figures = vec![
         Figure::new(
-            5,
-            "footprint.start_to_live_ms",
-            "Start → live with a stored token (process spawn to live)",
+            number,
+            &format!("footprint.{key}.start_to_live_ms"),
+            &format!("{who}: start → live with a stored token (spawn to live)"),
             Some(to_live.as_secs_f64() * 1000.0),
             "ms",
             Target::below(500.0),
         ),
         Figure::new(
-            5,
-            "footprint.idle_rss_mib",
-            "Idle RSS after 60 s (VmRSS)",
+            number,
+            &format!("footprint.{key}.idle_rss_mib"),
+            &format!("{who}: idle RSS at the end (VmRSS)"),
             Some(memory.rss_kib as f64 / MIB),
             "MiB",
             Target::below(20.0),
         ),
         Figure::new(
-            5,
-            "footprint.idle_peak_rss_mib",
-            "Peak RSS over start and idle (VmHWM)",
+            number,
+            &format!("footprint.{key}.idle_peak_rss_mib"),
+            &format!("{who}: peak RSS over start and idle (VmHWM)"),
             Some(memory.hwm_kib as f64 / MIB),
             "MiB",
             None,
         ),
         Figure::new(
-            5,
-            "footprint.idle_cpu_percent",
-            "Idle CPU (user + system, of one core)",
+            number,
+            &format!("footprint.{key}.idle_cpu_percent"),
+            &format!("{who}: idle CPU (user + system, of one core)"),
             Some(cpu_percent),
             "%",
             None,
         ),
         Figure::new(
-            5,
-            "footprint.idle_wakeups",
-            "Idle voluntary context switches, all threads",
+            number,
+            &format!("footprint.{key}.idle_wakeups"),
+            &format!("{who}: idle voluntary context switches, all threads"),
             Some(wakeups as f64),
             "",
             None,
         ),
         Figure::new(
-            5,
-            "footprint.idle_wakeups_per_ping",
-            "… per socket.io ping (one every 25 s)",
+            number,
+            &format!("footprint.{key}.idle_wakeups_per_ping"),
+            &format!("{who}: … per socket.io ping (one every 25 s)"),
             (pings > 0.0).then(|| wakeups as f64 / pings),
             "",
             None,
         ),
-        Figure::missing(
+    ];
+    if matches!(measured, Measured::Cli(_)) {
+        figures.push(Figure::missing(
             5,
             "footprint.desktop_idle_rss_mib",
             "Desktop app, window closed: idle RSS",
             "MiB",
             Target::below(20.0),
             "the benchmark does not start the Tauri shell under Xvfb yet",
-        ),
-    ];
+        ));
+    }
     let section = Section {
-        number: 5,
+        number,
         title: format!(
-            "Footprint over {:.0} s idle, and start to live",
+            "Footprint of `{who}` over {:.0} s idle, and start to live",
             sizes.idle.as_secs_f64()
         ),
         how: format!(
             "An engine signs in once in-process (tokens in the file store of a temporary home) \
-             and stops. DriveWatch then starts as its own process (`drivewatch-bench host`, the \
-             engine as `drivewatch-cli watch` hosts it) over that home. Start → live is from \
-             spawning the process to reading its status line saying live ({live_ms:.0} ms of it \
-             after the process's own start). After 3 s for the catch-up delta, /proc/PID/stat \
+             and stops. DriveWatch then starts as its own process, `{who}`, over that home \
+             (`DRIVEWATCH_HOME`; the host mode is the engine alone with the shipped options, for \
+             comparison with the CLI). Start → live is from spawning the process to reading its \
+             status line saying live ({live_ms:.0} ms by the process's own or the spawn clock). After 3 s for the catch-up delta, /proc/PID/stat \
              (utime+stime) and the voluntary_ctxt_switches of every thread are read, again after \
              {idle:.0} s of no changes, and VmRSS/VmHWM at the end. The emulator pings every 25 s \
              (Microsoft's socket.io default), so about {pings:.1} pings fall in the window. \
@@ -760,7 +789,7 @@ pub async fn footprint(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, Be
         detail: json!({
             "cpuTicks": cpu1.saturating_sub(cpu0), "ticksPerSecond": hz, "idleSeconds": idle,
             "voluntary": wakeups, "involuntary": sw1.involuntary.saturating_sub(sw0.involuntary),
-            "threads": memory.threads, "hostLiveMs": live_ms,
+            "threads": memory.threads, "hostLiveMs": live_ms, "emulatorSocketsAtEnd": sockets_at_end,
         }),
     };
     Ok(Outcome { figures, section })

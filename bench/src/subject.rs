@@ -23,7 +23,12 @@ pub struct Subject {
     lines: mpsc::UnboundedReceiver<(Instant, HostLine)>,
     pub pid: u32,
     pub spawned: Instant,
+    /// `drivewatch-cli watch` stops on SIGTERM (sent with `kill`), the host on stdin closing.
+    terminate: bool,
 }
+
+/// The status text `drivewatch-cli watch` prints on stderr once push is live.
+const CLI_LIVE: &str = "live (push)";
 
 impl Subject {
     /// Starts this binary's `host` mode over `home`.
@@ -66,6 +71,54 @@ impl Subject {
             lines,
             pid,
             spawned,
+            terminate: false,
+        })
+    }
+
+    /// Starts `drivewatch-cli watch --json` over `home`. Its status lines (stderr) become
+    /// `HostLine::Status` with the benchmark's own clock (`ms` since spawn); only "live" is read.
+    pub fn spawn_cli(cli: &Path, home: &Path) -> Result<Subject, BenchError> {
+        let spawned = Instant::now();
+        let mut child = Command::new(cli)
+            .args(["watch", "--json"])
+            .env("DRIVEWATCH_HOME", home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(BenchError::Spawn)?;
+        let pid = child
+            .id()
+            .ok_or(BenchError::HostEnded { what: "it started" })?;
+        let stderr = child.stderr.take().ok_or(BenchError::HostEnded {
+            what: "its output was read",
+        })?;
+        let (tx, lines) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                let at = Instant::now();
+                if line.contains(CLI_LIVE) {
+                    let ms = at.saturating_duration_since(spawned).as_secs_f64() * 1000.0;
+                    let status = HostLine::Status {
+                        ms,
+                        status: "live".into(),
+                        items: None,
+                    };
+                    if tx.send((at, status)).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        Ok(Subject {
+            child,
+            stdin: None,
+            lines,
+            pid,
+            spawned,
+            terminate: true,
         })
     }
 
@@ -90,6 +143,12 @@ impl Subject {
     /// Asks the host to stop (stdin closes) and waits; kills it after `grace`.
     pub async fn stop(mut self, grace: Duration) {
         drop(self.stdin.take());
+        if self.terminate {
+            let _ = Command::new("kill")
+                .args(["-TERM", &self.pid.to_string()])
+                .status()
+                .await;
+        }
         if timeout(grace, self.child.wait()).await.is_err() {
             let _ = self.child.kill().await;
         }
