@@ -32,6 +32,9 @@ const ELLIPSIS: char = '…';
 pub struct ToastLimits {
     /// At most this many toasts (summaries included) within any [`Self::window`].
     pub max_per_window: usize,
+    /// At most this many toasts (a summary included) for one batch: a storm across many folders
+    /// shows its first groups and one summary, and leaves room for what comes next.
+    pub max_per_batch: usize,
     /// The sliding window the cap applies to.
     pub window: Duration,
     /// This many changes of one kind, by one person, in one folder, within one batch, make a
@@ -44,6 +47,7 @@ impl Default for ToastLimits {
         Self {
             // Enough for a lively folder (a few edits and a burst) without a wall of toasts.
             max_per_window: 10,
+            max_per_batch: 3,
             window: Duration::minutes(1),
             burst_threshold: 3,
         }
@@ -103,6 +107,9 @@ pub struct ToastPolicy {
     shown: VecDeque<DateTime<Utc>>,
     /// Changes that deserved a toast but found the window full; told by [`Self::flush`].
     held_back: usize,
+    /// When the last summary was shown. Within a window after it, everything else waits for the
+    /// next summary: once DriveWatch has said "and N more", a storm gets no more toasts.
+    last_summary: Option<DateTime<Utc>>,
 }
 
 impl ToastPolicy {
@@ -111,6 +118,7 @@ impl ToastPolicy {
             limits,
             shown: VecDeque::new(),
             held_back: 0,
+            last_summary: None,
         }
     }
 
@@ -143,7 +151,11 @@ impl ToastPolicy {
         }
         let candidates = self.group(&wanted);
         self.expire(ctx.now);
-        let room = self.room();
+        let room = if self.in_storm(ctx.now) {
+            0
+        } else {
+            self.room().min(self.limits.max_per_batch.max(1))
+        };
         if room == 0 {
             self.held_back += candidates.iter().map(|g| g.changes.len()).sum::<usize>();
             return Vec::new();
@@ -157,6 +169,7 @@ impl ToastPolicy {
             let left_out: usize = rest.iter().map(|g| g.changes.len()).sum();
             toasts.push(summary_toast(left_out + self.held_back));
             self.held_back = 0;
+            self.last_summary = Some(ctx.now);
         }
         for _ in &toasts {
             self.shown.push_back(ctx.now);
@@ -177,13 +190,19 @@ impl ToastPolicy {
             return None;
         }
         self.expire(ctx.now);
-        if self.room() == 0 {
+        if self.room() == 0 || self.in_storm(ctx.now) {
             return None;
         }
         let toast = summary_toast(self.held_back);
         self.held_back = 0;
         self.shown.push_back(ctx.now);
+        self.last_summary = Some(ctx.now);
         Some(toast)
+    }
+
+    fn in_storm(&self, now: DateTime<Utc>) -> bool {
+        self.last_summary
+            .is_some_and(|at| now - at < self.limits.window)
     }
 
     fn expire(&mut self, now: DateTime<Utc>) {
@@ -668,6 +687,7 @@ mod tests {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::new(ToastLimits {
             max_per_window: 100,
+            max_per_batch: 100,
             ..ToastLimits::default()
         });
         let mut renamed = change(3, ChangeKind::Renamed, "/Docs/New.docx", "Carol");
@@ -736,6 +756,7 @@ mod tests {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::new(ToastLimits {
             max_per_window: 100,
+            max_per_batch: 100,
             ..ToastLimits::default()
         });
         let mut changes = vec![change(1, ChangeKind::Modified, "/A/x.txt", "Alice")];
@@ -913,6 +934,7 @@ mod tests {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::new(ToastLimits {
             max_per_window: 5,
+            max_per_batch: 5,
             ..ToastLimits::default()
         });
         let changes: Vec<Change> = (1..=8)
@@ -927,10 +949,58 @@ mod tests {
     }
 
     #[test]
+    fn a_storm_across_many_folders_stays_at_five_toasts_with_the_shipped_limits() {
+        // 10,000 changes in 200 folders, delivered as a delta run would: one small batch first,
+        // then a few big ones.
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::new(ToastLimits::default());
+        let mut seq = 0;
+        let mut toasts = Vec::new();
+        let mut next_batch = |folders: std::ops::Range<usize>, per_folder: usize| {
+            let mut changes = Vec::new();
+            for f in folders {
+                for i in 0..per_folder {
+                    seq += 1;
+                    let path = format!("/Storm/F{f}/file{seq}-{i}.txt");
+                    changes.push(change(seq, ChangeKind::Created, &path, "Bob"));
+                }
+            }
+            batch(changes)
+        };
+        toasts.extend(policy.decide(&next_batch(0..1, 1), &ctx(&prefs, at(0))));
+        for (round, start) in (0..200).step_by(40).enumerate() {
+            let b = next_batch(start..start + 40, 49);
+            toasts.extend(policy.decide(&b, &ctx(&prefs, at(1 + round as i64))));
+        }
+        // A host flushes held-back changes on a timer, once the window has room again.
+        for secs in (10..=180).step_by(10) {
+            toasts.extend(policy.flush(&ctx(&prefs, at(secs))));
+        }
+        assert!(
+            toasts.len() <= 5,
+            "{} toasts: {:?}",
+            toasts.len(),
+            summaries(&toasts)
+        );
+        assert_eq!(toasts[0].summary, "Bob added file1-0.txt");
+        // Every change is accounted for: shown one by one, in a burst, or in a summary.
+        let covered: usize = toasts
+            .iter()
+            .map(|t| match t.kind {
+                ToastKind::Summary { count } => count,
+                ToastKind::Burst { count } => count,
+                ToastKind::Single => 1,
+            })
+            .sum();
+        assert_eq!(covered, 1 + 200 * 49);
+    }
+
+    #[test]
     fn a_full_window_holds_changes_back_for_a_later_summary() {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::new(ToastLimits {
             max_per_window: 5,
+            max_per_batch: 5,
             ..ToastLimits::default()
         });
         let one = |seq| batch(vec![change(seq, ChangeKind::Modified, "/a.txt", "Alice")]);
