@@ -280,3 +280,57 @@ fn enumerate(w: &World, drive: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{Seed, demo};
+    use crate::store::ConflictBehavior;
+    use std::time::Instant;
+
+    /// Seeds a large drive and times a first delta enumeration the way `answer` builds it.
+    /// Run by hand: `DRIVEWATCH_DELTA_ITEMS=100000 cargo nextest run -p graph-emulator
+    /// --run-ignored only delta_scale`.
+    #[test]
+    #[ignore = "timing check, run by hand"]
+    fn delta_scale_timing() {
+        let n: usize = std::env::var("DRIVEWATCH_DELTA_ITEMS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(100_000);
+        let mut w = World::from_seed(&Seed::default()).expect("default seed is valid");
+        let drive = demo::DEMO_DRIVE_ID;
+        let actor = demo::ALEX_USER_ID;
+        let started = Instant::now();
+        let root = w.drive(drive).unwrap().root.clone();
+        let folders: Vec<String> = (0..100)
+            .map(|f| {
+                w.create_folder(actor, &root, &format!("f{f:03}"), ConflictBehavior::Fail)
+                    .unwrap()
+                    .0
+            })
+            .collect();
+        for i in 0..n {
+            let parent = &folders[i % folders.len()];
+            w.put_file(
+                actor,
+                parent,
+                &format!("file{i:06}.txt"),
+                vec![b'x'],
+                ConflictBehavior::Fail,
+            )
+            .unwrap();
+        }
+        let seeded = started.elapsed();
+        let started = Instant::now();
+        let ids = enumerate(&w, drive);
+        let values: Vec<Value> = ids
+            .iter()
+            .filter_map(|id| w.items.get(id))
+            .map(|it| wire::item_json("http://127.0.0.1:1", &w, it, ItemView::Delta))
+            .collect();
+        let listed = started.elapsed();
+        assert!(values.len() > n);
+        println!("{n} items: seed {seeded:?}, delta enumeration {listed:?}");
+    }
+}

@@ -155,6 +155,50 @@ pub struct World {
     next_item: u64,
     /// Drives changed since the last `take_dirty` (each gets a notification).
     dirty: BTreeSet<String>,
+    /// Live children per folder, so lookups never scan the whole world.
+    children: ChildIndex,
+}
+
+/// Live children of every folder, kept in step with `items` by each mutation of `World`.
+///
+/// `sorted` holds the listing order (`to_lowercase` name, then id) and `by_name` the
+/// case-insensitive name lookup (ASCII case folding, as `eq_ignore_ascii_case`). Deleted items
+/// are never in it.
+#[derive(Debug, Default)]
+struct ChildIndex {
+    sorted: HashMap<ItemId, BTreeSet<(String, ItemId)>>,
+    by_name: HashMap<ItemId, HashMap<String, ItemId>>,
+}
+
+impl ChildIndex {
+    fn add(&mut self, parent: &str, name: &str, id: &str) {
+        self.sorted
+            .entry(parent.to_string())
+            .or_default()
+            .insert((name.to_lowercase(), id.to_string()));
+        self.by_name
+            .entry(parent.to_string())
+            .or_default()
+            .insert(name.to_ascii_lowercase(), id.to_string());
+    }
+
+    fn remove(&mut self, parent: &str, name: &str, id: &str) {
+        if let Some(set) = self.sorted.get_mut(parent) {
+            set.remove(&(name.to_lowercase(), id.to_string()));
+            if set.is_empty() {
+                self.sorted.remove(parent);
+            }
+        }
+        if let Some(names) = self.by_name.get_mut(parent) {
+            let key = name.to_ascii_lowercase();
+            if names.get(&key).is_some_and(|c| c == id) {
+                names.remove(&key);
+            }
+            if names.is_empty() {
+                self.by_name.remove(parent);
+            }
+        }
+    }
 }
 
 fn fnv(data: &str, salt: u64) -> u64 {
@@ -226,6 +270,7 @@ impl World {
             sites: BTreeMap::new(),
             drives: BTreeMap::new(),
             items: HashMap::new(),
+            children: ChildIndex::default(),
             seq: 0,
             next_item: 0,
             dirty: BTreeSet::new(),
@@ -518,25 +563,23 @@ impl World {
 
     /// The live child of `parent` with this name (case-insensitive, as OneDrive).
     pub fn child_named(&self, parent: &str, name: &str) -> Option<&Item> {
-        self.items.values().find(|i| {
-            !i.deleted && i.parent.as_deref() == Some(parent) && i.name.eq_ignore_ascii_case(name)
-        })
+        self.children
+            .by_name
+            .get(parent)?
+            .get(&name.to_ascii_lowercase())
+            .and_then(|id| self.items.get(id))
     }
 
-    /// Live children, sorted by name.
+    /// Live children, sorted by name (lowercased), then id.
     pub fn children_of(&self, parent: &str) -> Vec<&Item> {
-        let mut v: Vec<&Item> = self
-            .items
-            .values()
-            .filter(|i| !i.deleted && i.parent.as_deref() == Some(parent))
-            .collect();
-        v.sort_by(|a, b| {
-            a.name
-                .to_lowercase()
-                .cmp(&b.name.to_lowercase())
-                .then(a.id.cmp(&b.id))
-        });
-        v
+        self.children
+            .sorted
+            .get(parent)
+            .map_or_else(Vec::new, |set| {
+                set.iter()
+                    .filter_map(|(_, id)| self.items.get(id))
+                    .collect()
+            })
     }
 
     /// Resolves a path below `from` (an item id) to a live item.
@@ -657,6 +700,7 @@ impl World {
             deleted: false,
         };
         self.items.insert(id.clone(), it);
+        self.children.add(parent, name, &id);
         self.touch_ancestors(Some(parent.to_string()));
         id
     }
@@ -810,6 +854,8 @@ impl World {
             }
         }
         if let Some(it) = self.items.get_mut(id) {
+            self.children.remove(&old_parent, &it.name, id);
+            self.children.add(&parent, &name, id);
             it.name = name;
             it.parent = Some(parent.clone());
         }
@@ -841,6 +887,9 @@ impl World {
             self.seq += 1;
             let seq = self.seq;
             if let Some(it) = self.items.get_mut(d) {
+                if let Some(p) = &it.parent {
+                    self.children.remove(p, &it.name, d);
+                }
                 it.deleted = true;
                 it.seq = seq;
                 it.etag_version += 1;
@@ -854,10 +903,7 @@ impl World {
 
     /// Number of live children (the `folder.childCount` facet).
     pub fn child_count(&self, id: &str) -> usize {
-        self.items
-            .values()
-            .filter(|i| !i.deleted && i.parent.as_deref() == Some(id))
-            .count()
+        self.children.sorted.get(id).map_or(0, BTreeSet::len)
     }
 }
 
@@ -989,5 +1035,113 @@ mod tests {
         assert!(w.live_item(&file).is_none());
         assert!(w.items[&folder].seq > w.items[&file].seq);
         assert!(w.resolve_path(demo::DEMO_DRIVE_ID, "Projects").is_err());
+    }
+
+    /// The listing and lookups the full scan gave before the child index existed.
+    fn brute_children(w: &World, parent: &str) -> Vec<ItemId> {
+        let mut v: Vec<&Item> = w
+            .items
+            .values()
+            .filter(|i| !i.deleted && i.parent.as_deref() == Some(parent))
+            .collect();
+        v.sort_by(|a, b| {
+            a.name
+                .to_lowercase()
+                .cmp(&b.name.to_lowercase())
+                .then(a.id.cmp(&b.id))
+        });
+        v.into_iter().map(|i| i.id.clone()).collect()
+    }
+
+    fn assert_index_matches_scan(w: &World, step: usize) {
+        for it in w.items.values() {
+            let listed: Vec<ItemId> = w.children_of(&it.id).iter().map(|c| c.id.clone()).collect();
+            let scanned = brute_children(w, &it.id);
+            assert_eq!(listed, scanned, "children of {} after step {step}", it.name);
+            assert_eq!(w.child_count(&it.id), scanned.len());
+            for c in &scanned {
+                let name = &w.items[c].name;
+                for probe in [name.clone(), name.to_ascii_uppercase()] {
+                    let found = w.child_named(&it.id, &probe).map(|i| i.id.clone());
+                    assert_eq!(found.as_ref(), Some(c), "lookup {probe} after step {step}");
+                }
+            }
+            if !it.deleted {
+                assert!(w.child_named(&it.id, "no such name").is_none());
+            }
+        }
+        // Nothing deleted, and nothing under a dead parent, is indexed.
+        for (parent, set) in &w.children.sorted {
+            for (_, id) in set {
+                assert!(!w.items[id].deleted, "deleted {id} indexed under {parent}");
+                assert_eq!(w.items[id].parent.as_deref(), Some(parent.as_str()));
+            }
+        }
+    }
+
+    #[test]
+    fn child_index_agrees_with_a_full_scan_after_mixed_mutations() {
+        let mut w = world();
+        let drive = demo::DEMO_DRIVE_ID;
+        let actor = demo::DEMO_USER_ID;
+        let root = w.drive(drive).unwrap().root.clone();
+        assert_index_matches_scan(&w, 0);
+        // Small deterministic generator (64-bit LCG) so failures reproduce.
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = move |n: usize| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            ((state >> 33) as usize) % n
+        };
+        let names = [
+            "a.txt",
+            "A.TXT",
+            "b",
+            "Caf\u{e9}",
+            "CAF\u{c9}",
+            "z 1.txt",
+            "z.txt",
+        ];
+        let conflicts = [
+            ConflictBehavior::Fail,
+            ConflictBehavior::Replace,
+            ConflictBehavior::Rename,
+        ];
+        for step in 1..=400 {
+            let live: Vec<ItemId> = w
+                .items
+                .values()
+                .filter(|i| !i.deleted && i.drive == drive)
+                .map(|i| i.id.clone())
+                .collect();
+            let mut sorted_live = live.clone();
+            sorted_live.sort();
+            let folders: Vec<ItemId> = sorted_live
+                .iter()
+                .filter(|id| w.items[*id].is_folder())
+                .cloned()
+                .collect();
+            let pick_folder = folders[next(folders.len())].clone();
+            let pick_any = sorted_live[next(sorted_live.len())].clone();
+            let name = names[next(names.len())];
+            let conflict = conflicts[next(conflicts.len())];
+            // Errors (conflicts, moves into self, root changes) are part of the exercise.
+            let _ = match next(6) {
+                0 => w
+                    .put_file(actor, &pick_folder, name, vec![1, 2], conflict)
+                    .map(|_| ()),
+                1 => w
+                    .create_folder(actor, &pick_folder, name, conflict)
+                    .map(|_| ()),
+                2 => w.update(actor, &pick_any, Some(name), None),
+                3 => w.update(actor, &pick_any, None, Some(&pick_folder)),
+                4 => w.update(actor, &pick_any, Some(name), Some(&pick_folder)),
+                _ if pick_any != root && next(3) == 0 => w.delete(actor, &pick_any),
+                _ => w.ensure_folders(actor, drive, "x/y/Z").map(|_| ()),
+            };
+            assert_index_matches_scan(&w, step);
+        }
+        assert!(w.items.values().any(|i| i.deleted), "some deletes ran");
     }
 }
