@@ -32,7 +32,40 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
 
 pub fn run() -> Result<(), String> {
     apt()?;
+    tauri_driver()?;
     npm()
+}
+
+/// Where tools built from crates.io (tauri-driver, tauri-cli) live: outside the clone, so every
+/// checkout and CI run reuses them. `DRIVEWATCH_TOOLS` overrides it.
+pub fn tools_root() -> PathBuf {
+    std::env::var_os("DRIVEWATCH_TOOLS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/drivewatch/tools"))
+        })
+        .unwrap_or_else(|| std::env::temp_dir().join("drivewatch-tools"))
+}
+
+/// tauri-driver, the WebDriver front of the desktop window's browser tests. It is looked up on
+/// `PATH` first, then in the tools folder, and installed there from crates.io when missing.
+fn tauri_driver() -> Result<(), String> {
+    let in_tools = tools_root().join("bin").join("tauri-driver");
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).any(|d| d.join("tauri-driver").is_file()))
+        .unwrap_or(false);
+    if on_path || in_tools.is_file() {
+        println!("deps: tauri-driver present");
+        return Ok(());
+    }
+    println!(
+        "deps: installing tauri-driver into {} (once)",
+        tools_root().display()
+    );
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.args(["install", "tauri-driver", "--locked", "--quiet", "--root"])
+        .arg(tools_root());
+    run_cmd(c)
 }
 
 fn apt() -> Result<(), String> {

@@ -54,6 +54,14 @@ pub fn test(args: &[String]) -> Result<(), String> {
     }
     deps::run()?;
 
+    // The desktop app embeds `ui/dist` when it compiles, and its end-to-end and WebDriver suites
+    // look at the real window: build the UI before anything compiles it.
+    step("ui (build)");
+    let mut c = Command::new("npm");
+    c.args(["run", "--silent", "build"])
+        .current_dir(repo_root().join("ui"));
+    run(c)?;
+
     step("rustfmt");
     let mut c = cargo();
     c.args(["fmt", "--all", "--check"]);
@@ -155,24 +163,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     run(c)
 }
 
-/// Where `cargo xtask bundle` keeps tauri-cli: installed once, outside the repository, so
-/// neither the repository nor every CI run pays the ~15 minute build.
-fn tools_root() -> PathBuf {
-    std::env::var_os("DRIVEWATCH_TOOLS")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache/drivewatch/tools"))
-        })
-        .unwrap_or_else(|| std::env::temp_dir().join("drivewatch-tools"))
-}
-
 /// Builds the desktop app's Debian package with tauri-cli (installed on first use).
 pub fn bundle(args: &[String]) -> Result<(), String> {
     if !args.is_empty() {
         return Err(format!("`bundle` takes no arguments, got {args:?}"));
     }
     deps::run()?;
-    let root = tools_root();
+    let root = deps::tools_root();
     let cli = root.join("bin").join("cargo-tauri");
     if !cli.is_file() {
         step(&format!(
