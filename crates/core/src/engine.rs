@@ -108,6 +108,19 @@ impl EngineOptions {
     }
 }
 
+/// How often the engine checks whether the machine slept: the longest a resumed DriveWatch waits
+/// before it reconnects (the link itself may take a ping timeout to look dead).
+const WAKE_CHECK_INTERVAL: Duration = Duration::from_secs(15);
+/// Wall-clock time beyond the monotonic gap that counts as a suspend, well above timer jitter
+/// and ordinary clock corrections.
+const SLEEP_THRESHOLD: Duration = Duration::from_secs(10);
+
+/// True when a tick that took `monotonic` by the monotonic clock took `wall` by the wall clock
+/// because the machine was suspended in between.
+fn slept_between(monotonic: Duration, wall: Duration) -> bool {
+    wall.saturating_sub(monotonic) >= SLEEP_THRESHOLD
+}
+
 /// A running target: its info as hosts see it and the handles that stop it.
 struct TargetRuntime {
     config: TargetConfig,
@@ -272,6 +285,7 @@ impl Engine {
             }),
         };
         engine.spawn_retention(retention);
+        engine.spawn_wake_watch();
         for target in targets {
             engine.start_target(target, true).await;
         }
@@ -595,6 +609,39 @@ impl Engine {
         });
     }
 
+    /// Notices a resume from sleep and nudges every target at once, so push reconnects and delta
+    /// looks for what happened within seconds instead of after a ping timeout. The monotonic clock
+    /// stands still while the machine sleeps and the wall clock does not: a tick whose wall-clock
+    /// gap is much longer than its monotonic gap spanned a suspend. One cheap timer per engine,
+    /// whatever the number of targets.
+    fn spawn_wake_watch(&self) {
+        let engine = Engine {
+            inner: self.inner.clone(),
+        };
+        let cancel = self.inner.cancel.clone();
+        self.inner.tracker.spawn(async move {
+            let mut mono = tokio::time::Instant::now();
+            let mut wall = std::time::SystemTime::now();
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => return,
+                    _ = tokio::time::sleep(WAKE_CHECK_INTERVAL) => {}
+                }
+                let (mono_now, wall_now) =
+                    (tokio::time::Instant::now(), std::time::SystemTime::now());
+                let wall_gap = wall_now.duration_since(wall).unwrap_or_default();
+                if slept_between(mono_now - mono, wall_gap) {
+                    tracing::info!(
+                        slept_secs = wall_gap.as_secs(),
+                        "resumed from sleep: reconnecting"
+                    );
+                    engine.network_changed();
+                }
+                (mono, wall) = (mono_now, wall_now);
+            }
+        });
+    }
+
     /// Starts the tasks of one target. `at_start`: changes its first run finds are catch-up.
     async fn start_target(&self, config: TargetConfig, at_start: bool) {
         let status = Arc::new(StatusBoard::new(&config, self.inner.events.clone()));
@@ -850,6 +897,19 @@ impl DeltaLoop {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_suspend_shows_as_wall_time_the_monotonic_clock_did_not_see() {
+        let tick = WAKE_CHECK_INTERVAL;
+        // An ordinary tick: both clocks agree, give or take timer jitter.
+        assert!(!slept_between(tick, tick + Duration::from_millis(40)));
+        // A small clock correction (NTP) is not a sleep.
+        assert!(!slept_between(tick, tick + Duration::from_secs(2)));
+        // A laptop lid closed for ten minutes.
+        assert!(slept_between(tick, tick + Duration::from_secs(600)));
+        // A wall clock set backwards is not a sleep either.
+        assert!(!slept_between(tick, Duration::ZERO));
+    }
 
     /// Hosts (Tauri commands, the CLI's tasks) need every engine future to be `Send`.
     #[allow(dead_code)]
