@@ -222,6 +222,9 @@ fn the_window_lists_changes_and_pauses_the_tray() {
 
     // Pause from the window's settings: the tray icon changes.
     let live_icon = desktop.tray_icon().expect("a tray icon");
+    // The button must exist; the click's own answer may get lost: tauri-driver now and then
+    // closes the connection of a click without a reply. What the click did is checked by its
+    // effect (the next page, the tray icon), never by that answer.
     let click_button = |label: &str| {
         let xpath = format!("//button[contains(normalize-space(.), '{label}')]");
         let found = wd(
@@ -231,12 +234,15 @@ fn the_window_lists_changes_and_pauses_the_tray() {
         )
         .unwrap_or_else(|e| panic!("no {label:?} button: {e}"));
         let element = element_id(&found).expect("an element id");
-        wd(
+        if let Err(e) = wd(
             "POST",
             &format!("/element/{element}/click"),
             Some(&json!({})),
-        )
-        .unwrap_or_else(|e| panic!("could not click {label:?}: {e}"));
+        ) {
+            eprintln!(
+                "the driver did not answer the click on {label:?} ({e}); checking its effect"
+            );
+        }
     };
     click_button("Settings");
     click_button("Pause for one hour");
