@@ -458,14 +458,16 @@ pub async fn burst(
             "Delta runs are paced by the {} ms debounce window plus the run itself (a page \
              holds 200 items, so a run during the burst fetches several pages); the time to \
              all-in-history is the last window plus the last run. Toasts: the policy groups a \
-             burst per folder and {} folders make {} groups, so the count is set by the \
-             policy's cap of {} toasts per {} s (the last slot a summary), plus the summary of \
-             what the cap held back once the window has room.",
+             burst per folder and {} folders make {} groups; one batch gives at most {} toasts \
+             (the last a summary), and once a summary is shown everything else within {} s waits \
+             for one more summary, so a storm costs a handful of toasts however many folders \
+             it touches (the cap of {} toasts per window applies on top).",
             world::shipped_options().debounce.as_millis(),
             sizes.burst_folders,
             sizes.burst_folders,
-            limits.max_per_window,
-            limits.window.num_seconds()
+            limits.max_per_batch,
+            limits.window.num_seconds(),
+            limits.max_per_window
         ),
         detail: json!({
             "batches": decisions.batches, "toastsDuringBurst": decisions.toasts,
@@ -621,11 +623,10 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
         limits: "The items/s figure includes the emulator serving 200-item pages over loopback \
                  HTTP (it shares the two cores), JSON parsing, classification against the item \
                  index and the SQLite transaction that stores the new index and cursor. The \
-                 end-to-end figure is dominated by the emulator: before its first page it builds \
-                 the whole enumeration, and its child lookups scan every item of the world \
-                 (`World::child_named` / `children_of`), which also makes seeding a big drive \
-                 quadratic; that is why the default run's size may be lowered with \
-                 `--scale-items`."
+                 end-to-end figure also holds the emulator building the whole enumeration before \
+                 its first page (its children are indexed per folder, so that is linear). Peak RSS \
+                 grows with the drive: the resync keeps the enumerated items and the stored item \
+                 index in memory to diff them. `--scale-items` sets the drive's size."
             .into(),
         detail: json!({
             "startedMs": started_ms, "firstResyncMs": first_resync_ms, "firstItems": first_items, "doneMs": done_ms,
