@@ -11,7 +11,7 @@ use std::time::Duration;
 use clap::ArgGroup;
 use drivewatch_core::auth::{AccountRecord, Auth, AuthError};
 use drivewatch_core::config::{Config, Paths, TargetConfig};
-use drivewatch_core::engine::{Engine, EngineOptions};
+use drivewatch_core::engine::{Engine, EngineOptions, target_id};
 use drivewatch_core::graph::GraphError;
 use drivewatch_core::history::HistoryStore;
 use drivewatch_core::model::{AccountState, EngineEvent, HistoryQuery, SignInEvent, TargetSpec};
@@ -87,18 +87,6 @@ impl AddTarget {
         }
         None
     }
-}
-
-/// A stable target id from the account and what is watched (the engine's scheme).
-pub fn target_id(account: &str, spec: &TargetSpec) -> String {
-    let what = match spec {
-        TargetSpec::MyDrive => "me".to_owned(),
-        TargetSpec::Drive { drive_id } => format!("drive:{drive_id}"),
-        TargetSpec::DriveList { drive_id } => format!("list:{drive_id}"),
-        TargetSpec::GroupDrive { group_id } => format!("group:{group_id}"),
-        TargetSpec::SiteList { site_id, list_id } => format!("site:{site_id}:{list_id}"),
-    };
-    format!("{account}/{what}")
 }
 
 /// Re-reads the settings file, changes it, saves it; the run's own copy follows.

@@ -234,8 +234,9 @@ fn tenant_for(kind: AccountKind, configured: &str) -> String {
     }
 }
 
-/// A stable target id from the account and what is watched.
-fn target_id(account: &str, spec: &TargetSpec) -> String {
+/// A stable target id from the account and what is watched. Hosts that edit the settings file
+/// without a running engine (the CLI's short commands) use it too, so ids always agree.
+pub fn target_id(account: &str, spec: &TargetSpec) -> String {
     let what = match spec {
         TargetSpec::MyDrive => "me".to_owned(),
         TargetSpec::Drive { drive_id } => format!("drive:{drive_id}"),
