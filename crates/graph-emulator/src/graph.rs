@@ -458,6 +458,33 @@ fn json_status(status: StatusCode, v: Value) -> Response {
     (status, axum::Json(v)).into_response()
 }
 
+/// A request body that must be JSON, with Graph's answer when it is not.
+fn json_body(body: &[u8]) -> Result<Value, GraphError> {
+    serde_json::from_slice(body)
+        .map_err(|_| GraphError::InvalidRequest("The request body is not valid JSON.".into()))
+}
+
+/// Graph's answer to an upload or folder creation: the item as it now is, with 201 when the
+/// request created it and 200 when it replaced or reused an existing one.
+fn created_or_replaced(
+    shared: &Shared,
+    base: &str,
+    id: &str,
+    created: bool,
+) -> Result<Response, GraphError> {
+    let w = shared.lock_world();
+    let it = w.live_item(id).ok_or(GraphError::ItemNotFound)?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(json_status(
+        status,
+        wire::item_json(base, &w, it, ItemView::Full),
+    ))
+}
+
 /// Resolves a drive selector to a drive id the user may access (403 otherwise, 404 unknown).
 fn resolve_drive(w: &World, user: &str, sel: &DriveSel) -> Result<String, GraphError> {
     let id = match sel {
@@ -657,23 +684,11 @@ async fn item_action(
                         .map(|()| (item.clone(), false))
                 }
             })?;
-            let w = shared.lock_world();
-            let it = w.live_item(&id).ok_or(GraphError::ItemNotFound)?;
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(json_status(
-                status,
-                wire::item_json(&base, &w, it, ItemView::Full),
-            ))
+            created_or_replaced(shared, &base, &id, created)
         }
         (Method::POST, Action::Children) => {
             require(grant, WRITE_SCOPES)?;
-            let v: Value = serde_json::from_slice(&body).map_err(|_| {
-                GraphError::InvalidRequest("The request body is not valid JSON.".into())
-            })?;
+            let v = json_body(&body)?;
             let name = v
                 .get("name")
                 .and_then(Value::as_str)
@@ -696,23 +711,11 @@ async fn item_action(
             };
             let (id, created) =
                 shared.mutate(|w| w.create_folder(&user, &item, &name, conflict))?;
-            let w = shared.lock_world();
-            let it = w.live_item(&id).ok_or(GraphError::ItemNotFound)?;
-            let status = if created {
-                StatusCode::CREATED
-            } else {
-                StatusCode::OK
-            };
-            Ok(json_status(
-                status,
-                wire::item_json(&base, &w, it, ItemView::Full),
-            ))
+            created_or_replaced(shared, &base, &id, created)
         }
         (Method::PATCH, Action::Item) => {
             require(grant, WRITE_SCOPES)?;
-            let v: Value = serde_json::from_slice(&body).map_err(|_| {
-                GraphError::InvalidRequest("The request body is not valid JSON.".into())
-            })?;
+            let v = json_body(&body)?;
             let name = v.get("name").and_then(Value::as_str).map(str::to_string);
             let parent_ref = v.get("parentReference").cloned();
             shared.mutate(|w| {
