@@ -61,12 +61,28 @@ enum Command {
         /// Items of the drive in the scale measurement (default: 100,000, or 5,000 with --quick).
         #[arg(long)]
         scale_items: Option<usize>,
+        /// Run only these sections (repeatable); the report then holds just them.
+        #[arg(long, value_enum)]
+        only: Vec<Only>,
     },
     /// The measured process: host the engine over a home folder until stdin closes.
     Host {
         #[arg(long)]
         home: PathBuf,
     },
+}
+
+/// A section of the run, for `--only`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Only {
+    /// Sections 1 and 2: change to toast, push vs. polling.
+    Latency,
+    /// Section 3.
+    Burst,
+    /// Section 4.
+    Scale,
+    /// Sections 5 and 6: idle footprint and start to live.
+    Footprint,
 }
 
 /// Turns a failed measurement into "not measured" rows, so one failure never hides the rest.
@@ -102,8 +118,10 @@ async fn run(
     out: PathBuf,
     quick: bool,
     scale_items: Option<usize>,
+    only: Vec<Only>,
     counter: counter::DeltaRequests,
 ) -> anyhow::Result<()> {
+    let wanted = |section: Only| only.is_empty() || only.contains(&section);
     let began = Instant::now();
     let load_before = procfs::load_average();
     let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
@@ -115,23 +133,50 @@ async fn run(
 
     let emu = scenarios::small_emulator().await?;
     let handle = emu.handle();
-    eprintln!(
-        "drivewatch-bench: 1-2 latency, push vs. polling ({:?} stream)",
-        sizes.stream_span
-    );
-    outcomes.push(or_missing(
-        1,
-        "Change → toast decision, push vs. delta polling",
-        &[("latency", "Change → toast decision")],
-        scenarios::latency(&handle, sizes).await,
-    ));
-    eprintln!("drivewatch-bench: 3 burst");
-    outcomes.push(or_missing(
-        3,
-        "Burst",
-        &[("burst", "Burst")],
-        scenarios::burst(&handle, sizes, &counter).await,
-    ));
+    if wanted(Only::Latency) {
+        eprintln!(
+            "drivewatch-bench: 1-2 latency, push vs. polling ({:?} stream)",
+            sizes.stream_span
+        );
+        outcomes.push(or_missing(
+            1,
+            "Change → toast decision, push vs. delta polling",
+            &[("latency", "Change → toast decision")],
+            scenarios::latency(&handle, sizes).await,
+        ));
+    }
+    if wanted(Only::Burst) {
+        eprintln!("drivewatch-bench: 3 burst");
+        outcomes.push(or_missing(
+            3,
+            "Burst",
+            &[("burst", "Burst")],
+            scenarios::burst(&handle, sizes, &counter).await,
+        ));
+    }
+    let mut footprints = Vec::new();
+    if wanted(Only::Footprint) {
+        footprints = footprint_sections(&handle, sizes).await?;
+    }
+    drop(emu);
+    if wanted(Only::Scale) {
+        eprintln!("drivewatch-bench: 4 scale ({} items)", sizes.scale_items);
+        outcomes.push(or_missing(
+            4,
+            "Scale",
+            &[("scale", "Scale")],
+            scenarios::scale(sizes).await,
+        ));
+    }
+    outcomes.extend(footprints);
+    finish(out, date, began, load_before, outcomes)
+}
+
+/// Sections 5 and 6: the CLI's footprint, then the engine alone's.
+async fn footprint_sections(
+    handle: &graph_emulator::EmulatorHandle,
+    sizes: Sizes,
+) -> anyhow::Result<Vec<Outcome>> {
     let cli = std::env::current_exe()?.with_file_name("drivewatch-cli");
     let footprint_cli = if cli.is_file() {
         eprintln!(
@@ -142,7 +187,7 @@ async fn run(
             5,
             "Footprint of drivewatch-cli watch",
             &[("footprint.cli", "drivewatch-cli watch footprint")],
-            scenarios::footprint(&handle, sizes, scenarios::Measured::Cli(cli)).await,
+            scenarios::footprint(handle, sizes, scenarios::Measured::Cli(cli)).await,
         )
     } else {
         or_missing(
@@ -163,19 +208,18 @@ async fn run(
         6,
         "Footprint of the engine alone",
         &[("footprint.host", "engine-only host footprint")],
-        scenarios::footprint(&handle, sizes, scenarios::Measured::Host).await,
+        scenarios::footprint(handle, sizes, scenarios::Measured::Host).await,
     );
-    drop(emu);
-    eprintln!("drivewatch-bench: 4 scale ({} items)", sizes.scale_items);
-    outcomes.push(or_missing(
-        4,
-        "Scale",
-        &[("scale", "Scale")],
-        scenarios::scale(sizes).await,
-    ));
-    outcomes.push(footprint_cli);
-    outcomes.push(footprint_host);
+    Ok(vec![footprint_cli, footprint_host])
+}
 
+fn finish(
+    out: PathBuf,
+    date: String,
+    began: Instant,
+    load_before: Option<f64>,
+    outcomes: Vec<Outcome>,
+) -> anyhow::Result<()> {
     let mut figures = Vec::new();
     let mut sections = Vec::new();
     for o in outcomes {
@@ -226,13 +270,14 @@ async fn main() -> anyhow::Result<()> {
             out,
             quick,
             scale_items,
+            only,
         } => {
             let (layer, counter) = counter::layer();
             tracing_subscriber::registry()
                 .with(logs())
                 .with(layer)
                 .init();
-            run(out, quick, scale_items, counter).await?;
+            run(out, quick, scale_items, only, counter).await?;
         }
     }
     Ok(())

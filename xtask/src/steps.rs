@@ -127,9 +127,11 @@ pub fn demo(args: &[String]) -> Result<(), String> {
 /// Builds the benchmarks in release mode and runs them; they write `bench/REPORT.md` and
 /// `bench/report.json`. A missed target is reported, never an error: only a harness failure is.
 /// `--quick` is a smoke run of the harness: its report goes to the temporary folder so the
-/// committed one always comes from a full run.
+/// committed one always comes from a full run; so does a partial run (`--only SECTION`).
 pub fn bench(args: &[String]) -> Result<(), String> {
-    let quick = args.iter().any(|a| a == "--quick");
+    let quick = args
+        .iter()
+        .any(|a| a == "--quick" || a == "--only" || a.starts_with("--only="));
     let out = if quick {
         std::env::temp_dir().join("drivewatch-bench")
     } else {
