@@ -32,6 +32,7 @@ use crate::model::{
 use crate::push::backoff::Backoff;
 use crate::push::socketio::SocketIoTransport;
 use crate::push::{PushConfig, PushSupervisor, PushTransport};
+use crate::wake::WakeSource;
 
 /// Capacity of the event broadcast; a host that lags further loses the oldest events (and can
 /// re-read history).
@@ -106,19 +107,6 @@ impl EngineOptions {
             delta_retry_max: Duration::from_secs(120),
         }
     }
-}
-
-/// How often the engine checks whether the machine slept: the longest a resumed DriveWatch waits
-/// before it reconnects (the link itself may take a ping timeout to look dead).
-const WAKE_CHECK_INTERVAL: Duration = Duration::from_secs(15);
-/// Wall-clock time beyond the monotonic gap that counts as a suspend, well above timer jitter
-/// and ordinary clock corrections.
-const SLEEP_THRESHOLD: Duration = Duration::from_secs(10);
-
-/// True when a tick that took `monotonic` by the monotonic clock took `wall` by the wall clock
-/// because the machine was suspended in between.
-fn slept_between(monotonic: Duration, wall: Duration) -> bool {
-    wall.saturating_sub(monotonic) >= SLEEP_THRESHOLD
 }
 
 /// A running target: its info as hosts see it and the handles that stop it.
@@ -286,7 +274,7 @@ impl Engine {
             }),
         };
         engine.spawn_retention(retention);
-        engine.spawn_wake_watch();
+        engine.spawn_wake_watch(WakeSource::system());
         for target in targets {
             engine.start_target(target, true).await;
         }
@@ -610,35 +598,24 @@ impl Engine {
         });
     }
 
-    /// Notices a resume from sleep and nudges every target at once, so push reconnects and delta
-    /// looks for what happened within seconds instead of after a ping timeout. The monotonic clock
-    /// stands still while the machine sleeps and the wall clock does not: a tick whose wall-clock
-    /// gap is much longer than its monotonic gap spanned a suspend. One cheap timer per engine,
-    /// whatever the number of targets.
-    fn spawn_wake_watch(&self) {
+    /// Nudges every target at once when `wake` reports a resume from sleep (or a wall-clock
+    /// set), so push reconnects and delta looks for what happened within seconds instead of
+    /// after a ping timeout. One detector per engine, whatever the number of targets; on Linux
+    /// it costs no wake-up while idle (see [`crate::wake`]).
+    fn spawn_wake_watch(&self, mut wake: WakeSource) {
         let engine = Engine {
             inner: self.inner.clone(),
         };
         let cancel = self.inner.cancel.clone();
+        tracing::debug!(detector = wake.name(), "watching for resume from sleep");
         self.inner.tracker.spawn(async move {
-            let mut mono = tokio::time::Instant::now();
-            let mut wall = std::time::SystemTime::now();
             loop {
-                tokio::select! {
+                let why = tokio::select! {
                     _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(WAKE_CHECK_INTERVAL) => {}
-                }
-                let (mono_now, wall_now) =
-                    (tokio::time::Instant::now(), std::time::SystemTime::now());
-                let wall_gap = wall_now.duration_since(wall).unwrap_or_default();
-                if slept_between(mono_now - mono, wall_gap) {
-                    tracing::info!(
-                        slept_secs = wall_gap.as_secs(),
-                        "resumed from sleep: reconnecting"
-                    );
-                    engine.network_changed();
-                }
-                (mono, wall) = (mono_now, wall_now);
+                    why = wake.next() => why,
+                };
+                tracing::info!(?why, "resumed from sleep or the clock was set: reconnecting");
+                engine.network_changed();
             }
         });
     }
@@ -899,17 +876,57 @@ impl DeltaLoop {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_suspend_shows_as_wall_time_the_monotonic_clock_did_not_see() {
-        let tick = WAKE_CHECK_INTERVAL;
-        // An ordinary tick: both clocks agree, give or take timer jitter.
-        assert!(!slept_between(tick, tick + Duration::from_millis(40)));
-        // A small clock correction (NTP) is not a sleep.
-        assert!(!slept_between(tick, tick + Duration::from_secs(2)));
-        // A laptop lid closed for ten minutes.
-        assert!(slept_between(tick, tick + Duration::from_secs(600)));
-        // A wall clock set backwards is not a sleep either.
-        assert!(!slept_between(tick, Duration::ZERO));
+    /// A resume from sleep or a clock set (here an injected event, as the clock-change timerfd
+    /// would report it) takes the engine's reconnect path: every target's push link is nudged
+    /// and its delta loop woken and tapped.
+    #[tokio::test]
+    async fn a_wake_event_nudges_every_target() {
+        use crate::config::TokenStoreKind;
+        use crate::wake::Wake;
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let config = Config {
+            token_store: TokenStoreKind::File,
+            ..Config::default()
+        };
+        let auth = Auth::open(&config, &paths).await.unwrap();
+        let store = HistoryStore::open_in_memory().unwrap();
+        let options = EngineOptions::from_config(&config);
+        let engine = Engine::with_parts(config, paths, auth, store, options)
+            .await
+            .unwrap();
+        let target = TargetConfig {
+            id: "a/me".into(),
+            account: "a".into(),
+            label: "OneDrive".into(),
+            spec: TargetSpec::MyDrive,
+        };
+        let (tapper, _debouncer) = Debouncer::new(Duration::from_millis(500));
+        let (nudge, retry_now) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+        let runtime = TargetRuntime {
+            status: Arc::new(StatusBoard::new(&target, engine.inner.events.clone())),
+            config: target,
+            tapper: tapper.clone(),
+            nudge: nudge.clone(),
+            retry_now: retry_now.clone(),
+            cancel: engine.inner.cancel.child_token(),
+            tasks: Vec::new(),
+        };
+        engine.inner.targets.lock().unwrap().insert("a/me".into(), runtime);
+
+        let (wake, source) = WakeSource::injected();
+        engine.spawn_wake_watch(source);
+        assert_eq!(tapper.taps(), 0);
+        wake.send(Wake::ClockChanged).unwrap();
+        let within = Duration::from_secs(5);
+        tokio::time::timeout(within, nudge.notified())
+            .await
+            .expect("push nudged");
+        tokio::time::timeout(within, retry_now.notified())
+            .await
+            .expect("delta woken");
+        assert_eq!(tapper.taps(), 1);
+        engine.shutdown().await;
     }
 
     /// Hosts (Tauri commands, the CLI's tasks) need every engine future to be `Send`.
