@@ -1,15 +1,16 @@
 //! Watches an in-process engine's events and runs the toast policy on every batch, noting when
 //! each change's toast was decided.
 //!
-//! This is what a host does with a batch (hand it to `ToastPolicy::decide`), timed. It must
-//! never change what the engine reports, and it keeps only the names the benchmark wrote (by
-//! prefix), so the user's own files never end up in a report.
+//! This is what a host does with a batch (hand it to `ToastPolicy::decide`, and call `flush`
+//! when the policy says something waits), timed. It must never change what the engine reports,
+//! and it keeps only the names the benchmark wrote (by prefix), so the user's own files never
+//! end up in a report.
 
 use std::collections::HashMap;
 
 use chrono::Utc;
 use drivewatch_core::model::{EngineEvent, Preferences};
-use drivewatch_core::toast_policy::{ToastContext, ToastPolicy};
+use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy};
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
@@ -23,14 +24,42 @@ pub struct Decisions {
     /// After each batch: when, and how many benchmark changes had been decided so far.
     pub progress: Vec<(Instant, usize)>,
     pub batches: usize,
-    /// Toasts the policy asked for.
+    /// New toasts the policy asked for while observing (from `decide` and timely `flush`es).
     pub toasts: usize,
+    /// Redraws of toasts already shown (same id, replaced in place); not new toasts.
+    pub updates: usize,
     /// Changes the policy held back for a later summary, when the observer stopped.
     pub held_back: usize,
-    /// A summary toast the policy gives once its window has room again (`flush` a window later).
-    pub deferred_summaries: usize,
+    /// New toasts the policy still gives after the observer stopped (a held-back summary, up to
+    /// a window later), flushed at the times the policy names.
+    pub deferred_toasts: usize,
+    /// Redraws still owed when the observer stopped (the last count of a burst).
+    pub deferred_updates: usize,
     /// Events lost because the observer lagged behind the broadcast.
     pub lagged: u64,
+}
+
+impl Decisions {
+    fn count(&mut self, toasts: &[Toast], deferred: bool) {
+        let updates = toasts.iter().filter(|t| t.is_update()).count();
+        let new = toasts.len() - updates;
+        if deferred {
+            self.deferred_toasts += new;
+            self.deferred_updates += updates;
+        } else {
+            self.toasts += new;
+            self.updates += updates;
+        }
+    }
+}
+
+fn context(preferences: &Preferences, now: chrono::DateTime<Utc>) -> ToastContext<'_> {
+    ToastContext {
+        preferences,
+        paused_until: None,
+        now,
+        local_time: now.time(),
+    }
 }
 
 /// Observes until `expected` changes named `prefix*` were decided, or `cancel`.
@@ -44,22 +73,30 @@ pub async fn decisions(
     let mut policy = ToastPolicy::default();
     let mut out = Decisions::default();
     while out.decided.len() < expected {
+        // The host's flush timer, armed only while the policy has something waiting.
+        let flush_in = policy
+            .next_flush_at()
+            .map(|at| (at - Utc::now()).to_std().unwrap_or_default());
+        let flush = async {
+            match flush_in {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending().await,
+            }
+        };
         let event = tokio::select! {
             _ = cancel.cancelled() => break,
+            () = flush => {
+                let toasts = policy.flush(&context(&preferences, Utc::now()));
+                out.count(&toasts, false);
+                continue;
+            }
             e = events.recv() => e,
         };
         match event {
             Ok(EngineEvent::Changes { batch }) => {
-                let now = Utc::now();
-                let ctx = ToastContext {
-                    preferences: &preferences,
-                    paused_until: None,
-                    now,
-                    local_time: now.time(),
-                };
-                let toasts = policy.decide(&batch, &ctx);
+                let toasts = policy.decide(&batch, &context(&preferences, Utc::now()));
                 let at = Instant::now();
-                out.toasts += toasts.len();
+                out.count(&toasts, false);
                 out.batches += 1;
                 for change in batch.changes {
                     if change.name.starts_with(prefix) {
@@ -74,14 +111,15 @@ pub async fn decisions(
         }
     }
     out.held_back = policy.held_back();
-    // The host's flush timer, one full window later: the policy is pure, so the time is given.
-    let later = Utc::now() + policy.limits().window;
-    let ctx = ToastContext {
-        preferences: &preferences,
-        paused_until: None,
-        now: later,
-        local_time: later.time(),
-    };
-    out.deferred_summaries = usize::from(policy.flush(&ctx).is_some());
+    // What the host's timer would still show: the policy is pure, so the times are given.
+    let mut now = Utc::now();
+    for _ in 0..100 {
+        let Some(at) = policy.next_flush_at() else {
+            break;
+        };
+        now = now.max(at);
+        let toasts = policy.flush(&context(&preferences, now));
+        out.count(&toasts, true);
+    }
     out
 }

@@ -78,8 +78,10 @@ pub async fn burst(
     let requests = counter.get() - requests_before;
     engine.shutdown().await;
 
-    let toasts_total = decisions.toasts + decisions.deferred_summaries;
+    let toasts_total = decisions.toasts + decisions.deferred_toasts;
+    let updates_total = decisions.updates + decisions.deferred_updates;
     let limits = drivewatch_core::toast_policy::ToastLimits::default();
+    let spacing = world::shipped_options().run_spacing;
     let figures = vec![
         Figure::new(
             3,
@@ -100,10 +102,18 @@ pub async fn burst(
         Figure::new(
             3,
             "burst.toasts",
-            "Burst: toasts shown (incl. the held-back summary a minute later)",
+            "Burst: distinct toasts shown (incl. any held-back summary up to a minute later)",
             Some(toasts_total as f64),
             "",
             Target::at_most(5.0),
+        ),
+        Figure::new(
+            3,
+            "burst.toast_updates",
+            "Burst: in-place updates of those toasts (not new toasts)",
+            Some(updates_total as f64),
+            "",
+            None,
         ),
         match all_in {
             Some(d) => Figure::new(
@@ -140,35 +150,49 @@ pub async fn burst(
              round-robin in {} folders, in 10 ms steps; writing took {:.2} s. Delta requests are \
              counted at the emulator from its one trace event per HTTP request (first pages, \
              nextLinks and deltaLinks), from the first change until 2 s after the last batch. \
-             Toasts are what `ToastPolicy::decide` returned for the engine's batches \
-             ({} during the burst), plus {} summary toast(s) its `flush` gives one window later \
-             for the {} changes it held back. \"All in history\" is when the broadcast carrying \
-             the last of them arrived: the engine broadcasts a batch only after its SQLite \
-             transaction committed.",
+             The engine's batches go to a `ToastPolicy` as a host's would: `decide` per batch, \
+             `flush` at the times the policy names. Distinct toasts are toast ids the policy \
+             showed: {} during the burst, plus {} it gave after the last batch (a held-back \
+             summary comes up to a window later; {} changes were held back). Updates redraw a \
+             toast already shown with its cumulative count (same id, replaced in place): {} \
+             during the burst and {} after it. \"All in history\" is when the broadcast \
+             carrying the last of them arrived: the engine broadcasts a batch only after its \
+             SQLite transaction committed.",
             sizes.burst_folders,
             written_in.as_secs_f64(),
             decisions.toasts,
-            decisions.deferred_summaries,
+            decisions.deferred_toasts,
             decisions.held_back,
+            decisions.updates,
+            decisions.deferred_updates,
         ),
         limits: format!(
-            "Delta runs are paced by the {} ms debounce window plus the run itself (a page \
-             holds 200 items, so a run during the burst fetches several pages); the time to \
-             all-in-history is the last window plus the last run. Toasts: the policy groups a \
-             burst per folder and {} folders make {} groups; one batch gives at most {} toasts \
-             (the last a summary), and once a summary is shown everything else within {} s waits \
-             for one more summary, so a storm costs a handful of toasts however many folders \
-             it touches (the cap of {} toasts per window applies on top).",
-            world::shipped_options().debounce.as_millis(),
+            "Delta runs start at the first tap; taps during a run queue one more, and once runs \
+             follow each other back to back they start at most every {} ms, so a 5 s storm costs \
+             a run or two at once and then about {:.0} a second (a page holds 200 items, so a \
+             run during the burst may fetch several pages). The time to all-in-history is at most \
+             that spacing plus the last run. Toasts: the policy groups changes per folder, \
+             person and kind, and {} folders make {} groups; one batch gives at most {} new \
+             toasts (the last a summary). A group or summary on screen takes in its later \
+             changes as an update (at most one redraw per toast every {} ms) while changes keep \
+             joining within {} s, and until a window of {} s after a summary other groups only \
+             add to it, so a storm costs a handful of toasts however many folders and batches \
+             it has (the cap of {} new toasts per window applies on top; updates do not count).",
+            spacing.as_millis(),
+            1.0 / spacing.as_secs_f64().max(0.001),
             sizes.burst_folders,
             sizes.burst_folders,
             limits.max_per_batch,
+            limits.update_every.num_milliseconds(),
+            limits.group_window.num_seconds(),
             limits.window.num_seconds(),
             limits.max_per_window
         ),
         detail: json!({
             "batches": decisions.batches, "toastsDuringBurst": decisions.toasts,
-            "deferredSummaries": decisions.deferred_summaries, "heldBack": decisions.held_back,
+            "toastsAfter": decisions.deferred_toasts, "updatesDuringBurst": decisions.updates,
+            "updatesAfter": decisions.deferred_updates, "heldBack": decisions.held_back,
+            "runSpacingMs": spacing.as_millis() as u64,
             "writeSeconds": written_in.as_secs_f64(), "lagged": decisions.lagged,
         }),
     };

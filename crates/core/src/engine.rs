@@ -2,10 +2,12 @@
 //!
 //! It owns the accounts' watched targets, one supervised set of tasks per target (a push
 //! supervisor and a delta loop fed by a debouncer), the history store, and a broadcast of
-//! [`EngineEvent`]s (change batches, status, account changes). Every task is tracked and ends on
-//! the engine's cancellation token; [`Engine::shutdown`] waits for all of them. The engine must
-//! never block a host's thread, never hold a token itself (the auth layer does), and never report
-//! a change twice: batches are broadcast only after their run committed.
+//! [`EngineEvent`]s (change batches, status, account changes). A tap starts a delta run at
+//! once, so a burst reaches hosts as several batches; grouping them into one toast (and
+//! updating it) is the toast policy's job, not a reason to hold runs back here. Every task is
+//! tracked and ends on the engine's cancellation token; [`Engine::shutdown`] waits for all of
+//! them. The engine must never block a host's thread, never hold a token itself (the auth layer
+//! does), and never report a change twice: batches are broadcast only after their run committed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -72,8 +74,11 @@ pub enum TargetInput {
 #[derive(Clone)]
 pub struct EngineOptions {
     pub push: PushConfig,
-    /// Quiet window after a tap before delta runs (bursts coalesce).
-    pub debounce: Duration,
+    /// Shortest time between the starts of delta runs while the drive keeps changing faster
+    /// than delta reads it. A tap while idle runs delta at once and taps during a run get one
+    /// more run right after it; only a longer chain of back-to-back runs is spaced by this, so
+    /// a storm costs a few delta calls a second (see [`crate::delta::debounce`]).
+    pub run_spacing: Duration,
     /// A delta even when push works, in case a notification was lost.
     pub safety_net: Duration,
     pub transport: Arc<dyn PushTransport>,
@@ -86,7 +91,7 @@ impl std::fmt::Debug for EngineOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EngineOptions")
             .field("push", &self.push)
-            .field("debounce", &self.debounce)
+            .field("run_spacing", &self.run_spacing)
             .field("safety_net", &self.safety_net)
             .finish_non_exhaustive()
     }
@@ -100,7 +105,9 @@ impl EngineOptions {
                 poll_interval: config.poll_interval(),
                 ..PushConfig::default()
             },
-            debounce: Duration::from_millis(500),
+            // A storm's changes wait at most this long for the run that reads them; 3 to 4
+            // delta calls a second is well inside Graph's per-user limits.
+            run_spacing: Duration::from_millis(300),
             safety_net: config.safety_net_delta_interval(),
             transport: Arc::new(SocketIoTransport::default()),
             delta_retry_base: Duration::from_secs(2),
@@ -627,7 +634,7 @@ impl Engine {
             target: status.info(),
         });
         let cancel = self.inner.cancel.child_token();
-        let (tapper, debouncer) = Debouncer::new(self.inner.options.debounce);
+        let (tapper, debouncer) = Debouncer::new(self.inner.options.run_spacing);
         let nudge = Arc::new(Notify::new());
         let retry_now = Arc::new(Notify::new());
         let mut tasks = Vec::new();
@@ -746,6 +753,7 @@ async fn stop_runtime(runtime: TargetRuntime) {
 /// Runs delta for one target whenever the debouncer says so.
 struct DeltaLoop {
     delta: DeltaSync,
+    /// Only this loop calls `next`, between runs.
     debouncer: Debouncer,
     tapper: Tapper,
     status: Arc<StatusBoard>,

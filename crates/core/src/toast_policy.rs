@@ -7,9 +7,20 @@
 //! rest, and the user's own changes, paused periods, quiet hours and muted folders or patterns
 //! give none. The list of changes is not this module's business: every change still goes there.
 //!
+//! The engine starts a delta run at the first notification, so a burst arrives as several
+//! batches. Grouping therefore spans batches: a change whose group (target, folder, kind,
+//! person) got a toast within [`ToastLimits::group_window`] does not make a new toast but an
+//! update of that one, with the cumulative count ("Alice added 40 files to /Photos", replacing
+//! "Alice added a.jpg"); the same holds for the "N more changes" summary of a storm. An update
+//! carries the id of the toast it replaces ([`Toast::replaces`]) so hosts redraw the
+//! notification in place; it does not count against the per-minute cap, and one toast is
+//! redrawn at most once per [`ToastLimits::update_every`]. Counts that wait for their turn, and
+//! changes the cap held back, are handed out by [`ToastPolicy::flush`] at
+//! [`ToastPolicy::next_flush_at`], so a host needs a timer only while something waits.
+//!
 //! This module must never read a clock, touch the network or a GUI, or log names: the time
 //! comes in through [`ToastContext`] so the policy is a plain function of its inputs and its
-//! own small rate-limit memory, and it is unit-tested as such.
+//! own small memory, and it is unit-tested as such.
 
 use std::collections::VecDeque;
 
@@ -23,6 +34,8 @@ const MAX_NAME_CHARS: usize = 60;
 const MAX_PATH_CHARS: usize = 80;
 /// Longest person name shown in a toast, in characters.
 const MAX_PERSON_CHARS: usize = 40;
+/// Names a burst toast lists before "and N more".
+const PREVIEW_NAMES: usize = 3;
 /// Shown in place of a neutralised control or bidi character, so a hidden trick stays visible.
 const REPLACEMENT: char = '\u{FFFD}';
 const ELLIPSIS: char = '…';
@@ -30,7 +43,8 @@ const ELLIPSIS: char = '…';
 /// Tunables of the policy; the defaults are what DriveWatch ships with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ToastLimits {
-    /// At most this many toasts (summaries included) within any [`Self::window`].
+    /// At most this many toasts (summaries included) within any [`Self::window`]. Updates of a
+    /// toast already shown do not count: they add nothing to the screen.
     pub max_per_window: usize,
     /// At most this many toasts (a summary included) for one batch: a storm across many folders
     /// shows its first groups and one summary, and leaves room for what comes next.
@@ -40,6 +54,13 @@ pub struct ToastLimits {
     /// This many changes of one kind, by one person, in one folder, within one batch, make a
     /// burst: one toast for all of them.
     pub burst_threshold: usize,
+    /// A change joins (updates) the toast of its group, or the storm's summary, when that toast
+    /// last took in a change less than this long ago. Long enough to span the batches of one
+    /// burst; short enough that an edit a while later is news of its own.
+    pub group_window: Duration,
+    /// One toast is redrawn at most this often; counts that arrive in between wait (see
+    /// [`ToastPolicy::next_flush_at`]), so a long burst does not flicker.
+    pub update_every: Duration,
 }
 
 impl Default for ToastLimits {
@@ -50,6 +71,8 @@ impl Default for ToastLimits {
             max_per_batch: 3,
             window: Duration::minutes(1),
             burst_threshold: 3,
+            group_window: Duration::seconds(5),
+            update_every: Duration::seconds(1),
         }
     }
 }
@@ -85,9 +108,18 @@ pub enum ToastKind {
     Summary { count: usize },
 }
 
+/// Names one toast for its whole life, across updates; unique within one [`ToastPolicy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ToastId(pub u64);
+
 /// One toast to show: text safe to display as plain text, and what its actions act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Toast {
+    /// The same for a toast and all its updates.
+    pub id: ToastId,
+    /// `Some(id)` (equal to [`Self::id`]) when this is an update: replace the notification
+    /// shown for that id in place rather than showing another. `None` for a new toast.
+    pub replaces: Option<ToastId>,
     pub kind: ToastKind,
     /// First line, e.g. "Alice edited Budget.xlsx".
     pub summary: String,
@@ -97,28 +129,69 @@ pub struct Toast {
     pub target: Option<ToastTarget>,
 }
 
-/// The toast policy with its rate-limit memory; one per host.
+impl Toast {
+    /// True for an update of a toast already shown.
+    pub fn is_update(&self) -> bool {
+        self.replaces.is_some()
+    }
+}
+
+/// The toast policy with its rate-limit and grouping memory; one per host.
 ///
 /// Not shared between threads by design: the host owns it and feeds it batches in order.
 #[derive(Debug, Clone, Default)]
 pub struct ToastPolicy {
     limits: ToastLimits,
-    /// When each toast still inside the window was shown, oldest first.
+    /// When each toast still inside the window was shown, oldest first (updates not included).
     shown: VecDeque<DateTime<Utc>>,
     /// Changes that deserved a toast but found the window full; told by [`Self::flush`].
     held_back: usize,
     /// When the last summary was shown. Within a window after it, everything else waits for the
-    /// next summary: once DriveWatch has said "and N more", a storm gets no more toasts.
+    /// next summary (or joins the one on screen): once DriveWatch has said "and N more", a
+    /// storm gets no more new toasts.
     last_summary: Option<DateTime<Utc>>,
+    /// Groups whose toast may still take in changes; at most one per key. Bounded by the cap:
+    /// every entry is a toast shown within the last [`ToastLimits::group_window`] or so.
+    live: Vec<LiveGroup>,
+    /// The storm's summary toast while it may still take in changes.
+    live_summary: Option<LiveSummary>,
+    /// The last id handed out; ids start at 1.
+    last_id: u64,
+}
+
+/// What a toast on screen stands for, kept to redraw it with a cumulative count.
+#[derive(Debug, Clone)]
+struct LiveGroup {
+    key: OwnedKey,
+    id: ToastId,
+    count: usize,
+    /// How many of `count` are folders (the noun: files, folders or items).
+    folders: usize,
+    /// The first [`PREVIEW_NAMES`] names, already made safe to display.
+    names: Vec<String>,
+    first_seq: i64,
+    /// When a change last joined; the group ends a `group_window` after.
+    last_joined: DateTime<Utc>,
+    /// When the toast was last shown or redrawn.
+    drawn_at: DateTime<Utc>,
+    /// Changes joined since it was last drawn.
+    dirty: bool,
+}
+
+#[derive(Debug, Clone)]
+struct LiveSummary {
+    id: ToastId,
+    count: usize,
+    last_joined: DateTime<Utc>,
+    drawn_at: DateTime<Utc>,
+    dirty: bool,
 }
 
 impl ToastPolicy {
     pub fn new(limits: ToastLimits) -> Self {
         Self {
             limits,
-            shown: VecDeque::new(),
-            held_back: 0,
-            last_summary: None,
+            ..Self::default()
         }
     }
 
@@ -131,11 +204,12 @@ impl ToastPolicy {
         self.held_back
     }
 
-    /// The toasts `batch` deserves now, in the order the changes happened.
+    /// The toasts `batch` deserves now: updates of toasts on screen first, then new toasts in
+    /// the order the changes happened.
     ///
-    /// When the per-window cap leaves room for fewer toasts than the batch needs, the last slot
-    /// becomes a summary of the rest; when it leaves none, the changes are counted and
-    /// [`Self::flush`] reports them once room frees up.
+    /// When the per-window cap leaves room for fewer new toasts than the batch needs, the last
+    /// slot becomes a summary of the rest; when it leaves none, the changes join the summary on
+    /// screen, or are counted and [`Self::flush`] reports them once room frees up.
     pub fn decide(&mut self, batch: &ChangeBatch, ctx: &ToastContext<'_>) -> Vec<Toast> {
         if is_paused(ctx) || is_quiet(ctx.preferences.quiet_hours.as_ref(), ctx.local_time) {
             return Vec::new();
@@ -149,55 +223,203 @@ impl ToastPolicy {
         if wanted.is_empty() {
             return Vec::new();
         }
-        let candidates = self.group(&wanted);
-        self.expire(ctx.now);
-        let room = if self.in_storm(ctx.now) {
+        let now = ctx.now;
+        // Groups that ended with a count still waiting get their last redraw first.
+        let mut updates = self.end_groups(now);
+        let mut fresh: Vec<Group<'_>> = Vec::new();
+        for group in self.group(&wanted) {
+            let key = group.key.to_owned_key();
+            match self.live.iter_mut().find(|l| l.key == key) {
+                Some(live) => live.join(&group.changes, now),
+                None => fresh.push(group),
+            }
+        }
+        self.expire(now);
+        let room = if self.in_storm(now) {
             0
         } else {
             self.room().min(self.limits.max_per_batch.max(1))
         };
-        if room == 0 {
-            self.held_back += candidates.iter().map(|g| g.changes.len()).sum::<usize>();
-            return Vec::new();
-        }
         let mut toasts: Vec<Toast> = Vec::new();
-        if candidates.len() <= room {
-            toasts.extend(candidates.iter().map(Group::toast));
+        if room == 0 {
+            let count: usize = fresh.iter().map(|g| g.changes.len()).sum();
+            match self.live_summary.as_mut() {
+                Some(summary) if count > 0 => {
+                    summary.count += count;
+                    summary.last_joined = now;
+                    summary.dirty = true;
+                }
+                _ => self.held_back += count,
+            }
+        } else if fresh.len() <= room {
+            for group in &fresh {
+                toasts.push(self.show_group(group, now));
+            }
         } else {
-            let (shown, rest) = candidates.split_at(room - 1);
-            toasts.extend(shown.iter().map(Group::toast));
+            let (shown, rest) = fresh.split_at(room - 1);
+            for group in shown {
+                toasts.push(self.show_group(group, now));
+            }
             let left_out: usize = rest.iter().map(|g| g.changes.len()).sum();
-            toasts.push(summary_toast(left_out + self.held_back));
+            let count = left_out + self.held_back;
             self.held_back = 0;
-            self.last_summary = Some(ctx.now);
+            toasts.push(self.show_summary(count, now));
         }
-        for _ in &toasts {
-            self.shown.push_back(ctx.now);
-        }
-        toasts
+        updates.extend(self.due_updates(now));
+        updates.extend(toasts);
+        updates
     }
 
-    /// A summary of the changes held back by the cap, once the window has room for it.
+    /// What waited: redraws whose turn came and, once the window has room for it, a summary of
+    /// the changes the cap held back. Hosts call this at [`Self::next_flush_at`].
     ///
-    /// Hosts call this on a timer (every few seconds is plenty). Pauses and quiet hours drop
-    /// the held-back count: the user asked for silence, and the list has every change.
-    pub fn flush(&mut self, ctx: &ToastContext<'_>) -> Option<Toast> {
-        if self.held_back == 0 {
-            return None;
-        }
+    /// Pauses and quiet hours drop what waited: the user asked for silence, and the list has
+    /// every change.
+    pub fn flush(&mut self, ctx: &ToastContext<'_>) -> Vec<Toast> {
+        let now = ctx.now;
         if is_paused(ctx) || is_quiet(ctx.preferences.quiet_hours.as_ref(), ctx.local_time) {
             self.held_back = 0;
-            return None;
+            self.live.clear();
+            self.live_summary = None;
+            return Vec::new();
         }
-        self.expire(ctx.now);
-        if self.room() == 0 || self.in_storm(ctx.now) {
-            return None;
+        let mut out = self.end_groups(now);
+        out.extend(self.due_updates(now));
+        self.expire(now);
+        if self.held_back > 0 && self.room() > 0 && !self.in_storm(now) {
+            let count = self.held_back;
+            self.held_back = 0;
+            out.push(self.show_summary(count, now));
         }
-        let toast = summary_toast(self.held_back);
-        self.held_back = 0;
-        self.shown.push_back(ctx.now);
-        self.last_summary = Some(ctx.now);
-        Some(toast)
+        out
+    }
+
+    /// When [`Self::flush`] will have something to give (it may be in the past: flush now);
+    /// `None` while nothing waits, so an idle host needs no timer.
+    pub fn next_flush_at(&self) -> Option<DateTime<Utc>> {
+        let every = self.limits.update_every;
+        let redraws = self
+            .live
+            .iter()
+            .filter(|l| l.dirty)
+            .map(|l| l.drawn_at + every)
+            .chain(
+                self.live_summary
+                    .iter()
+                    .filter(|s| s.dirty)
+                    .map(|s| s.drawn_at + every),
+            )
+            .min();
+        let summary = (self.held_back > 0).then(|| {
+            let storm_over = self.last_summary.map(|at| at + self.limits.window);
+            let room_frees = (self.room() == 0)
+                .then(|| self.shown.front().map(|&at| at + self.limits.window))
+                .flatten();
+            // Both must have passed; with neither, flush can tell them at once.
+            [storm_over, room_frees]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        });
+        [redraws, summary].into_iter().flatten().min()
+    }
+
+    fn next_id(&mut self) -> ToastId {
+        self.last_id += 1;
+        ToastId(self.last_id)
+    }
+
+    /// Shows a new toast for `group` and remembers it for later changes of the same group.
+    fn show_group(&mut self, group: &Group<'_>, now: DateTime<Utc>) -> Toast {
+        let id = self.next_id();
+        self.shown.push_back(now);
+        let key = group.key.to_owned_key();
+        let toast = group.toast(id);
+        match self.live.iter_mut().find(|l| l.key == key) {
+            // A group too small for a burst shows one toast per change; later changes of it
+            // update the newest of them, with the count of them all.
+            Some(live) => {
+                live.join(&group.changes, now);
+                live.id = id;
+                live.drawn_at = now;
+                live.dirty = false;
+            }
+            None => {
+                let mut live = LiveGroup {
+                    key,
+                    id,
+                    count: 0,
+                    folders: 0,
+                    names: Vec::new(),
+                    first_seq: group.changes[0].seq,
+                    last_joined: now,
+                    drawn_at: now,
+                    dirty: false,
+                };
+                live.join(&group.changes, now);
+                live.dirty = false;
+                self.live.push(live);
+            }
+        }
+        toast
+    }
+
+    fn show_summary(&mut self, count: usize, now: DateTime<Utc>) -> Toast {
+        let id = self.next_id();
+        self.shown.push_back(now);
+        self.last_summary = Some(now);
+        self.live_summary = Some(LiveSummary {
+            id,
+            count,
+            last_joined: now,
+            drawn_at: now,
+            dirty: false,
+        });
+        summary_toast(id, None, count)
+    }
+
+    /// Redraws of toasts whose count changed and whose turn has come.
+    fn due_updates(&mut self, now: DateTime<Utc>) -> Vec<Toast> {
+        let every = self.limits.update_every;
+        let mut out = Vec::new();
+        for live in self.live.iter_mut().filter(|l| l.dirty) {
+            if now - live.drawn_at >= every {
+                live.dirty = false;
+                live.drawn_at = now;
+                out.push(live.toast());
+            }
+        }
+        if let Some(summary) = self.live_summary.as_mut().filter(|s| s.dirty) {
+            if now - summary.drawn_at >= every {
+                summary.dirty = false;
+                summary.drawn_at = now;
+                out.push(summary_toast(summary.id, Some(summary.id), summary.count));
+            }
+        }
+        out
+    }
+
+    /// Forgets groups (and the summary) that took in nothing for a `group_window`; one with a
+    /// count not yet drawn gets its last redraw now, whatever `update_every` says.
+    fn end_groups(&mut self, now: DateTime<Utc>) -> Vec<Toast> {
+        let window = self.limits.group_window;
+        let mut out = Vec::new();
+        self.live.retain(|live| {
+            if now - live.last_joined < window {
+                return true;
+            }
+            if live.dirty {
+                out.push(live.toast());
+            }
+            false
+        });
+        if let Some(summary) = self.live_summary.take_if(|s| now - s.last_joined >= window) {
+            if summary.dirty {
+                out.push(summary_toast(summary.id, Some(summary.id), summary.count));
+            }
+        }
+        out
     }
 
     fn in_storm(&self, now: DateTime<Utc>) -> bool {
@@ -273,6 +495,24 @@ impl<'c> GroupKey<'c> {
             by: change.by.as_deref(),
         }
     }
+
+    fn to_owned_key(&self) -> OwnedKey {
+        OwnedKey {
+            target: self.target.to_owned(),
+            folder: self.folder.to_owned(),
+            kind: self.kind,
+            by: self.by.map(str::to_owned),
+        }
+    }
+}
+
+/// [`GroupKey`] kept beyond the batch it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OwnedKey {
+    target: String,
+    folder: String,
+    kind: ChangeKind,
+    by: Option<String>,
 }
 
 #[derive(Debug)]
@@ -283,19 +523,75 @@ struct Group<'c> {
 }
 
 impl Group<'_> {
-    fn toast(&self) -> Toast {
+    fn toast(&self, id: ToastId) -> Toast {
         let first = self.changes[0];
         if self.burst {
-            burst_toast(&self.key, &self.changes)
+            let names: Vec<String> = self
+                .changes
+                .iter()
+                .take(PREVIEW_NAMES)
+                .map(|c| display_name(&c.name))
+                .collect();
+            let folders = self.changes.iter().filter(|c| c.is_folder).count();
+            burst_toast(
+                id,
+                None,
+                BurstText {
+                    kind: self.key.kind,
+                    by: self.key.by,
+                    folder: self.key.folder,
+                    count: self.changes.len(),
+                    folders,
+                    names: &names,
+                },
+                first.seq,
+            )
         } else {
-            single_toast(first)
+            single_toast(id, first)
         }
     }
 }
 
-fn single_toast(change: &Change) -> Toast {
+impl LiveGroup {
+    fn join(&mut self, changes: &[&Change], now: DateTime<Utc>) {
+        self.count += changes.len();
+        self.folders += changes.iter().filter(|c| c.is_folder).count();
+        for change in changes {
+            if self.names.len() == PREVIEW_NAMES {
+                break;
+            }
+            self.names.push(display_name(&change.name));
+        }
+        self.first_seq = self
+            .first_seq
+            .min(changes.first().map_or(i64::MAX, |c| c.seq));
+        self.last_joined = now;
+        self.dirty = true;
+    }
+
+    /// The update of this group's toast, with everything it took in so far.
+    fn toast(&self) -> Toast {
+        burst_toast(
+            self.id,
+            Some(self.id),
+            BurstText {
+                kind: self.key.kind,
+                by: self.key.by.as_deref(),
+                folder: &self.key.folder,
+                count: self.count,
+                folders: self.folders,
+                names: &self.names,
+            },
+            self.first_seq,
+        )
+    }
+}
+
+fn single_toast(id: ToastId, change: &Change) -> Toast {
     let (summary, body) = describe_change(change);
     Toast {
+        id,
+        replaces: None,
         kind: ToastKind::Single,
         summary,
         body,
@@ -343,13 +639,29 @@ pub fn describe_change(change: &Change) -> (String, String) {
     (summary, body)
 }
 
-fn burst_toast(key: &GroupKey<'_>, changes: &[&Change]) -> Toast {
-    let count = changes.len();
-    let who = key
-        .by
+/// What a burst toast says: "Alice added 40 files to /Photos", "a.jpg, b.jpg, c.jpg and 37
+/// more". `names` are the first few, already safe to display.
+struct BurstText<'a> {
+    kind: ChangeKind,
+    by: Option<&'a str>,
+    folder: &'a str,
+    count: usize,
+    folders: usize,
+    names: &'a [String],
+}
+
+fn burst_toast(id: ToastId, replaces: Option<ToastId>, text: BurstText<'_>, seq: i64) -> Toast {
+    let BurstText {
+        kind,
+        by,
+        folder,
+        count,
+        folders,
+        names,
+    } = text;
+    let who = by
         .map(display_person)
         .unwrap_or_else(|| "Someone".to_owned());
-    let folders = changes.iter().filter(|c| c.is_folder).count();
     let noun = if folders == 0 {
         "files"
     } else if folders == count {
@@ -357,48 +669,40 @@ fn burst_toast(key: &GroupKey<'_>, changes: &[&Change]) -> Toast {
     } else {
         "items"
     };
-    let folder = display_path(key.folder);
-    let summary = match key.kind {
+    let folder = display_path(folder);
+    let summary = match kind {
         ChangeKind::Created => format!("{who} added {count} {noun} to {folder}"),
         ChangeKind::Modified => format!("{who} edited {count} {noun} in {folder}"),
         ChangeKind::Deleted => format!("{who} deleted {count} {noun} from {folder}"),
         ChangeKind::Renamed => format!("{who} renamed {count} {noun} in {folder}"),
         ChangeKind::Moved => format!("{who} moved {count} {noun} to {folder}"),
     };
-    Toast {
-        kind: ToastKind::Burst { count },
-        summary,
-        body: names_preview(changes),
-        target: Some(ToastTarget {
-            seq: changes[0].seq,
-            folder: true,
-        }),
-    }
-}
-
-/// "a.jpg, b.jpg, c.jpg and 34 more": enough to recognise the burst at a glance.
-fn names_preview(changes: &[&Change]) -> String {
-    const SHOWN: usize = 3;
-    let names: Vec<String> = changes
-        .iter()
-        .take(SHOWN)
-        .map(|c| display_name(&c.name))
-        .collect();
-    let rest = changes.len().saturating_sub(SHOWN);
-    if rest == 0 {
+    // "a.jpg, b.jpg, c.jpg and 34 more": enough to recognise the burst at a glance.
+    let rest = count.saturating_sub(names.len());
+    let body = if rest == 0 {
         names.join(", ")
     } else {
         format!("{} and {rest} more", names.join(", "))
+    };
+    Toast {
+        id,
+        replaces,
+        kind: ToastKind::Burst { count },
+        summary,
+        body,
+        target: Some(ToastTarget { seq, folder: true }),
     }
 }
 
-fn summary_toast(count: usize) -> Toast {
+fn summary_toast(id: ToastId, replaces: Option<ToastId>, count: usize) -> Toast {
     let summary = if count == 1 {
         "1 more change".to_owned()
     } else {
         format!("{count} more changes")
     };
     Toast {
+        id,
+        replaces,
         kind: ToastKind::Summary { count },
         summary,
         body: "Open DriveWatch to see them all".to_owned(),
@@ -671,6 +975,8 @@ mod tests {
         assert_eq!(
             toasts,
             vec![Toast {
+                id: ToastId(1),
+                replaces: None,
                 kind: ToastKind::Single,
                 summary: "Alice edited Budget.xlsx".to_owned(),
                 body: "in /Finance".to_owned(),
@@ -948,18 +1254,40 @@ mod tests {
         assert_eq!(toasts[4].target, None);
     }
 
-    #[test]
-    fn a_storm_across_many_folders_stays_at_five_toasts_with_the_shipped_limits() {
-        // 10,000 changes in 200 folders, delivered as a delta run would: one small batch first,
-        // then a few big ones.
+    /// The newest version of every toast id, in the order the ids were first shown.
+    fn on_screen(toasts: &[Toast]) -> Vec<Toast> {
+        let mut out: Vec<Toast> = Vec::new();
+        for t in toasts {
+            match out.iter_mut().find(|o| o.id == t.id) {
+                Some(o) => *o = t.clone(),
+                None => out.push(t.clone()),
+            }
+        }
+        out
+    }
+
+    fn covered(toasts: &[Toast]) -> usize {
+        on_screen(toasts)
+            .iter()
+            .map(|t| match t.kind {
+                ToastKind::Summary { count } | ToastKind::Burst { count } => count,
+                ToastKind::Single => 1,
+            })
+            .sum()
+    }
+
+    /// Feeds a 10,000-change, 200-folder storm in the batches a delta loop gives it (one small
+    /// batch first, then one per `every_ms`), then flushes as a host would, at the times the
+    /// policy asks for. Returns everything the policy asked the host to show or redraw.
+    fn storm(policy: &mut ToastPolicy, batches: usize, every_ms: i64) -> Vec<Toast> {
         let prefs = Preferences::default();
-        let mut policy = ToastPolicy::new(ToastLimits::default());
         let mut seq = 0;
         let mut toasts = Vec::new();
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
         let mut next_batch = |folders: std::ops::Range<usize>, per_folder: usize| {
             let mut changes = Vec::new();
-            for f in folders {
-                for i in 0..per_folder {
+            for i in 0..per_folder {
+                for f in folders.clone() {
                     seq += 1;
                     let path = format!("/Storm/F{f}/file{seq}-{i}.txt");
                     changes.push(change(seq, ChangeKind::Created, &path, "Bob"));
@@ -967,32 +1295,219 @@ mod tests {
             }
             batch(changes)
         };
-        toasts.extend(policy.decide(&next_batch(0..1, 1), &ctx(&prefs, at(0))));
-        for (round, start) in (0..200).step_by(40).enumerate() {
-            let b = next_batch(start..start + 40, 49);
-            toasts.extend(policy.decide(&b, &ctx(&prefs, at(1 + round as i64))));
+        let mut now = ms(0);
+        toasts.extend(policy.decide(&next_batch(0..1, 1), &ctx(&prefs, now)));
+        let total: usize = 200 * 50 - 1;
+        let per_batch = total.div_ceil(batches);
+        let mut left = total;
+        for round in 0..batches {
+            now = ms(5 + every_ms * round as i64);
+            // Round-robin over all folders, as the benchmark writes them.
+            let n = per_batch.min(left);
+            left -= n;
+            let mut changes = next_batch(0..200, n.div_ceil(200)).changes;
+            changes.truncate(n);
+            toasts.extend(policy.decide(&batch(changes), &ctx(&prefs, now)));
         }
-        // A host flushes held-back changes on a timer, once the window has room again.
-        for secs in (10..=180).step_by(10) {
-            toasts.extend(policy.flush(&ctx(&prefs, at(secs))));
+        // The host's timer: flush whenever the policy says something waits.
+        let mut flushes = 0;
+        while let Some(due) = policy.next_flush_at() {
+            flushes += 1;
+            assert!(flushes < 100, "the policy keeps asking for flushes");
+            now = now.max(due);
+            toasts.extend(policy.flush(&ctx(&prefs, now)));
         }
-        assert!(
-            toasts.len() <= 5,
-            "{} toasts: {:?}",
-            toasts.len(),
-            summaries(&toasts)
+        toasts
+    }
+
+    #[test]
+    fn a_storm_across_many_folders_stays_at_five_toasts_with_the_shipped_limits() {
+        for (batches, every_ms) in [(5, 1000), (17, 300), (50, 100), (1, 0)] {
+            let mut policy = ToastPolicy::new(ToastLimits::default());
+            let toasts = storm(&mut policy, batches, every_ms);
+            let new: Vec<&Toast> = toasts.iter().filter(|t| !t.is_update()).collect();
+            assert!(
+                new.len() <= 5,
+                "{batches} batches: {} toasts: {:?}",
+                new.len(),
+                summaries(&toasts)
+            );
+            assert_eq!(toasts[0].summary, "Bob added file1-0.txt");
+            // Every change is accounted for by the last version of some toast.
+            assert_eq!(covered(&toasts), 200 * 50, "{batches} batches");
+            // Redraws are rationed: at most one per toast per second, plus a last one.
+            let updates = toasts.iter().filter(|t| t.is_update()).count();
+            let span_s = (batches as i64 * every_ms / 1000 + 2) as usize;
+            assert!(
+                updates <= new.len() * span_s,
+                "{updates} updates for {batches} batches"
+            );
+            assert_eq!(policy.next_flush_at(), None, "nothing waits at the end");
+        }
+    }
+
+    #[test]
+    fn a_burst_over_several_batches_is_one_toast_updated_in_place() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let photo = |seq| {
+            change(
+                seq,
+                ChangeKind::Created,
+                &format!("/Photos/IMG_{seq}.jpg"),
+                "Adele",
+            )
+        };
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
+        let first = policy.decide(&batch(vec![photo(1)]), &ctx(&prefs, ms(0)));
+        assert_eq!(summaries(&first), vec!["Adele added IMG_1.jpg"]);
+        let id = first[0].id;
+        assert_eq!(first[0].replaces, None);
+        // Within a second of the first toast: nothing redrawn yet, but the flush timer is set.
+        let second = policy.decide(&batch((2..=10).map(photo).collect()), &ctx(&prefs, ms(300)));
+        assert!(second.is_empty(), "{second:?}");
+        assert_eq!(policy.next_flush_at(), Some(ms(1000)));
+        assert!(policy.flush(&ctx(&prefs, ms(900))).is_empty());
+        let third = policy.decide(
+            &batch((11..=40).map(photo).collect()),
+            &ctx(&prefs, ms(1200)),
         );
-        assert_eq!(toasts[0].summary, "Bob added file1-0.txt");
-        // Every change is accounted for: shown one by one, in a burst, or in a summary.
-        let covered: usize = toasts
-            .iter()
-            .map(|t| match t.kind {
-                ToastKind::Summary { count } => count,
-                ToastKind::Burst { count } => count,
-                ToastKind::Single => 1,
-            })
-            .sum();
-        assert_eq!(covered, 1 + 200 * 49);
+        assert_eq!(
+            third,
+            vec![Toast {
+                id,
+                replaces: Some(id),
+                kind: ToastKind::Burst { count: 40 },
+                summary: "Adele added 40 files to /Photos".to_owned(),
+                body: "IMG_1.jpg, IMG_2.jpg, IMG_3.jpg and 37 more".to_owned(),
+                target: Some(ToastTarget {
+                    seq: 1,
+                    folder: true
+                }),
+            }]
+        );
+        assert_eq!(policy.next_flush_at(), None, "nothing waits");
+        // Updates do not use up the cap: nine more new toasts fit in the minute.
+        for i in 0..9 {
+            let other = change(
+                100 + i,
+                ChangeKind::Modified,
+                &format!("/D{i}/a.txt"),
+                "Bob",
+            );
+            assert_eq!(
+                policy
+                    .decide(&batch(vec![other]), &ctx(&prefs, ms(1300)))
+                    .len(),
+                1
+            );
+        }
+    }
+
+    #[test]
+    fn a_pending_count_is_drawn_by_flush_at_the_time_it_names() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let edit = |seq| change(seq, ChangeKind::Modified, &format!("/Docs/{seq}.txt"), "Al");
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
+        let first = policy.decide(&batch((1..=3).map(edit).collect()), &ctx(&prefs, ms(0)));
+        assert_eq!(summaries(&first), vec!["Al edited 3 files in /Docs"]);
+        assert!(
+            policy
+                .decide(&batch(vec![edit(4)]), &ctx(&prefs, ms(200)))
+                .is_empty()
+        );
+        assert_eq!(policy.next_flush_at(), Some(ms(1000)));
+        let drawn = policy.flush(&ctx(&prefs, ms(1000)));
+        assert_eq!(summaries(&drawn), vec!["Al edited 4 files in /Docs"]);
+        assert_eq!(drawn[0].replaces, Some(first[0].id));
+        assert_eq!(policy.next_flush_at(), None);
+        assert!(policy.flush(&ctx(&prefs, ms(5000))).is_empty());
+    }
+
+    #[test]
+    fn a_group_quiet_for_its_window_gets_a_new_toast() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let edit = |seq| change(seq, ChangeKind::Modified, "/Finance/Budget.xlsx", "Alice");
+        let a = policy.decide(&batch(vec![edit(1)]), &ctx(&prefs, at(0)));
+        let b = policy.decide(&batch(vec![edit(2)]), &ctx(&prefs, at(3)));
+        assert_eq!(summaries(&b), vec!["Alice edited 2 files in /Finance"]);
+        assert_eq!(b[0].replaces, Some(a[0].id));
+        // The window slides with every change that joins; 5 s of quiet ends the group.
+        let c = policy.decide(&batch(vec![edit(3)]), &ctx(&prefs, at(8)));
+        assert_eq!(summaries(&c), vec!["Alice edited Budget.xlsx"]);
+        assert_eq!(c[0].replaces, None);
+        assert_ne!(c[0].id, a[0].id);
+        // Another person, kind or folder is another group.
+        let other = change(4, ChangeKind::Modified, "/Finance/Budget.xlsx", "Bob");
+        let d = policy.decide(&batch(vec![other]), &ctx(&prefs, at(9)));
+        assert_eq!(d[0].replaces, None);
+    }
+
+    #[test]
+    fn a_group_that_ends_with_a_pending_count_gets_its_last_redraw() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let edit = |seq| change(seq, ChangeKind::Modified, &format!("/Docs/{seq}.txt"), "Al");
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
+        policy.decide(&batch(vec![edit(1)]), &ctx(&prefs, ms(0)));
+        assert!(
+            policy
+                .decide(&batch(vec![edit(2)]), &ctx(&prefs, ms(100)))
+                .is_empty()
+        );
+        // The host was late with its flush; the next batch comes after the group's window.
+        let late = policy.decide(&batch(vec![edit(3)]), &ctx(&prefs, ms(9000)));
+        assert_eq!(
+            summaries(&late),
+            vec!["Al edited 2 files in /Docs", "Al edited 3.txt"]
+        );
+        assert!(late[0].is_update() && !late[1].is_update());
+    }
+
+    #[test]
+    fn a_storm_summary_takes_in_later_changes_instead_of_holding_them() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let spread = |from: i64, n: i64| {
+            batch(
+                (from..from + n)
+                    .map(|i| change(i, ChangeKind::Created, &format!("/F{i}/x.txt"), "Bob"))
+                    .collect(),
+            )
+        };
+        let first = policy.decide(&spread(0, 10), &ctx(&prefs, at(0)));
+        assert_eq!(summaries(&first)[2], "8 more changes");
+        let summary_id = first[2].id;
+        let more = policy.decide(&spread(100, 5), &ctx(&prefs, at(2)));
+        assert_eq!(summaries(&more), vec!["13 more changes"]);
+        assert_eq!(more[0].replaces, Some(summary_id));
+        assert_eq!(policy.held_back(), 0);
+        // Once the summary's group window is over, the storm's changes wait for a new summary.
+        assert!(
+            policy
+                .decide(&spread(200, 4), &ctx(&prefs, at(10)))
+                .is_empty()
+        );
+        assert_eq!(policy.held_back(), 4);
+        assert_eq!(policy.next_flush_at(), Some(at(60)));
+        let later = policy.flush(&ctx(&prefs, at(60)));
+        assert_eq!(summaries(&later), vec!["4 more changes"]);
+        assert!(!later[0].is_update());
+    }
+
+    #[test]
+    fn two_singles_of_a_group_then_one_more_updates_the_newest_with_all_three() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let add = |seq| change(seq, ChangeKind::Created, &format!("/P/{seq}.jpg"), "Bob");
+        let two = policy.decide(&batch(vec![add(1), add(2)]), &ctx(&prefs, at(0)));
+        assert_eq!(summaries(&two), vec!["Bob added 1.jpg", "Bob added 2.jpg"]);
+        let third = policy.decide(&batch(vec![add(3)]), &ctx(&prefs, at(2)));
+        assert_eq!(summaries(&third), vec!["Bob added 3 files to /P"]);
+        assert_eq!(third[0].replaces, Some(two[1].id));
+        assert_eq!(third[0].body, "1.jpg, 2.jpg, 3.jpg");
     }
 
     #[test]
@@ -1003,7 +1518,14 @@ mod tests {
             max_per_batch: 5,
             ..ToastLimits::default()
         });
-        let one = |seq| batch(vec![change(seq, ChangeKind::Modified, "/a.txt", "Alice")]);
+        let one = |seq| {
+            batch(vec![change(
+                seq,
+                ChangeKind::Modified,
+                &format!("/D{seq}/a.txt"),
+                "Alice",
+            )])
+        };
         for seq in 1..=5 {
             assert_eq!(policy.decide(&one(seq), &ctx(&prefs, at(seq))).len(), 1);
         }
@@ -1011,13 +1533,15 @@ mod tests {
         assert!(policy.decide(&one(6), &ctx(&prefs, at(10))).is_empty());
         assert!(policy.decide(&one(7), &ctx(&prefs, at(20))).is_empty());
         assert_eq!(policy.held_back(), 2);
-        assert_eq!(policy.flush(&ctx(&prefs, at(30))), None);
         // A minute after the first toast, one slot is free again.
-        let summary = policy.flush(&ctx(&prefs, at(61))).expect("a summary");
-        assert_eq!(summary.kind, ToastKind::Summary { count: 2 });
-        assert_eq!(summary.summary, "2 more changes");
+        assert_eq!(policy.next_flush_at(), Some(at(61)));
+        assert!(policy.flush(&ctx(&prefs, at(30))).is_empty());
+        let summary = policy.flush(&ctx(&prefs, at(61)));
+        assert_eq!(summaries(&summary), vec!["2 more changes"]);
+        assert_eq!(summary[0].kind, ToastKind::Summary { count: 2 });
         assert_eq!(policy.held_back(), 0);
-        assert_eq!(policy.flush(&ctx(&prefs, at(62))), None);
+        assert!(policy.flush(&ctx(&prefs, at(62))).is_empty());
+        assert_eq!(policy.next_flush_at(), None);
     }
 
     #[test]
@@ -1031,7 +1555,7 @@ mod tests {
             batch(vec![change(
                 seq,
                 ChangeKind::Modified,
-                &format!("/{seq}.txt"),
+                &format!("/{seq}/x.txt"),
                 "A",
             )])
         };
@@ -1050,22 +1574,36 @@ mod tests {
     }
 
     #[test]
-    fn a_pause_drops_held_back_changes() {
+    fn a_pause_drops_held_back_changes_and_pending_redraws() {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::new(ToastLimits {
             max_per_window: 1,
             ..ToastLimits::default()
         });
-        let one = |seq| batch(vec![change(seq, ChangeKind::Modified, "/a.txt", "A")]);
-        policy.decide(&one(1), &ctx(&prefs, at(0)));
-        policy.decide(&one(2), &ctx(&prefs, at(1)));
+        let one = |seq| {
+            batch(vec![change(
+                seq,
+                ChangeKind::Modified,
+                &format!("/{seq}/a.txt"),
+                "A",
+            )])
+        };
+        let ms = |n: i64| at(0) + Duration::milliseconds(n);
+        assert_eq!(policy.decide(&one(1), &ctx(&prefs, ms(0))).len(), 1);
+        // Within a second: a redraw of the first toast waits for its turn.
+        let again = batch(vec![change(3, ChangeKind::Modified, "/1/b.txt", "A")]);
+        assert!(policy.decide(&again, &ctx(&prefs, ms(500))).is_empty());
+        // The window is full: a change of another group waits for a summary.
+        assert!(policy.decide(&one(2), &ctx(&prefs, ms(600))).is_empty());
         assert_eq!(policy.held_back(), 1);
+        assert_eq!(policy.next_flush_at(), Some(ms(1000)));
         let paused = ToastContext {
             paused_until: Some(at(1000)),
             ..ctx(&prefs, at(100))
         };
-        assert_eq!(policy.flush(&paused), None);
+        assert!(policy.flush(&paused).is_empty());
         assert_eq!(policy.held_back(), 0);
+        assert_eq!(policy.next_flush_at(), None);
     }
 
     #[test]

@@ -1,15 +1,23 @@
 //! Coalesces shoulder taps into delta runs: at most one run in flight and one queued per target.
 //!
 //! Push notifications arrive in bursts (one per touched item, several per second), and every one
-//! only means "something changed". The debouncer turns any number of taps during a short quiet
-//! window, or during a running delta, into exactly one more run. It must never drop the last tap
-//! (a change would wait for the safety net) and never queue more than one run.
+//! only means "something changed". The debouncer starts a run at the first tap, so a lone change
+//! reaches the user after one delta round trip and no fixed wait. Any number of taps during a run
+//! become exactly one more run, started as soon as that run ends: the burst that was still
+//! arriving is read in one go. When runs keep following each other back to back (the drive
+//! changes faster than delta reads it), every further run of that chain starts no sooner than
+//! `spacing` after the previous one started, so a storm costs a few delta calls a second rather
+//! than dozens, and every tap of it is still covered by one of them.
+//!
+//! It must never drop the last tap (a change would wait for the safety net), never queue more
+//! than one run, and never delay a tap that arrives while the target is idle.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// Where taps are sent; cheap to clone, shared by push, timers and hosts' nudges.
@@ -41,16 +49,22 @@ impl Tapper {
     }
 }
 
-/// The receiving side, owned by the target's delta loop.
+/// The receiving side, owned by the target's delta loop (which alone calls [`Self::next`]).
 #[derive(Debug)]
 pub struct Debouncer {
     inner: Arc<Inner>,
-    window: Duration,
+    spacing: Duration,
+    /// When the previous run started; `None` before the first.
+    last_start: Option<Instant>,
+    /// How many runs in a row were owed before the run ahead of them ended (0: the last run
+    /// started from idle).
+    chain: u32,
 }
 
 impl Debouncer {
-    /// `window` is how long to wait after the first tap for the rest of a burst.
-    pub fn new(window: Duration) -> (Tapper, Debouncer) {
+    /// `spacing` is the shortest time between the starts of two runs once a chain of back-to-back
+    /// runs is longer than two; a run from idle and the one right after it never wait.
+    pub fn new(spacing: Duration) -> (Tapper, Debouncer) {
         let inner = Arc::new(Inner {
             pending: AtomicBool::new(false),
             notify: Notify::new(),
@@ -60,30 +74,50 @@ impl Debouncer {
             Tapper {
                 inner: inner.clone(),
             },
-            Debouncer { inner, window },
+            Debouncer {
+                inner,
+                spacing,
+                last_start: None,
+                chain: 0,
+            },
         )
     }
 
-    /// Waits for a tap, lets the burst settle, and returns `true` when a run should start now
+    /// Call when the previous run (if any) has ended. Waits for a tap (and, in a chain of
+    /// back-to-back runs, for the spacing) and returns `true` when a run should start now
     /// (`false` when cancelled). Taps that arrive after this returns queue the next run.
-    pub async fn next(&self, cancel: &CancellationToken) -> bool {
-        loop {
-            if self.inner.pending.load(Ordering::Acquire) {
-                break;
-            }
-            tokio::select! {
-                _ = cancel.cancelled() => return false,
-                _ = self.inner.notify.notified() => {}
+    pub async fn next(&mut self, cancel: &CancellationToken) -> bool {
+        // A tap already owed when the previous run ended came in during that run.
+        let owed_during_run =
+            self.last_start.is_some() && self.inner.pending.load(Ordering::Acquire);
+        if owed_during_run {
+            self.chain = self.chain.saturating_add(1);
+        } else {
+            self.chain = 0;
+            loop {
+                if self.inner.pending.load(Ordering::Acquire) {
+                    break;
+                }
+                tokio::select! {
+                    _ = cancel.cancelled() => return false,
+                    _ = self.inner.notify.notified() => {}
+                }
             }
         }
-        if !self.window.is_zero() {
-            tokio::select! {
-                _ = cancel.cancelled() => return false,
-                _ = tokio::time::sleep(self.window) => {}
+        if self.chain >= 2 {
+            if let Some(ready) = self.last_start.map(|start| start + self.spacing) {
+                tokio::select! {
+                    _ = cancel.cancelled() => return false,
+                    _ = tokio::time::sleep_until(ready) => {}
+                }
             }
+        }
+        if cancel.is_cancelled() {
+            return false;
         }
         // Everything tapped so far is covered by the run about to start.
         self.inner.pending.store(false, Ordering::Release);
+        self.last_start = Some(Instant::now());
         true
     }
 }
@@ -91,59 +125,146 @@ impl Debouncer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::AtomicUsize;
-    use tokio::time::{Duration, advance, sleep};
+    use std::sync::Mutex;
+    use tokio::time::{Duration, sleep};
 
-    /// Runs the debouncer against a fake delta that takes `run_time`, counting runs.
+    /// Runs the debouncer against a fake delta that takes `run_time`, noting when each run
+    /// started.
     fn spawn_runner(
-        debouncer: Debouncer,
+        mut debouncer: Debouncer,
         run_time: Duration,
         cancel: CancellationToken,
-    ) -> (Arc<AtomicUsize>, tokio::task::JoinHandle<()>) {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let counter = runs.clone();
+    ) -> (Arc<Mutex<Vec<Instant>>>, tokio::task::JoinHandle<()>) {
+        let starts = Arc::new(Mutex::new(Vec::new()));
+        let noted = starts.clone();
         let handle = tokio::spawn(async move {
             while debouncer.next(&cancel).await {
-                counter.fetch_add(1, Ordering::SeqCst);
+                noted.lock().unwrap().push(Instant::now());
                 sleep(run_time).await;
             }
         });
-        (runs, handle)
+        (starts, handle)
+    }
+
+    fn count(starts: &Arc<Mutex<Vec<Instant>>>) -> usize {
+        starts.lock().unwrap().len()
+    }
+
+    /// Lets the runner task take its turn without moving the paused clock.
+    async fn let_run() {
+        for _ in 0..5 {
+            tokio::task::yield_now().await;
+        }
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_burst_becomes_one_run() {
+    async fn a_lone_tap_runs_at_once() {
         let cancel = CancellationToken::new();
-        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(500));
-        let (runs, handle) = spawn_runner(debouncer, Duration::from_secs(1), cancel.clone());
-        for _ in 0..100 {
-            tapper.tap();
-            advance(Duration::from_millis(2)).await;
-        }
-        sleep(Duration::from_secs(5)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(300));
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(50), cancel.clone());
+        let tapped = Instant::now();
+        tapper.tap();
+        let_run().await;
+        assert_eq!(
+            *starts.lock().unwrap(),
+            vec![tapped],
+            "no virtual time passed"
+        );
+        // After a quiet spell, the next lone tap is immediate too.
+        sleep(Duration::from_secs(2)).await;
+        let tapped = Instant::now();
+        tapper.tap();
+        let_run().await;
+        assert_eq!(starts.lock().unwrap().last(), Some(&tapped));
+        assert_eq!(count(&starts), 2);
         cancel.cancel();
         handle.await.unwrap();
     }
 
     #[tokio::test(start_paused = true)]
-    async fn taps_during_a_run_queue_exactly_one_more() {
+    async fn taps_during_a_run_queue_exactly_one_more_right_after_it() {
         let cancel = CancellationToken::new();
-        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(100));
-        let (runs, handle) = spawn_runner(debouncer, Duration::from_secs(2), cancel.clone());
+        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(300));
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_secs(2), cancel.clone());
+        let first = Instant::now();
         tapper.tap();
-        sleep(Duration::from_millis(300)).await; // first run is in flight
-        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        let_run().await;
+        assert_eq!(count(&starts), 1);
         for _ in 0..50 {
             tapper.tap();
             sleep(Duration::from_millis(10)).await;
         }
         sleep(Duration::from_secs(10)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), 2);
-        // A later tap still gets its own run: nothing is lost.
+        let seen = starts.lock().unwrap().clone();
+        assert_eq!(seen.len(), 2, "fifty taps during a run give one more run");
+        assert_eq!(
+            seen[1] - first,
+            Duration::from_secs(2),
+            "started as the run ended"
+        );
+        // A later tap still gets its own run, at once: nothing is lost.
+        let tapped = Instant::now();
         tapper.tap();
-        sleep(Duration::from_secs(3)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        let_run().await;
+        assert_eq!(count(&starts), 3);
+        assert_eq!(starts.lock().unwrap()[2], tapped);
+        cancel.cancel();
+        handle.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_sustained_storm_costs_a_few_runs_a_second_and_the_last_tap_gets_one() {
+        let cancel = CancellationToken::new();
+        let spacing = Duration::from_millis(300);
+        let (tapper, debouncer) = Debouncer::new(spacing);
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(20), cancel.clone());
+        let begin = Instant::now();
+        // A tap every 5 ms for 5 s: always one owed when a run ends.
+        for _ in 0..1000 {
+            tapper.tap();
+            sleep(Duration::from_millis(5)).await;
+        }
+        let last_tap = Instant::now() - Duration::from_millis(5);
+        sleep(Duration::from_secs(2)).await;
+        let seen = starts.lock().unwrap().clone();
+        // The first run at once, the second as it ends, then one per spacing.
+        assert_eq!(seen[0], begin);
+        assert_eq!(seen[1] - seen[0], Duration::from_millis(20));
+        for pair in seen[1..].windows(2) {
+            assert!(pair[1] - pair[0] >= spacing, "{:?}", pair[1] - pair[0]);
+        }
+        let n = seen.len();
+        assert!((16..=20).contains(&n), "{n} runs for a 5 s storm");
+        assert!(
+            *seen.last().unwrap() >= last_tap,
+            "the last tap is covered by a run that started after it"
+        );
+        assert!(*seen.last().unwrap() - last_tap <= spacing);
+        cancel.cancel();
+        handle.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_chain_ends_when_a_run_finds_nothing_owed() {
+        let cancel = CancellationToken::new();
+        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(300));
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(20), cancel.clone());
+        // Three runs in a row: the third waits for the spacing.
+        tapper.tap();
+        let_run().await;
+        sleep(Duration::from_millis(10)).await;
+        tapper.tap();
+        sleep(Duration::from_millis(20)).await;
+        tapper.tap();
+        sleep(Duration::from_secs(1)).await;
+        let seen = starts.lock().unwrap().clone();
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen[2] - seen[1], Duration::from_millis(300));
+        // Idle again: the next tap runs at once.
+        let tapped = Instant::now();
+        tapper.tap();
+        let_run().await;
+        assert_eq!(starts.lock().unwrap().last(), Some(&tapped));
         cancel.cancel();
         handle.await.unwrap();
     }
@@ -152,9 +273,25 @@ mod tests {
     async fn cancellation_ends_the_wait() {
         let cancel = CancellationToken::new();
         let (_tapper, debouncer) = Debouncer::new(Duration::ZERO);
-        let (runs, handle) = spawn_runner(debouncer, Duration::ZERO, cancel.clone());
+        let (starts, handle) = spawn_runner(debouncer, Duration::ZERO, cancel.clone());
         cancel.cancel();
         handle.await.unwrap();
-        assert_eq!(runs.load(Ordering::SeqCst), 0);
+        assert_eq!(count(&starts), 0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cancellation_ends_a_spacing_wait_without_a_run() {
+        let cancel = CancellationToken::new();
+        let (tapper, debouncer) = Debouncer::new(Duration::from_secs(60));
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(10), cancel.clone());
+        for _ in 0..10 {
+            tapper.tap();
+            sleep(Duration::from_millis(5)).await;
+        }
+        // Two runs happened; the third waits a minute for the spacing.
+        assert_eq!(count(&starts), 2);
+        cancel.cancel();
+        handle.await.unwrap();
+        assert_eq!(count(&starts), 2);
     }
 }
