@@ -2,11 +2,14 @@
 //!
 //! One task reads the engine's broadcast: every batch goes to the window's list and the tray
 //! menu, and through the toast policy to the desktop; status and account changes redraw the
-//! window and tray. A timer lets the policy tell about changes its rate cap held back. The
-//! task ends on the shell's cancellation token; it must never decide what deserves a toast
+//! window and tray. A timer, armed only while the policy has something waiting (a redraw of a
+//! toast on screen, changes its rate cap held back), lets it deliver those; an idle app has no
+//! timer at all. The task ends on the shell's cancellation token; it must never decide what deserves a toast
 //! (that is core's toast policy) or block on delivery.
 
 use std::time::Duration;
+
+use chrono::Utc;
 
 use drivewatch_core::model::EngineEvent;
 use tauri::{AppHandle, Manager, Runtime};
@@ -16,8 +19,8 @@ use tokio::sync::broadcast::error::RecvError;
 use crate::ipc::{ChangesAdded, TargetStatusChanged};
 use crate::shell::Shell;
 
-/// How often held-back changes are checked for a summary toast.
-const FLUSH_EVERY: Duration = Duration::from_secs(5);
+/// Shortest sleep before a flush: a wall clock set back cannot turn the timer into a spin.
+const FLUSH_AT_LEAST_AFTER: Duration = Duration::from_millis(20);
 
 /// Starts the relay task; it runs until the shell is cancelled or the engine goes away.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
@@ -28,14 +31,29 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let cancel = shell.cancel.clone();
     let app = app.clone();
     shell.spawn(async move {
-        let mut flush = tokio::time::interval(FLUSH_EVERY);
-        flush.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let flush_in = app
+                .try_state::<Shell>()
+                .and_then(|s| s.next_toast_flush())
+                .map(|at| {
+                    (at - Utc::now())
+                        .to_std()
+                        .unwrap_or_default()
+                        .max(FLUSH_AT_LEAST_AFTER)
+                });
+            let flush = async {
+                match flush_in {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = cancel.cancelled() => break,
-                _ = flush.tick() => {
-                    if let Some(toast) = app.try_state::<Shell>().and_then(|s| s.flush_toasts()) {
-                        crate::toasts::deliver(&app, toast);
+                () = flush => {
+                    if let Some(shell) = app.try_state::<Shell>() {
+                        for toast in shell.flush_toasts() {
+                            crate::toasts::deliver(&app, toast);
+                        }
                     }
                 }
                 event = events.recv() => match event {

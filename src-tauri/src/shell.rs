@@ -190,8 +190,9 @@ impl Shell {
         state.policy.decide(batch, &ctx)
     }
 
-    /// The summary of changes the toast cap held back, once there is room for it.
-    pub fn flush_toasts(&self) -> Option<Toast> {
+    /// What the toast policy held for later (redraws of toasts on screen whose turn came, a
+    /// summary of changes the cap held back); call at [`Self::next_toast_flush`].
+    pub fn flush_toasts(&self) -> Vec<Toast> {
         let preferences = self.engine.preferences();
         let now = Local::now();
         let mut state = self.state();
@@ -202,6 +203,12 @@ impl Shell {
             local_time: now.time(),
         };
         state.policy.flush(&ctx)
+    }
+
+    /// When the toast policy next has something for [`Self::flush_toasts`]; `None` while
+    /// nothing waits, so the relay sets no timer and an idle app is not woken.
+    pub fn next_toast_flush(&self) -> Option<DateTime<Utc>> {
+        self.state().policy.next_flush_at()
     }
 
     /// The latest changes, newest first, for the tray menu.

@@ -2,6 +2,11 @@
 //!
 //! On Linux and the BSDs they go over D-Bus (org.freedesktop.Notifications) with the actions
 //! Open and Show in DriveWatch; on Windows and macOS notify-rust shows them without actions.
+//! An update of a toast (the policy's cumulative count for a burst) replaces the notification
+//! in place on Linux: it is sent with the server's id of the first one (`replaces_id`), and the
+//! worker already waiting for that notification's action acts on the update's target. Elsewhere
+//! an update is shown as a notification of its own.
+//!
 //! This module must never decide what to show (that is `drivewatch_core::toast_policy`) and
 //! never block the caller: each toast is shown on a blocking worker, which on Linux also
 //! waits (bounded by the toast's timeout) for the user's action.
@@ -11,6 +16,9 @@ use std::sync::OnceLock;
 
 use drivewatch_core::toast_policy::Toast;
 use tauri::{AppHandle, Manager, Runtime};
+
+#[cfg(all(unix, not(target_os = "macos")))]
+use on_screen::OnScreen;
 
 /// The app name notification servers show and group by.
 pub const APP_NAME: &str = "DriveWatch";
@@ -52,6 +60,12 @@ pub fn deliver<R: Runtime>(app: &AppHandle<R>, toast: Toast) {
 fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     use notify_rust::{Hint, Notification, Timeout};
 
+    // An update replaces the notification shown for its id; the worker that waits on that one
+    // (if it still does) handles the actions, with the target recorded here.
+    let replaces = toast
+        .replaces
+        .and_then(|id| OnScreen::global().replace(id, toast.target));
+
     let markup = body_markup();
     let body = if markup {
         escape_markup(&toast.body)
@@ -73,6 +87,9 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
             .action("open", "Open")
             .action("show", "Show in DriveWatch");
     }
+    if let Some((server_id, _)) = replaces {
+        notification.id(server_id);
+    }
     let handle = match notification.show() {
         Ok(handle) => handle,
         Err(e) => {
@@ -80,18 +97,162 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
             return;
         }
     };
-    let Some(target) = toast.target else {
+    if matches!(replaces, Some((_, true))) {
+        return; // The first notification's worker still waits for its actions.
+    }
+    let on_screen = OnScreen::global();
+    on_screen.shown(toast.id, handle.id(), toast.target);
+    if toast.target.is_none() {
+        on_screen.done(toast.id);
         return;
-    };
-    handle.wait_for_action(|action| match action {
-        "open" => {
-            if let Some(shell) = app.try_state::<crate::shell::Shell>() {
-                crate::commands::spawn_open_change(&shell, target.seq, target.folder);
+    }
+    let id = toast.id;
+    handle.wait_for_action(|action| {
+        // The latest update's target: a burst's toast opens its folder, not its first file.
+        let target = on_screen.target(id).or(toast.target);
+        match (action, target) {
+            ("open", Some(target)) => {
+                if let Some(shell) = app.try_state::<crate::shell::Shell>() {
+                    crate::commands::spawn_open_change(&shell, target.seq, target.folder);
+                }
+            }
+            ("default" | "show", Some(target)) => show_in_window(app, target.seq),
+            _ => {}
+        }
+    });
+    on_screen.done(id);
+}
+
+/// The notifications DriveWatch has on screen, by the policy's toast id: the server's id to
+/// replace one in place, its current target, and whether a worker still waits on it.
+#[cfg(all(unix, not(target_os = "macos")))]
+mod on_screen {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    use std::time::{Duration, Instant};
+
+    use drivewatch_core::toast_policy::{ToastId, ToastLimits, ToastTarget};
+
+    /// Kept this long after the last show or update: the policy only updates a toast whose
+    /// group took in a change within its group window, so older entries can never be needed.
+    fn keep_for() -> Duration {
+        ToastLimits::default()
+            .group_window
+            .to_std()
+            .unwrap_or(Duration::from_secs(5))
+            + Duration::from_secs(5)
+    }
+
+    /// A hard bound whatever the clock does; the cap on toasts per minute keeps it far below.
+    const MAX_ENTRIES: usize = 64;
+
+    struct Entry {
+        server_id: u32,
+        target: Option<ToastTarget>,
+        touched: Instant,
+        waiting: bool,
+    }
+
+    #[derive(Default)]
+    pub struct OnScreen {
+        entries: Mutex<HashMap<ToastId, Entry>>,
+    }
+
+    impl OnScreen {
+        pub fn global() -> &'static OnScreen {
+            static ON_SCREEN: OnceLock<OnScreen> = OnceLock::new();
+            ON_SCREEN.get_or_init(OnScreen::default)
+        }
+
+        fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<ToastId, Entry>> {
+            self.entries.lock().unwrap_or_else(|p| p.into_inner())
+        }
+
+        /// Records a newly shown notification; a worker waits on it until [`Self::done`].
+        pub fn shown(&self, id: ToastId, server_id: u32, target: Option<ToastTarget>) {
+            let mut entries = self.entries();
+            let now = Instant::now();
+            let keep = keep_for();
+            entries.retain(|_, e| now.duration_since(e.touched) < keep);
+            if entries.len() >= MAX_ENTRIES {
+                if let Some(oldest) = entries
+                    .iter()
+                    .min_by_key(|(_, e)| e.touched)
+                    .map(|(k, _)| *k)
+                {
+                    entries.remove(&oldest);
+                }
+            }
+            entries.insert(
+                id,
+                Entry {
+                    server_id,
+                    target,
+                    touched: now,
+                    waiting: true,
+                },
+            );
+        }
+
+        /// For an update of `id`: the server id to replace and whether a worker still waits on
+        /// it (then it acts on `target` from now on). `None` when the toast is not known (the
+        /// update is then shown as a new notification).
+        pub fn replace(&self, id: ToastId, target: Option<ToastTarget>) -> Option<(u32, bool)> {
+            let mut entries = self.entries();
+            let entry = entries.get_mut(&id)?;
+            entry.target = target;
+            entry.touched = Instant::now();
+            Some((entry.server_id, entry.waiting))
+        }
+
+        pub fn target(&self, id: ToastId) -> Option<ToastTarget> {
+            self.entries().get(&id).and_then(|e| e.target)
+        }
+
+        /// The worker of `id` stopped waiting (the notification was closed or acted on).
+        pub fn done(&self, id: ToastId) {
+            if let Some(entry) = self.entries().get_mut(&id) {
+                entry.waiting = false;
             }
         }
-        "default" | "show" => show_in_window(app, target.seq),
-        _ => {}
-    });
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn an_update_finds_the_server_id_and_moves_the_target() {
+            let on_screen = OnScreen::default();
+            let single = ToastTarget {
+                seq: 7,
+                folder: false,
+            };
+            let burst = ToastTarget {
+                seq: 7,
+                folder: true,
+            };
+            assert_eq!(on_screen.replace(ToastId(1), Some(burst)), None);
+            on_screen.shown(ToastId(1), 42, Some(single));
+            assert_eq!(on_screen.replace(ToastId(1), Some(burst)), Some((42, true)));
+            assert_eq!(on_screen.target(ToastId(1)), Some(burst));
+            on_screen.done(ToastId(1));
+            assert_eq!(
+                on_screen.replace(ToastId(1), Some(burst)),
+                Some((42, false))
+            );
+        }
+
+        #[test]
+        fn the_map_stays_bounded() {
+            let on_screen = OnScreen::default();
+            for i in 0..200 {
+                on_screen.shown(ToastId(i), i as u32, None);
+            }
+            assert!(on_screen.entries().len() <= MAX_ENTRIES);
+            assert!(on_screen.replace(ToastId(199), None).is_some());
+        }
+    }
 }
 
 #[cfg(not(all(unix, not(target_os = "macos"))))]
