@@ -2,7 +2,8 @@
 //! session bus where this test is the notification server (org.freedesktop.Notifications).
 //!
 //! It asserts the toasts the scripted demo activity must produce (summaries and bodies), the
-//! grouping of the 40-file burst into one toast, and that the demo user's own change gives no
+//! grouping of the 40-file burst into one notification replaced in place as its count grows
+//! (Notify with `replaces_id`), and that the demo user's own change gives no
 //! toast; it keeps a screenshot of the screen in `tests/artifacts/`. It skips, saying why,
 //! only when the display tooling (Xvfb, dbus-daemon) is not installed. It talks to nothing but
 //! the processes it starts, and stops them all.
@@ -138,8 +139,14 @@ fn demo_mode_toasts_on_a_real_desktop() {
     let seen = seen.lock().expect("lock").clone();
     let lines: Vec<String> = seen
         .iter()
-        .map(|s| format!("{} | {}", s.summary, s.body))
+        .map(|s| {
+            format!(
+                "#{} (replaces {}) {} | {}",
+                s.id, s.replaces_id, s.summary, s.body
+            )
+        })
         .collect();
+    println!("toasts seen:\n{}", lines.join("\n"));
     let context = format!(
         "toasts seen:\n{}\n\napp log:\n{}",
         lines.join("\n"),
@@ -175,38 +182,41 @@ fn demo_mode_toasts_on_a_real_desktop() {
         "{context}"
     );
     assert!(has("Someone deleted Welcome.txt", "from /"), "{context}");
-    // The burst: the 40 photos arrive as one toast (or a few, if a delta run split them),
-    // never as one toast per photo.
+    // The burst: delta runs start at the first notification, so the 40 photos reach the app in
+    // several batches, but they are one notification, replaced in place (same id) as the count
+    // grows, and its last version counts all 40.
     let photo_toasts: Vec<&Seen> = seen
         .iter()
         .filter(|s| s.summary.contains("/Photos/Offsite") || s.summary.contains("IMG_"))
         .collect();
-    let burst_total: usize = photo_toasts
-        .iter()
-        .filter_map(|s| {
-            s.summary
-                .strip_prefix("Adele Vance added ")?
-                .split(' ')
-                .next()?
-                .parse::<usize>()
-                .ok()
-        })
-        .sum();
-    assert!(
-        !photo_toasts.is_empty() && photo_toasts.len() <= 3,
-        "the burst is grouped\n{context}"
+    let first = photo_toasts
+        .first()
+        .unwrap_or_else(|| panic!("no toast for the burst\n{context}"));
+    assert_eq!(
+        first.replaces_id, 0,
+        "the first is a new notification\n{context}"
     );
     assert!(
-        burst_total >= 38,
-        "the burst toasts count the photos\n{context}"
-    );
-    assert!(
-        photo_toasts
+        photo_toasts[1..]
             .iter()
-            .any(|s| s.summary.starts_with("Adele Vance added")
-                && s.summary.ends_with("files to /Photos/Offsite")),
+            .all(|s| s.replaces_id == first.id && s.id == first.id),
+        "later versions replace the first in place\n{context}"
+    );
+    let last = photo_toasts.last().expect("checked above");
+    assert_eq!(
+        last.summary, "Adele Vance added 40 files to /Photos/Offsite",
         "{context}"
     );
+    assert!(
+        last.body
+            .starts_with("IMG_0001.txt, IMG_0002.txt, IMG_0003.txt and "),
+        "{context}"
+    );
+    // Replacements are rationed (one a second at most), never one per photo.
+    assert!(photo_toasts.len() <= 6, "{context}");
+    // Every distinct notification of the script fits in the per-minute cap of ten.
+    let distinct = seen.iter().filter(|s| s.replaces_id == 0).count();
+    assert!(distinct <= 10, "{distinct} notifications\n{context}");
     // The demo user's own edit is listed, never toasted.
     assert!(
         !seen.iter().any(|s| s.summary.starts_with("Megan Bowen")),

@@ -13,6 +13,10 @@ use std::sync::{Arc, Mutex};
 /// One toast as the notification server received it.
 #[derive(Debug, Clone)]
 pub struct Seen {
+    /// The id the server gave (the one it replaced, for an update in place).
+    pub id: u32,
+    /// Non-zero when the app asked to replace that notification in place.
+    pub replaces_id: u32,
     pub app_name: String,
     pub summary: String,
     pub body: String,
@@ -30,7 +34,7 @@ impl NotificationServer {
     fn notify(
         &self,
         app_name: String,
-        _replaces_id: u32,
+        replaces_id: u32,
         _app_icon: String,
         summary: String,
         body: String,
@@ -38,15 +42,23 @@ impl NotificationServer {
         _hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
+        // As the specification says: a replacement keeps the id it replaces.
+        let id = if replaces_id != 0 {
+            replaces_id
+        } else {
+            let mut next = self.next_id.lock().expect("lock");
+            *next += 1;
+            *next
+        };
         self.seen.lock().expect("lock").push(Seen {
+            id,
+            replaces_id,
             app_name,
             summary,
             body,
             actions,
         });
-        let mut id = self.next_id.lock().expect("lock");
-        *id += 1;
-        *id
+        id
     }
 
     fn get_capabilities(&self) -> Vec<String> {
