@@ -168,16 +168,18 @@ pub async fn burst(
         ),
         limits: format!(
             "Delta runs start at the first tap; taps during a run queue one more, and once runs \
-             follow each other back to back they start at most every {} ms, so a 5 s storm costs \
-             a run or two at once and then about {:.0} a second (a page holds 200 items, so a \
-             run during the burst may fetch several pages). The time to all-in-history is at most \
-             that spacing plus the last run. Toasts: the policy groups changes per folder, \
+             follow each other back to back (a tap during the previous run or less than {} ms \
+             after it) they start at most every {} ms, so a 5 s storm costs a run or two at once \
+             and then about {:.0} a second (a page holds 200 items, so a run during the burst may \
+             fetch several pages). The time to all-in-history is at most that spacing plus the \
+             last run. Toasts: the policy groups changes per folder, \
              person and kind, and {} folders make {} groups; one batch gives at most {} new \
              toasts (the last a summary). A group or summary on screen takes in its later \
              changes as an update (at most one redraw per toast every {} ms) while changes keep \
              joining within {} s, and until a window of {} s after a summary other groups only \
              add to it, so a storm costs a handful of toasts however many folders and batches \
              it has (the cap of {} new toasts per window applies on top; updates do not count).",
+            drivewatch_core::delta::debounce::STILL_BUSY_WITHIN.as_millis(),
             spacing.as_millis(),
             1.0 / spacing.as_secs_f64().max(0.001),
             sizes.burst_folders,

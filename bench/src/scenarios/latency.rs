@@ -33,6 +33,9 @@ pub async fn latency(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, Benc
 
     let n = sizes.stream_changes;
     let spacing_ms = world::shipped_options().run_spacing.as_millis();
+    let busy_ms = drivewatch_core::delta::debounce::STILL_BUSY_WITHIN.as_millis();
+    let mean_gap_ms = sizes.stream_span.as_secs_f64() * 1000.0 / n as f64;
+    let (gap_lo, gap_hi) = (mean_gap_ms * 0.3, mean_gap_ms * 1.7);
     let stop = CancellationToken::new();
     let obs_shipped = tokio::spawn(observe::decisions(ev_shipped, "lat-", n, stop.clone()));
 
@@ -183,10 +186,11 @@ pub async fn latency(emu: &EmulatorHandle, sizes: Sizes) -> Result<Outcome, Benc
             "A tap while the target is idle starts a delta run at once, so the figure is the path \
              itself: socket.io tap, one delta HTTP call over loopback, classification, one SQLite \
              transaction, the broadcast and the policy. The engine spaces runs ({spacing_ms} ms \
-             between starts) only once they follow each other back to back, which a stream \
-             slower than one run per change never does; the tail (p99) is a change that arrives \
-             while the previous run is in flight and waits for it to end, plus scheduling on \
-             cores the emulator and both pollers share. Polling latency is set by the interval: \
+             between starts) only once they follow each other back to back (a tap during the \
+             previous run or less than {busy_ms} ms after it), which this stream, a change every \
+             {gap_lo:.0} to {gap_hi:.0} ms, hardly ever does; the tail is a change that arrives while the previous \
+             run is in flight and waits for it to end, plus scheduling on cores the emulator and \
+             both pollers share. Polling latency is set by the interval: \
              about half of it on average, as the ratio shows."
         ),
         detail: json!({

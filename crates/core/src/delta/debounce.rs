@@ -5,9 +5,11 @@
 //! reaches the user after one delta round trip and no fixed wait. Any number of taps during a run
 //! become exactly one more run, started as soon as that run ends: the burst that was still
 //! arriving is read in one go. When runs keep following each other back to back (the drive
-//! changes faster than delta reads it), every further run of that chain starts no sooner than
+//! changes faster than delta reads it: a tap came during the previous run, or less than
+//! [`STILL_BUSY_WITHIN`] after it), every further run of that chain starts no sooner than
 //! `spacing` after the previous one started, so a storm costs a few delta calls a second rather
-//! than dozens, and every tap of it is still covered by one of them.
+//! than dozens, and every tap of it is still covered by one of them. A lively but steady stream
+//! (a change every few tens of milliseconds or slower, each read before the next) never chains.
 //!
 //! It must never drop the last tap (a change would wait for the safety net), never queue more
 //! than one run, and never delay a tap that arrives while the target is idle.
@@ -19,6 +21,12 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+
+/// A tap this soon after a run ended finds the drive still changing: it continues the chain of
+/// back-to-back runs instead of starting afresh. Well under the gaps of any stream a person or a
+/// sync client makes one change at a time, well over the gaps inside a storm (Graph sends a
+/// notification per change when it does not coalesce them).
+pub const STILL_BUSY_WITHIN: Duration = Duration::from_millis(25);
 
 /// Where taps are sent; cheap to clone, shared by push, timers and hosts' nudges.
 #[derive(Clone, Debug)]
@@ -56,7 +64,7 @@ pub struct Debouncer {
     spacing: Duration,
     /// When the previous run started; `None` before the first.
     last_start: Option<Instant>,
-    /// How many runs in a row were owed before the run ahead of them ended (0: the last run
+    /// How many runs in a row followed the run ahead of them back to back (0: the last run
     /// started from idle).
     chain: u32,
 }
@@ -90,10 +98,10 @@ impl Debouncer {
         // A tap already owed when the previous run ended came in during that run.
         let owed_during_run =
             self.last_start.is_some() && self.inner.pending.load(Ordering::Acquire);
-        if owed_during_run {
-            self.chain = self.chain.saturating_add(1);
+        let back_to_back = if owed_during_run {
+            true
         } else {
-            self.chain = 0;
+            let ended = Instant::now();
             loop {
                 if self.inner.pending.load(Ordering::Acquire) {
                     break;
@@ -103,7 +111,13 @@ impl Debouncer {
                     _ = self.inner.notify.notified() => {}
                 }
             }
-        }
+            self.last_start.is_some() && ended.elapsed() < STILL_BUSY_WITHIN
+        };
+        self.chain = if back_to_back {
+            self.chain.saturating_add(1)
+        } else {
+            0
+        };
         if self.chain >= 2 {
             if let Some(ready) = self.last_start.map(|start| start + self.spacing) {
                 tokio::select! {
@@ -240,6 +254,47 @@ mod tests {
             "the last tap is covered by a run that started after it"
         );
         assert!(*seen.last().unwrap() - last_tap <= spacing);
+        cancel.cancel();
+        handle.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn taps_just_after_quick_runs_still_make_a_chain() {
+        let cancel = CancellationToken::new();
+        let spacing = Duration::from_millis(300);
+        let (tapper, debouncer) = Debouncer::new(spacing);
+        // Runs end long before the next tap, but the taps keep coming every 10 ms for 5 s.
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(1), cancel.clone());
+        for _ in 0..500 {
+            tapper.tap();
+            sleep(Duration::from_millis(10)).await;
+        }
+        let last_tap = Instant::now() - Duration::from_millis(10);
+        sleep(Duration::from_secs(2)).await;
+        let seen = starts.lock().unwrap().clone();
+        let n = seen.len();
+        assert!(
+            (16..=20).contains(&n),
+            "{n} runs for a 5 s storm of quick runs"
+        );
+        assert!(*seen.last().unwrap() >= last_tap);
+        cancel.cancel();
+        handle.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_steady_stream_of_changes_never_waits() {
+        let cancel = CancellationToken::new();
+        let (tapper, debouncer) = Debouncer::new(Duration::from_millis(300));
+        let (starts, handle) = spawn_runner(debouncer, Duration::from_millis(5), cancel.clone());
+        // A change every 40 ms, each read long before the next arrives.
+        let mut tapped = Vec::new();
+        for _ in 0..100 {
+            tapped.push(Instant::now());
+            tapper.tap();
+            sleep(Duration::from_millis(40)).await;
+        }
+        assert_eq!(*starts.lock().unwrap(), tapped, "every tap ran at once");
         cancel.cancel();
         handle.await.unwrap();
     }
