@@ -381,7 +381,7 @@ async fn handle(
                     ));
                 }
                 let token = token.clone().or_else(|| q.get("token").cloned());
-                return crate::delta::answer(shared, &drive_id, token.as_deref()).map(json_ok);
+                return crate::delta::answer(shared, &drive_id, token.as_deref()).map(json_text_ok);
             }
             if action == Action::SocketIo {
                 get_only(method)?;
@@ -452,6 +452,16 @@ fn require(grant: &AccessGrant, scopes: &[&str]) -> Result<(), GraphError> {
 
 fn json_ok(v: Value) -> Response {
     (StatusCode::OK, axum::Json(v)).into_response()
+}
+
+/// An answer already serialized (delta pages are kept as JSON text).
+fn json_text_ok(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 fn json_status(status: StatusCode, v: Value) -> Response {
