@@ -52,9 +52,23 @@ pub struct IndexEntry {
 
 /// The item index of one target: id → entry. Paths are derived, never stored, so a folder rename
 /// moves every descendant's path at once.
-#[derive(Debug, Clone, Default, PartialEq)]
+///
+/// Entries live in numbered slots that stay put while their item is indexed, so a resync can
+/// mark which entries its enumeration listed in a bitset (one bit per item) instead of a set of
+/// id strings; freed slots are reused.
+#[derive(Debug, Clone, Default)]
 pub struct ItemIndex {
-    entries: HashMap<String, IndexEntry>,
+    /// id → slot in `slots`.
+    ids: HashMap<String, u32>,
+    slots: Vec<Option<IndexEntry>>,
+    /// Empty slots, reused before `slots` grows.
+    free: Vec<u32>,
+}
+
+impl PartialEq for ItemIndex {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(id, e)| other.get(id) == Some(e))
+    }
 }
 
 /// How deep a parent chain may go before it is treated as a cycle (a corrupt index).
@@ -65,46 +79,83 @@ impl ItemIndex {
         Self::default()
     }
 
+    /// An empty index with room for `n` entries (loading a stored index).
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            ids: HashMap::with_capacity(n),
+            slots: Vec::with_capacity(n),
+            free: Vec::new(),
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.ids.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.ids.is_empty()
     }
 
     pub fn get(&self, id: &str) -> Option<&IndexEntry> {
-        self.entries.get(id)
+        self.slot_of(id).and_then(|s| self.at(s))
+    }
+
+    fn slot_of(&self, id: &str) -> Option<u32> {
+        self.ids.get(id).copied()
+    }
+
+    fn at(&self, slot: u32) -> Option<&IndexEntry> {
+        self.slots.get(slot as usize).and_then(Option::as_ref)
     }
 
     pub fn insert(&mut self, id: String, entry: IndexEntry) {
-        self.entries.insert(id, entry);
+        if let Some(&slot) = self.ids.get(id.as_str()) {
+            self.slots[slot as usize] = Some(entry);
+            return;
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot as usize] = Some(entry);
+                slot
+            }
+            None => {
+                self.slots.push(Some(entry));
+                u32::try_from(self.slots.len() - 1).expect("fewer than 4 billion items")
+            }
+        };
+        self.ids.insert(id, slot);
     }
 
     pub fn remove(&mut self, id: &str) -> Option<IndexEntry> {
-        self.entries.remove(id)
+        let slot = self.ids.remove(id)?;
+        self.free.push(slot);
+        self.slots[slot as usize].take()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &IndexEntry)> {
-        self.entries.iter()
+        self.ids
+            .iter()
+            .filter_map(|(id, &slot)| self.at(slot).map(|e| (id, e)))
     }
 
     /// Applies an index update computed by [`classify`] (after its transaction committed).
     pub fn apply(&mut self, update: &IndexUpdate) {
         if update.replace {
-            self.entries.clear();
+            self.ids.clear();
+            self.slots.clear();
+            self.free.clear();
         }
         for id in &update.removals {
-            self.entries.remove(id);
+            self.remove(id);
         }
         for (id, entry) in &update.upserts {
-            self.entries.insert(id.clone(), entry.clone());
+            self.insert(id.clone(), entry.clone());
         }
     }
 
     /// The path of `id` from the drive root (`/A/b.txt`), or `None` when its chain is broken.
     pub fn path_of(&self, id: &str) -> Option<String> {
-        path_via(id, |k| self.entries.get(k))
+        path_via(id, |k| self.get(k))
     }
 }
 
@@ -401,47 +452,179 @@ fn make_change(
     }
 }
 
+/// Whether a listed (not deleted) item leaves its index entry exactly as it is: then it is
+/// neither a change nor an index write, and a resync need not keep it.
+fn same_as_indexed(item: &DeltaItem, old: &IndexEntry) -> bool {
+    // A missing name keeps the indexed one (see `entry_from`).
+    item.name.as_deref().is_none_or(|n| n == old.name)
+        && item.parent_id == old.parent_id
+        && item.ctag == old.ctag
+        && item.etag == old.etag
+        && item.is_folder == old.is_folder
+        && item.is_root == old.is_root
+}
+
+/// A full enumeration (after a resync) compared with the index one page at a time, so a resync
+/// of a big drive never holds the whole enumeration: items that match their index entry are only
+/// marked as listed (one bit per indexed item) and dropped; the others (new, changed) are kept,
+/// last occurrence wins. [`EnumerationDiff::finish`] then reports every indexed item the
+/// enumeration did not list as deleted. The index must not change while pages are added.
+#[derive(Debug)]
+pub struct EnumerationDiff {
+    /// Position of the next item in the enumeration.
+    next: u64,
+    /// Listed items that differ from the index, by id: (position of the last occurrence, item).
+    kept: HashMap<String, (u64, DeltaItem)>,
+    /// Bit per index slot: the enumeration lists that item (alive).
+    listed: Vec<u64>,
+    items: u64,
+}
+
+impl EnumerationDiff {
+    pub fn new(index: &ItemIndex) -> Self {
+        Self {
+            next: 0,
+            kept: HashMap::new(),
+            listed: vec![0; index.slots.len().div_ceil(64)],
+            items: 0,
+        }
+    }
+
+    fn set_listed(&mut self, slot: u32, on: bool) {
+        let (word, bit) = (slot as usize / 64, slot % 64);
+        if let Some(w) = self.listed.get_mut(word) {
+            if on {
+                *w |= 1 << bit;
+            } else {
+                *w &= !(1 << bit);
+            }
+        }
+    }
+
+    fn is_listed(&self, slot: u32) -> bool {
+        self.listed
+            .get(slot as usize / 64)
+            .is_some_and(|w| w & (1 << (slot % 64)) != 0)
+    }
+
+    /// How many items (kept or not) the enumeration listed so far.
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// How many listed items differ from the index so far (what [`Self::finish`] classifies).
+    pub fn kept(&self) -> usize {
+        self.kept.len()
+    }
+
+    /// Takes one page of the enumeration, in order.
+    pub fn add_page(&mut self, index: &ItemIndex, items: Vec<DeltaItem>) {
+        for item in items {
+            let position = self.next;
+            self.next += 1;
+            self.items += 1;
+            let slot = index.slot_of(&item.id);
+            if item.deleted {
+                // An enumeration lists what exists: a deleted entry means "not there", so an
+                // indexed item whose last listing is a deletion is reported with the gone ones.
+                if let Some(slot) = slot {
+                    self.set_listed(slot, false);
+                }
+                self.kept.remove(&item.id);
+                continue;
+            }
+            let unchanged = match slot {
+                Some(slot) => {
+                    self.set_listed(slot, true);
+                    index
+                        .at(slot)
+                        .is_some_and(|old| same_as_indexed(&item, old))
+                }
+                None => false,
+            };
+            if unchanged {
+                // An earlier, different listing of the same item no longer counts: last wins.
+                if !self.kept.is_empty() {
+                    self.kept.remove(&item.id);
+                }
+            } else {
+                self.kept.insert(item.id.clone(), (position, item));
+            }
+        }
+    }
+
+    /// Classifies what differs: the kept items in the order of their last occurrence, then every
+    /// indexed item that was not listed, as deleted (deepest first, as Graph reports a folder's
+    /// contents before it). The update brings the index to exactly the enumeration without
+    /// rewriting what did not change.
+    pub fn finish(mut self, index: &ItemIndex, ctx: &ClassifyContext<'_>) -> Classified {
+        let kept = std::mem::take(&mut self.kept);
+        let mut present: Vec<(u64, DeltaItem)> = kept.into_values().collect();
+        present.sort_unstable_by_key(|(position, _)| *position);
+        let mut gone: Vec<DeltaItem> = index
+            .ids
+            .iter()
+            .filter(|(_, slot)| !self.is_listed(**slot))
+            .filter(|(_, slot)| index.at(**slot).is_some_and(|e| !e.is_root))
+            .map(|(id, _)| DeltaItem {
+                id: id.clone(),
+                deleted: true,
+                ..DeltaItem::default()
+            })
+            .collect();
+        gone.sort_by_cached_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
+        let mut all: Vec<DeltaItem> = present.into_iter().map(|(_, item)| item).collect();
+        all.extend(gone);
+        classify_unique(index, all, ctx)
+    }
+}
+
 /// Compares a full enumeration (after a resync) with the index: the enumeration's items are
 /// classified as usual, and every indexed item the enumeration no longer lists is reported
-/// deleted. The resulting index update replaces the old index.
+/// deleted. [`EnumerationDiff`] does the same a page at a time.
 pub fn diff_enumeration(
     index: &ItemIndex,
     items: Vec<DeltaItem>,
     ctx: &ClassifyContext<'_>,
 ) -> Classified {
-    let items = dedupe_last_wins(items);
-    let listed: HashSet<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let mut gone: Vec<DeltaItem> = index
-        .iter()
-        .filter(|(id, e)| !listed.contains(id.as_str()) && !e.is_root)
-        .map(|(id, _)| DeltaItem {
-            id: id.clone(),
-            deleted: true,
-            ..DeltaItem::default()
-        })
-        .collect();
-    // Report deepest first so a folder's contents come before it, as Graph does.
-    gone.sort_by_cached_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
-    let present: Vec<DeltaItem> = items.into_iter().filter(|i| !i.deleted).collect();
-    let mut all = present;
-    all.extend(gone);
-    // Every gone item is listed as deleted, so the update (removals + changed entries) brings
-    // the index to exactly the enumeration without rewriting what did not change.
-    classify_unique(index, all, ctx)
+    let mut diff = EnumerationDiff::new(index);
+    diff.add_page(index, items);
+    diff.finish(index, ctx)
+}
+
+/// A fresh index built from a baseline enumeration a page at a time, reporting nothing: each
+/// item is reduced to its index entry as it arrives (last occurrence wins).
+#[derive(Debug, Default)]
+pub struct Baseline {
+    entries: HashMap<String, IndexEntry>,
+}
+
+impl Baseline {
+    pub fn add_page(&mut self, items: Vec<DeltaItem>) {
+        for item in items {
+            if item.deleted {
+                self.entries.remove(&item.id);
+            } else {
+                let entry = entry_from(&item, None);
+                self.entries.insert(item.id, entry);
+            }
+        }
+    }
+
+    pub fn finish(self) -> IndexUpdate {
+        IndexUpdate {
+            replace: true,
+            upserts: self.entries.into_iter().collect(),
+            removals: Vec::new(),
+        }
+    }
 }
 
 /// Builds a fresh index from a baseline enumeration, reporting nothing.
 pub fn baseline(items: Vec<DeltaItem>) -> IndexUpdate {
-    let items = dedupe_last_wins(items);
-    IndexUpdate {
-        replace: true,
-        upserts: items
-            .iter()
-            .filter(|i| !i.deleted)
-            .map(|i| (i.id.clone(), entry_from(i, None)))
-            .collect(),
-        removals: Vec::new(),
-    }
+    let mut b = Baseline::default();
+    b.add_page(items);
+    b.finish()
 }
 
 #[cfg(test)]
@@ -716,6 +899,86 @@ mod tests {
         after.apply(&out.index);
         assert!(after.get("b").is_none());
         assert_eq!(after.len(), 5);
+    }
+
+    #[test]
+    fn enumeration_pages_keep_the_last_listing_of_an_item() {
+        let index = base();
+        let listed = || {
+            vec![
+                root(),
+                folder("f1", "Finance", "root"),
+                folder("f2", "Archive", "root"),
+                file("b", "notes.txt", "root", "c1"),
+            ]
+        };
+        // Edited on one page, listed as indexed on a later one: nothing happened.
+        let mut diff = EnumerationDiff::new(&index);
+        diff.add_page(&index, vec![file("a", "budget.xlsx", "f1", "c9")]);
+        assert_eq!(diff.kept(), 1);
+        diff.add_page(&index, listed());
+        diff.add_page(&index, vec![file("a", "budget.xlsx", "f1", "c1")]);
+        assert_eq!(diff.kept(), 0);
+        assert_eq!(diff.items(), 6);
+        let out = diff.finish(&index, &ctx());
+        assert!(out.changes.is_empty());
+        assert!(out.index.upserts.is_empty() && out.index.removals.is_empty());
+
+        // The other way round: the later listing is the edit.
+        let mut diff = EnumerationDiff::new(&index);
+        diff.add_page(&index, vec![file("a", "budget.xlsx", "f1", "c1")]);
+        diff.add_page(&index, listed());
+        diff.add_page(&index, vec![file("a", "budget.xlsx", "f1", "c9")]);
+        let out = diff.finish(&index, &ctx());
+        assert_eq!(
+            summary(&out),
+            vec![(ChangeKind::Modified, "/Finance/budget.xlsx".into(), None)]
+        );
+    }
+
+    #[test]
+    fn an_item_an_enumeration_lists_as_deleted_is_gone() {
+        let index = base();
+        let mut diff = EnumerationDiff::new(&index);
+        diff.add_page(
+            &index,
+            vec![
+                root(),
+                folder("f1", "Finance", "root"),
+                folder("f2", "Archive", "root"),
+                file("a", "budget.xlsx", "f1", "c1"),
+            ],
+        );
+        diff.add_page(
+            &index,
+            vec![file("b", "notes.txt", "root", "c1"), gone("b")],
+        );
+        let out = diff.finish(&index, &ctx());
+        assert_eq!(
+            summary(&out),
+            vec![(ChangeKind::Deleted, "/notes.txt".into(), None)]
+        );
+        assert_eq!(out.index.removals, vec!["b".to_owned()]);
+    }
+
+    #[test]
+    fn index_slots_are_reused_and_equality_ignores_them() {
+        let mut a = base();
+        let b = base();
+        let entry = a.get("b").cloned().unwrap();
+        a.remove("b");
+        assert_eq!(a.len(), 4);
+        assert!(a.get("b").is_none());
+        a.insert("b".into(), entry.clone());
+        assert_eq!(a, b);
+        // The freed slot was taken again, not a new one.
+        assert_eq!(a.slots.len(), b.slots.len());
+        a.remove("a");
+        a.insert("z".into(), entry);
+        assert_eq!(a.slots.len(), b.slots.len());
+        assert_ne!(a, b);
+        assert_eq!(a.path_of("z").as_deref(), Some("/notes.txt"));
+        assert_eq!(a.iter().count(), 5);
     }
 
     #[test]

@@ -115,6 +115,15 @@ impl FakeDrive {
         s.faults.push_back(Some(e));
     }
 
+    /// Lets the next `n - 1` delta calls through, then fails the one after with `e`.
+    pub fn fail_nth(&self, n: usize, e: SourceError) {
+        let mut s = self.lock();
+        for _ in 1..n {
+            s.faults.push_back(None);
+        }
+        s.faults.push_back(Some(e));
+    }
+
     pub fn set_subscribe_error(&self, e: Option<SourceError>) {
         self.lock().subscribe_result = e;
     }

@@ -160,10 +160,19 @@ impl DeltaSync {
             self.index_cursor = cursor.clone();
         }
         let Some(cursor) = cursor else {
-            let (items, delta_link, p) = self.fetch(None, cancel, Some(progress)).await?;
-            self.learn_drive_id(&items);
-            let update = classify::baseline(items);
-            self.commit(Vec::new(), update, delta_link, None).await?;
+            // Each page is reduced to index entries as it arrives: a big drive's first
+            // enumeration never holds every item in full.
+            let mut baseline = classify::Baseline::default();
+            let mut drive_id = None;
+            let (delta_link, p) = self
+                .fetch(None, cancel, Some(progress), &mut |items| {
+                    note_drive_id(&mut drive_id, &items);
+                    baseline.add_page(items);
+                })
+                .await?;
+            self.learn_drive_id(drive_id);
+            self.commit(Vec::new(), baseline.finish(), delta_link, None)
+                .await?;
             return Ok(RunReport {
                 kind: RunKind::Baseline,
                 changes: Vec::new(),
@@ -171,9 +180,17 @@ impl DeltaSync {
                 items: p.items,
             });
         };
-        match self.fetch(Some(&cursor), cancel, None).await {
-            Ok((items, delta_link, p)) => {
-                self.learn_drive_id(&items);
+        let mut items = Vec::new();
+        let mut drive_id = None;
+        let fetched = self
+            .fetch(Some(&cursor), cancel, None, &mut |page| {
+                note_drive_id(&mut drive_id, &page);
+                items.extend(page);
+            })
+            .await;
+        match fetched {
+            Ok((delta_link, p)) => {
+                self.learn_drive_id(drive_id);
                 let index = self.index.as_ref().map(|i| i as &ItemIndex);
                 let out = classify::classify(
                     index.unwrap_or(&ItemIndex::new()),
@@ -191,16 +208,11 @@ impl DeltaSync {
                 })
             }
             Err(DeltaError::Source(SourceError::ResyncRequired { code, location })) => {
+                drop(items);
                 tracing::info!(target = %self.identity.target, %code, "delta cursor expired: enumerating again");
-                let (items, delta_link, p) = self
-                    .fetch_enumeration(location.as_deref(), cancel, progress)
+                let (out, delta_link, p) = self
+                    .resync(location.as_deref(), cancel, caught_up, progress)
                     .await?;
-                self.learn_drive_id(&items);
-                let out = classify::diff_enumeration(
-                    self.index.as_ref().unwrap_or(&ItemIndex::new()),
-                    items,
-                    &self.context(caught_up),
-                );
                 let changes = self
                     .commit(out.changes, out.index, delta_link, Some(&cursor))
                     .await?;
@@ -215,11 +227,64 @@ impl DeltaSync {
         }
     }
 
+    /// Enumerates the target again and diffs it against the index page by page: only items that
+    /// differ from their index entry are kept, the rest is marked as listed and dropped, so memory
+    /// stays at the index plus one page plus what changed. Nothing is stored here.
+    async fn resync(
+        &mut self,
+        location: Option<&str>,
+        cancel: &CancellationToken,
+        caught_up: bool,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(classify::Classified, String, Progress), DeltaError> {
+        let index = self.index.take().unwrap_or_default();
+        let mut drive_id = None;
+        let mut diff = classify::EnumerationDiff::new(&index);
+        let mut fetched = self
+            .fetch_from(
+                Start::Enumerate(location),
+                cancel,
+                Some(progress),
+                &mut |items| {
+                    note_drive_id(&mut drive_id, &items);
+                    diff.add_page(&index, items);
+                },
+            )
+            .await;
+        // A stale Location is no reason to give up: enumerate from scratch.
+        if location.is_some()
+            && matches!(
+                fetched,
+                Err(DeltaError::Source(SourceError::ResyncRequired { .. }))
+            )
+        {
+            diff = classify::EnumerationDiff::new(&index);
+            fetched = self
+                .fetch_from(
+                    Start::Enumerate(None),
+                    cancel,
+                    Some(progress),
+                    &mut |items| {
+                        note_drive_id(&mut drive_id, &items);
+                        diff.add_page(&index, items);
+                    },
+                )
+                .await;
+        }
+        let result = fetched.map(|(delta_link, p)| {
+            self.learn_drive_id(drive_id);
+            (diff.finish(&index, &self.context(caught_up)), delta_link, p)
+        });
+        // The index is unchanged until the commit applies the update.
+        self.index = Some(index);
+        result
+    }
+
     /// A target named without its drive id (`/me/drive`) takes it from the first item that
     /// carries one, for changes (e.g. personal deletes) that do not.
-    fn learn_drive_id(&mut self, items: &[DeltaItem]) {
+    fn learn_drive_id(&mut self, found: Option<String>) {
         if self.identity.drive_id.is_empty() {
-            if let Some(id) = items.iter().find_map(|i| i.drive_id.clone()) {
+            if let Some(id) = found {
                 self.identity.drive_id = id;
             }
         }
@@ -236,48 +301,34 @@ impl DeltaSync {
         }
     }
 
-    async fn fetch_enumeration(
-        &self,
-        location: Option<&str>,
-        cancel: &CancellationToken,
-        progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
-        match self
-            .fetch_from(Start::Enumerate(location), cancel, Some(progress))
-            .await
-        {
-            // A stale Location is no reason to give up: enumerate from scratch.
-            Err(DeltaError::Source(SourceError::ResyncRequired { .. })) if location.is_some() => {
-                self.fetch_from(Start::Enumerate(None), cancel, Some(progress))
-                    .await
-            }
-            other => other,
-        }
-    }
-
     async fn fetch(
         &self,
         cursor: Option<&str>,
         cancel: &CancellationToken,
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
-    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
+        sink: &mut (dyn FnMut(Vec<DeltaItem>) + Send),
+    ) -> Result<(String, Progress), DeltaError> {
         match cursor {
-            Some(link) => self.fetch_from(Start::Link(link), cancel, progress).await,
+            Some(link) => {
+                self.fetch_from(Start::Link(link), cancel, progress, sink)
+                    .await
+            }
             None => {
-                self.fetch_from(Start::Enumerate(None), cancel, progress)
+                self.fetch_from(Start::Enumerate(None), cancel, progress, sink)
                     .await
             }
         }
     }
 
-    /// Follows pages until a deltaLink; returns every item (not yet deduplicated).
+    /// Follows pages until a deltaLink, handing each page's items (not yet deduplicated) to
+    /// `sink` as it arrives; returns the deltaLink.
     async fn fetch_from(
         &self,
         start: Start<'_>,
         cancel: &CancellationToken,
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
-    ) -> Result<(Vec<DeltaItem>, String, Progress), DeltaError> {
-        let mut items = Vec::new();
+        sink: &mut (dyn FnMut(Vec<DeltaItem>) + Send),
+    ) -> Result<(String, Progress), DeltaError> {
         let mut p = Progress { pages: 0, items: 0 };
         let mut next: Option<String> = None;
         loop {
@@ -296,12 +347,12 @@ impl DeltaSync {
             };
             p.pages += 1;
             p.items += page.items.len() as u64;
-            items.extend(page.items);
+            sink(page.items);
             if let Some(report) = progress {
                 report(p);
             }
             if let Some(delta_link) = page.delta_link {
-                return Ok((items, delta_link, p));
+                return Ok((delta_link, p));
             }
             match page.next_link {
                 Some(link) => next = Some(link),
@@ -342,6 +393,13 @@ impl DeltaSync {
         self.index = Some(index);
         self.index_cursor = Some(delta_link);
         Ok(stored)
+    }
+}
+
+/// Remembers the first drive id a page's items carry.
+fn note_drive_id(found: &mut Option<String>, items: &[DeltaItem]) {
+    if found.is_none() {
+        *found = items.iter().find_map(|i| i.drive_id.clone());
     }
 }
 

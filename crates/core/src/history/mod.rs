@@ -165,10 +165,16 @@ impl HistoryStore {
     /// The item index of `target` as of its last committed run.
     pub fn load_index(&self, target: &str) -> Result<ItemIndex, HistoryError> {
         let conn = self.lock()?;
+        // Sized up front: growing a 100,000-entry map doubles it (and its peak) several times.
+        let count: i64 = conn.query_row(
+            "SELECT COUNT(*) FROM items WHERE target = ?1",
+            [target],
+            |r| r.get(0),
+        )?;
         let mut stmt = conn.prepare_cached(
             "SELECT id, name, parent_id, ctag, etag, is_folder, is_root FROM items WHERE target = ?1",
         )?;
-        let mut index = ItemIndex::new();
+        let mut index = ItemIndex::with_capacity(usize::try_from(count).unwrap_or(0));
         let rows = stmt.query_map([target], |r| {
             Ok((
                 r.get::<_, String>(0)?,
