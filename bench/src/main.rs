@@ -81,7 +81,7 @@ enum Only {
     Burst,
     /// Section 4.
     Scale,
-    /// Sections 5 and 6: idle footprint and start to live.
+    /// Sections 5, 6 and 7: idle footprint and start to live (CLI, engine alone, desktop app).
     Footprint,
 }
 
@@ -172,7 +172,7 @@ async fn run(
     finish(out, date, began, load_before, outcomes)
 }
 
-/// Sections 5 and 6: the CLI's footprint, then the engine alone's.
+/// Sections 5, 6 and 7: the CLI's footprint, the engine alone's, the desktop app's.
 async fn footprint_sections(
     handle: &graph_emulator::EmulatorHandle,
     sizes: Sizes,
@@ -210,7 +210,35 @@ async fn footprint_sections(
         &[("footprint.host", "engine-only host footprint")],
         scenarios::footprint(handle, sizes, scenarios::Measured::Host).await,
     );
-    Ok(vec![footprint_cli, footprint_host])
+    let app = std::env::current_exe()?.with_file_name("drivewatch");
+    let missing = subject::desktop_tools_missing();
+    let why_not = if !app.is_file() {
+        Some("the desktop app is not built next to drivewatch-bench (cargo build --release -p drivewatch)".to_owned())
+    } else if !missing.is_empty() {
+        Some(format!(
+            "{} not installed (cargo xtask deps)",
+            missing.join(" and ")
+        ))
+    } else {
+        None
+    };
+    eprintln!(
+        "drivewatch-bench: 7 footprint of the desktop app, window closed ({:?} idle)",
+        sizes.idle
+    );
+    let footprint_desktop = or_missing(
+        7,
+        "Footprint of the desktop app with its window closed",
+        &[("footprint.desktop", "desktop app footprint, window closed")],
+        match why_not {
+            Some(why) => Err(error::BenchError::Spawn(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                why,
+            ))),
+            None => scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app)).await,
+        },
+    );
+    Ok(vec![footprint_cli, footprint_host, footprint_desktop])
 }
 
 fn finish(
@@ -253,8 +281,21 @@ fn finish(
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// As `drivewatch-cli` does at start: one malloc arena for the process (see its `main.rs`).
+/// Called before the host's runtime starts any thread.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[allow(unsafe_code)]
+fn limit_malloc_arenas() {
+    // SAFETY: mallopt only changes allocator tuning; no other thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn limit_malloc_arenas() {}
+
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let logs = || {
         tracing_subscriber::fmt::layer()
@@ -264,7 +305,13 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Host { home } => {
             tracing_subscriber::registry().with(logs()).init();
-            host::run(&home).await?;
+            // The process set-up of `drivewatch-cli`: one malloc arena, Tokio's multi-thread
+            // runtime, so the two footprints compare the same thing.
+            limit_malloc_arenas();
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(host::run(&home))?;
         }
         Command::Run {
             out,
@@ -277,7 +324,10 @@ async fn main() -> anyhow::Result<()> {
                 .with(logs())
                 .with(layer)
                 .init();
-            run(out, quick, scale_items, only, counter).await?;
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(run(out, quick, scale_items, only, counter))?;
         }
     }
     Ok(())

@@ -154,3 +154,130 @@ impl Subject {
         }
     }
 }
+
+/// The desktop app (`drivewatch --hidden`) on a virtual screen with a private session bus:
+/// Xvfb, then `dbus-run-session -- drivewatch --hidden`. Everything it started is stopped
+/// when it is dropped.
+pub struct Desktop {
+    xvfb: Child,
+    session: Child,
+    /// The app's own process (a child of `dbus-run-session`).
+    pub pid: u32,
+    pub spawned: Instant,
+}
+
+/// The tools the desktop measurement needs that are not installed (empty when it can run).
+pub fn desktop_tools_missing() -> Vec<&'static str> {
+    ["Xvfb", "dbus-run-session"]
+        .into_iter()
+        .filter(|p| {
+            !std::env::var_os("PATH")
+                .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(p).is_file()))
+        })
+        .collect()
+}
+
+impl Desktop {
+    /// Starts the app over `home` (settings and a stored token), its caches and temporary
+    /// files under `scratch`, and waits until its process exists.
+    pub async fn spawn(app: &Path, home: &Path, scratch: &Path) -> Result<Desktop, BenchError> {
+        let mut xvfb = Command::new("Xvfb")
+            .args([
+                "-displayfd",
+                "1",
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(BenchError::Spawn)?;
+        let stdout = xvfb.stdout.take().ok_or(BenchError::HostEnded {
+            what: "Xvfb said its display",
+        })?;
+        let mut display = String::new();
+        let mut reader = BufReader::new(stdout);
+        timeout(Duration::from_secs(10), reader.read_line(&mut display))
+            .await
+            .map_err(|_| BenchError::Timeout {
+                what: "Xvfb to start",
+            })?
+            .map_err(BenchError::Spawn)?;
+        let display = format!(":{}", display.trim());
+        for dir in ["cache", "data", "config", "tmp"] {
+            std::fs::create_dir_all(scratch.join(dir)).map_err(BenchError::io(scratch))?;
+        }
+        let spawned = Instant::now();
+        let session = Command::new("dbus-run-session")
+            .arg("--")
+            .arg(app)
+            .arg("--hidden")
+            .env("DISPLAY", &display)
+            .env("DRIVEWATCH_HOME", home)
+            .env("DRIVEWATCH_LOG", "warn")
+            .env("XDG_CACHE_HOME", scratch.join("cache"))
+            .env("XDG_DATA_HOME", scratch.join("data"))
+            .env("XDG_CONFIG_HOME", scratch.join("config"))
+            .env("TMPDIR", scratch.join("tmp"))
+            .env("NO_AT_BRIDGE", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(BenchError::Spawn)?;
+        let session_pid = session
+            .id()
+            .ok_or(BenchError::HostEnded { what: "it started" })?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let pid = loop {
+            let app_pid = crate::procfs::descendants(session_pid)
+                .into_iter()
+                .find(|p| crate::procfs::comm(*p).as_deref() == Some("drivewatch"));
+            if let Some(pid) = app_pid {
+                break pid;
+            }
+            if Instant::now() > deadline {
+                return Err(BenchError::Timeout {
+                    what: "the desktop app's process",
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        Ok(Desktop {
+            xvfb,
+            session,
+            pid,
+            spawned,
+        })
+    }
+
+    /// The app's process and every process it started (WebKit's web and network processes).
+    pub fn processes(&self) -> Vec<u32> {
+        let mut all = vec![self.pid];
+        all.extend(crate::procfs::descendants(self.pid));
+        all
+    }
+
+    /// Whether the app is still running.
+    pub fn running(&mut self) -> bool {
+        matches!(self.session.try_wait(), Ok(None))
+    }
+
+    /// Stops the app (SIGTERM, then the session and the screen), waiting up to `grace`.
+    pub async fn stop(mut self, grace: Duration) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid.to_string()])
+            .status()
+            .await;
+        if timeout(grace, self.session.wait()).await.is_err() {
+            let _ = self.session.kill().await;
+        }
+        let _ = self.xvfb.kill().await;
+    }
+}

@@ -71,6 +71,7 @@ pub fn wire<R: Runtime>(
                 let shell = app.state::<Shell>();
                 tray::create(app.handle(), &shell)?;
             }
+            window::apply_start(app.handle());
             Ok(())
         })
 }

@@ -13,6 +13,9 @@ struct Args {
     /// Run against a built-in emulator with scripted activity; needs no Microsoft account.
     #[arg(long)]
     demo: bool,
+    /// Start in the tray with the window closed.
+    #[arg(long)]
+    hidden: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -24,6 +27,9 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.hidden {
+        drivewatch_desktop::window::start_hidden();
+    }
     let shell = drivewatch_desktop::start_engine(args.demo)?;
     drivewatch_desktop::run(shell)?;
     Ok(())

@@ -149,6 +149,18 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     if let Err(e) = run(cli) {
         eprintln!("xtask: {e}; its footprint will be reported as not measured");
     }
+    // So is the desktop app (window closed, on Xvfb); it embeds the built UI. The first
+    // release build of the desktop app takes long (WebKitGTK bindings); later ones are quick.
+    if wants_desktop(args) {
+        let mut ui = Command::new("npm");
+        ui.args(["run", "--silent", "build"])
+            .current_dir(repo_root().join("ui"));
+        let mut app = cargo();
+        app.args(["build", "--quiet", "--release", "--package", "drivewatch"]);
+        if let Err(e) = run(ui).and_then(|()| run(app)) {
+            eprintln!("xtask: {e}; the desktop app's footprint will be reported as not measured");
+        }
+    }
     let mut c = cargo();
     c.args([
         "run",
@@ -163,6 +175,20 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     .arg(out)
     .args(args);
     run(c)
+}
+
+/// Whether a bench run measures the desktop app: a full run, or `--only footprint`.
+fn wants_desktop(args: &[String]) -> bool {
+    let mut only = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--only" {
+            only.extend(it.next().cloned());
+        } else if let Some(v) = a.strip_prefix("--only=") {
+            only.push(v.to_owned());
+        }
+    }
+    only.is_empty() || only.iter().any(|o| o == "footprint")
 }
 
 /// Builds the desktop app's Debian package with tauri-cli (installed on first use).
@@ -206,4 +232,23 @@ pub fn bundle(args: &[String]) -> Result<(), String> {
 
 fn step(name: &str) {
     println!("\n==> {name}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wants_desktop;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_desktop_app_is_built_only_when_its_footprint_is_measured() {
+        assert!(wants_desktop(&args(&[])));
+        assert!(wants_desktop(&args(&["--quick"])));
+        assert!(wants_desktop(&args(&["--only", "footprint"])));
+        assert!(wants_desktop(&args(&["--only=latency", "--only=footprint"])));
+        assert!(!wants_desktop(&args(&["--only", "latency"])));
+        assert!(!wants_desktop(&args(&["--only=scale", "--quick"])));
+    }
 }
