@@ -1,11 +1,18 @@
-//! The main window: shown on demand, hidden (not closed) when the user closes it.
+//! The main window: created on demand, destroyed when the user closes it.
 //!
-//! DriveWatch lives in the tray; the window is a view that comes and goes. This module must
-//! never quit the app: only the tray's Quit does.
+//! DriveWatch lives in the tray; the window is a view that comes and goes. A closed window is
+//! destroyed rather than hidden, because a hidden one keeps its WebKit web process (its page,
+//! JavaScript heap and drawing buffers: about half the app's memory) for nothing; showing it
+//! again builds it anew from the configuration, and the page reads the app's state on load
+//! (`getSnapshot`). The engine, tray and toasts never need the window. This module must never
+//! quit the app: only the tray's Quit does (closing the last window is not an exit, see `run`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tauri::{Manager, Runtime, Window, WindowEvent};
+use tauri::{Manager, Runtime, WebviewWindow, Window, WindowEvent};
+
+/// The label of the one window, as in `tauri.conf.json` and `capabilities/main.json`.
+pub const MAIN: &str = "main";
 
 /// Set by `--hidden`: the window is closed right after it is created.
 static START_HIDDEN: AtomicBool = AtomicBool::new(false);
@@ -16,26 +23,43 @@ pub fn start_hidden() {
 }
 
 /// At set-up: closes the window the configuration just created when `--hidden` asked for it,
-/// leaving the app in the state a user's close gives (the window hidden, the app in the tray).
+/// leaving the app in the state a user's close gives (no window, the app in the tray).
 pub fn apply_start<R: Runtime, M: Manager<R>>(app: &M) {
     if !START_HIDDEN.load(Ordering::Relaxed) {
         return;
     }
     if let Some(window) = app.get_webview_window(MAIN) {
-        if let Err(e) = window.hide() {
+        if let Err(e) = window.destroy() {
             tracing::warn!(error = %e, "could not start with the main window closed");
         }
     }
 }
 
-/// The label of the one window, as in `tauri.conf.json` and `capabilities/main.json`.
-pub const MAIN: &str = "main";
+/// The main window, built from its configuration when it was closed (or never created).
+fn main_window<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindow<R>> {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        return Ok(window);
+    }
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|w| w.label == MAIN)
+        .cloned()
+        .ok_or(tauri::Error::WindowNotFound)?;
+    tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?.build()
+}
 
-/// Shows, restores and focuses the main window (tray click, "Open", a second launch).
+/// Shows, restores and focuses the main window (tray click, "Open", a toast, a second
+/// launch), creating it again if it was closed.
 pub fn show<R: Runtime, M: Manager<R>>(app: &M) {
-    let Some(window) = app.get_webview_window(MAIN) else {
-        tracing::warn!("the main window is missing");
-        return;
+    let window = match main_window(app) {
+        Ok(window) => window,
+        Err(e) => {
+            tracing::warn!(error = %e, "could not open the main window");
+            return;
+        }
     };
     let shown = window
         .show()
@@ -46,14 +70,37 @@ pub fn show<R: Runtime, M: Manager<R>>(app: &M) {
     }
 }
 
-/// Closing the window hides it; DriveWatch keeps running in the tray.
-pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
-    if let WindowEvent::CloseRequested { api, .. } = event {
-        if window.label() == MAIN {
-            api.prevent_close();
-            if let Err(e) = window.hide() {
-                tracing::warn!(error = %e, "could not hide the main window");
-            }
-        }
+/// Closing the window destroys it (Tauri's default); DriveWatch keeps running in the tray.
+/// Nothing to do here: the app's run loop refuses the exit request the last window's close
+/// makes.
+pub fn on_window_event<R: Runtime>(_window: &Window<R>, _event: &WindowEvent) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tauri::test::{mock_builder, mock_context, noop_assets};
+
+    /// A closed window is gone (destroyed, not hidden); "Open" builds it from its configuration.
+    #[test]
+    fn showing_a_closed_window_builds_it_again() {
+        let mut context = mock_context(noop_assets());
+        // As after a close: configured, but no window exists.
+        context.config_mut().app.windows = vec![tauri::utils::config::WindowConfig {
+            label: MAIN.into(),
+            create: false,
+            ..Default::default()
+        }];
+        let mut app = mock_builder()
+            .build(context)
+            .expect("the app builds on the mock runtime");
+        #[allow(deprecated)]
+        app.run_iteration(|_, _| {});
+        assert!(app.get_webview_window(MAIN).is_none());
+
+        show(&app);
+        assert!(app.get_webview_window(MAIN).is_some(), "built when shown");
+        // Showing an open window does not make a second one.
+        show(&app);
+        assert_eq!(app.webview_windows().len(), 1);
     }
 }
