@@ -247,7 +247,10 @@ mod tests {
         assert!(wants_desktop(&args(&[])));
         assert!(wants_desktop(&args(&["--quick"])));
         assert!(wants_desktop(&args(&["--only", "footprint"])));
-        assert!(wants_desktop(&args(&["--only=latency", "--only=footprint"])));
+        assert!(wants_desktop(&args(&[
+            "--only=latency",
+            "--only=footprint"
+        ])));
         assert!(!wants_desktop(&args(&["--only", "latency"])));
         assert!(!wants_desktop(&args(&["--only=scale", "--quick"])));
     }

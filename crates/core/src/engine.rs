@@ -621,7 +621,10 @@ impl Engine {
                     _ = cancel.cancelled() => return,
                     why = wake.next() => why,
                 };
-                tracing::info!(?why, "resumed from sleep or the clock was set: reconnecting");
+                tracing::info!(
+                    ?why,
+                    "resumed from sleep or the clock was set: reconnecting"
+                );
                 engine.network_changed();
             }
         });
@@ -920,7 +923,12 @@ mod tests {
             cancel: engine.inner.cancel.child_token(),
             tasks: Vec::new(),
         };
-        engine.inner.targets.lock().unwrap().insert("a/me".into(), runtime);
+        engine
+            .inner
+            .targets
+            .lock()
+            .unwrap()
+            .insert("a/me".into(), runtime);
 
         let (wake, source) = WakeSource::injected();
         engine.spawn_wake_watch(source);
