@@ -8,6 +8,11 @@
 //! the enumeration is diffed against the item index, so the changes that happened are still
 //! reported. This module must never follow a link it built itself (links are opaque) and never
 //! log one (they carry sync tokens).
+//!
+//! The item index stays in SQLite between runs: an incremental run loads only the entries its
+//! items need (their own, their ancestors, a deleted folder's contents), a resync loads the whole
+//! index for the length of the run. So an idle engine's memory does not grow with the drive, and
+//! two engines sharing one database each classify against what was last committed.
 
 pub mod debounce;
 #[cfg(test)]
@@ -20,7 +25,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
-use crate::classify::{self, ClassifyContext, DeltaItem, ItemIndex};
+use crate::classify::{self, ClassifyContext, DeltaItem};
 use crate::history::{HistoryError, HistoryStore, RunCommit};
 use crate::model::Change;
 pub use source::{DeltaPage, PushSubscription, SourceError, TargetSource};
@@ -96,11 +101,9 @@ pub struct DeltaSync {
     identity: TargetIdentity,
     source: Arc<dyn TargetSource>,
     store: HistoryStore,
-    /// Loaded on the first run; mirrors the committed index afterwards.
-    index: Option<ItemIndex>,
-    /// The cursor `index` belongs to: when the stored cursor differs (another engine on the
-    /// same database committed), the index is reloaded before classifying.
-    index_cursor: Option<String>,
+    /// How many index entries the last run loaded (diagnostics; the entries themselves are
+    /// dropped when the run ends).
+    index_entries_loaded: usize,
 }
 
 impl std::fmt::Debug for DeltaSync {
@@ -130,13 +133,18 @@ impl DeltaSync {
             identity,
             source,
             store,
-            index: None,
-            index_cursor: None,
+            index_entries_loaded: 0,
         }
     }
 
     pub fn identity(&self) -> &TargetIdentity {
         &self.identity
+    }
+
+    /// How many item-index entries the last run held: none for a baseline, the run's items and
+    /// their ancestors for an incremental run, the whole index for a resync.
+    pub fn index_entries_loaded(&self) -> usize {
+        self.index_entries_loaded
     }
 
     /// Runs one delta. `caught_up` marks the changes as found on start-up catch-up.
@@ -150,15 +158,7 @@ impl DeltaSync {
         let target = self.identity.target.clone();
         let store = self.store.clone();
         let cursor = blocking(move || store.cursor(&target)).await?;
-        if self.index.is_some() && cursor != self.index_cursor {
-            self.index = None;
-        }
-        if self.index.is_none() {
-            let target = self.identity.target.clone();
-            let store = self.store.clone();
-            self.index = Some(blocking(move || store.load_index(&target)).await?);
-            self.index_cursor = cursor.clone();
-        }
+        self.index_entries_loaded = 0;
         let Some(cursor) = cursor else {
             // Each page is reduced to index entries as it arrives: a big drive's first
             // enumeration never holds every item in full.
@@ -191,12 +191,18 @@ impl DeltaSync {
         match fetched {
             Ok((delta_link, p)) => {
                 self.learn_drive_id(drive_id);
-                let index = self.index.as_ref().map(|i| i as &ItemIndex);
-                let out = classify::classify(
-                    index.unwrap_or(&ItemIndex::new()),
-                    items,
-                    &self.context(caught_up),
-                );
+                // Only what classifying these items reads, as committed at `cursor`: if another
+                // engine commits meanwhile, the commit below is refused (the cursor moved).
+                let target = self.identity.target.clone();
+                let store = self.store.clone();
+                let (index, items) = blocking(move || {
+                    let index = store.load_index_for(&target, &items)?;
+                    Ok((index, items))
+                })
+                .await?;
+                self.index_entries_loaded = index.len();
+                let out = classify::classify(&index, items, &self.context(caught_up));
+                drop(index);
                 let changes = self
                     .commit(out.changes, out.index, delta_link, Some(&cursor))
                     .await?;
@@ -229,7 +235,8 @@ impl DeltaSync {
 
     /// Enumerates the target again and diffs it against the index page by page: only items that
     /// differ from their index entry are kept, the rest is marked as listed and dropped, so memory
-    /// stays at the index plus one page plus what changed. Nothing is stored here.
+    /// stays at the index plus one page plus what changed. The whole index is loaded for this and
+    /// dropped when it returns. Nothing is stored here.
     async fn resync(
         &mut self,
         location: Option<&str>,
@@ -237,7 +244,10 @@ impl DeltaSync {
         caught_up: bool,
         progress: &(dyn Fn(Progress) + Send + Sync),
     ) -> Result<(classify::Classified, String, Progress), DeltaError> {
-        let index = self.index.take().unwrap_or_default();
+        let target = self.identity.target.clone();
+        let store = self.store.clone();
+        let index = blocking(move || store.load_index(&target)).await?;
+        self.index_entries_loaded = index.len();
         let mut drive_id = None;
         let mut diff = classify::EnumerationDiff::new(&index);
         let mut fetched = self
@@ -271,13 +281,10 @@ impl DeltaSync {
                 )
                 .await;
         }
-        let result = fetched.map(|(delta_link, p)| {
+        fetched.map(|(delta_link, p)| {
             self.learn_drive_id(drive_id);
             (diff.finish(&index, &self.context(caught_up)), delta_link, p)
-        });
-        // The index is unchanged until the commit applies the update.
-        self.index = Some(index);
-        result
+        })
     }
 
     /// A target named without its drive id (`/me/drive`) takes it from the first item that
@@ -362,7 +369,7 @@ impl DeltaSync {
     }
 
     async fn commit(
-        &mut self,
+        &self,
         changes: Vec<Change>,
         update: classify::IndexUpdate,
         delta_link: String,
@@ -370,12 +377,9 @@ impl DeltaSync {
     ) -> Result<Vec<Change>, DeltaError> {
         let store = self.store.clone();
         let target = self.identity.target.clone();
-        // Taken out while the commit runs: if this future is dropped mid-commit, the index is
-        // reloaded from the store on the next run instead of drifting from what was committed.
-        let index = self.index.take();
         let started_from = started_from.map(str::to_owned);
-        let (stored, update, delta_link) = blocking(move || {
-            let stored = store.commit_run_from(
+        blocking(move || {
+            store.commit_run_from(
                 RunCommit {
                     target: &target,
                     changes: &changes,
@@ -383,16 +387,9 @@ impl DeltaSync {
                     delta_link: &delta_link,
                 },
                 started_from.as_deref(),
-            )?;
-            Ok((stored, update, delta_link))
+            )
         })
-        .await?;
-        // Only after the commit: a failed transaction must leave the in-memory index as stored.
-        let mut index = index.unwrap_or_default();
-        index.apply(&update);
-        self.index = Some(index);
-        self.index_cursor = Some(delta_link);
-        Ok(stored)
+        .await
     }
 }
 

@@ -47,6 +47,9 @@ const MIGRATIONS: &[&str] = &[
         is_root INTEGER NOT NULL,
         PRIMARY KEY (target, id)
     ) WITHOUT ROWID;",
+    // 2: children by parent, so a deleted folder's descendants are found without a scan (the
+    // item index is read per run, a few entries at a time, not held in memory).
+    "CREATE INDEX items_by_parent ON items (target, parent_id);",
 ];
 
 /// Brings the schema up to date, one transaction per step.

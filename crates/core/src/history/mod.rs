@@ -10,6 +10,7 @@
 
 mod migrations;
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -17,7 +18,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params, types::Value};
 
-use crate::classify::{IndexEntry, IndexUpdate, ItemIndex};
+use crate::classify::{DeltaItem, IndexEntry, IndexUpdate, ItemIndex};
 use crate::model::{Change, ChangeKind, HistoryPage, HistoryQuery};
 
 /// The largest page [`HistoryStore::query`] returns, whatever the host asks for.
@@ -140,6 +141,12 @@ impl HistoryStore {
             .map_err(HistoryError::Open)?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(HistoryError::Open)?;
+        // 512 KiB of page cache instead of SQLite's default 2 MiB: the engine reads a handful of
+        // index rows per delta run and the UI reads history a page at a time, so a bigger cache
+        // only grows the idle footprint (it fills up and stays resident); the OS page cache
+        // still holds the file.
+        conn.pragma_update(None, "cache_size", -512)
+            .map_err(HistoryError::Open)?;
         migrations::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -162,7 +169,8 @@ impl HistoryStore {
             .optional()?)
     }
 
-    /// The item index of `target` as of its last committed run.
+    /// The whole item index of `target` as of its last committed run: what a resync diffs its
+    /// enumeration against. Incremental runs read only their part ([`Self::load_index_for`]).
     pub fn load_index(&self, target: &str) -> Result<ItemIndex, HistoryError> {
         let conn = self.lock()?;
         // Sized up front: growing a 100,000-entry map doubles it (and its peak) several times.
@@ -175,22 +183,77 @@ impl HistoryStore {
             "SELECT id, name, parent_id, ctag, etag, is_folder, is_root FROM items WHERE target = ?1",
         )?;
         let mut index = ItemIndex::with_capacity(usize::try_from(count).unwrap_or(0));
-        let rows = stmt.query_map([target], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                IndexEntry {
-                    name: r.get(1)?,
-                    parent_id: r.get(2)?,
-                    ctag: r.get(3)?,
-                    etag: r.get(4)?,
-                    is_folder: r.get(5)?,
-                    is_root: r.get(6)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([target], |r| Ok((r.get::<_, String>(0)?, entry_at(r, 1)?)))?;
         for row in rows {
             let (id, entry) = row?;
             index.insert(id, entry);
+        }
+        Ok(index)
+    }
+
+    /// The part of `target`'s item index that classifying `items` (one incremental run) reads:
+    /// the entries of the items themselves, every ancestor of their old and new parents up to
+    /// the root, and everything below a folder the run deletes. The classifier gives the same
+    /// answers over this as over the whole index, while memory and time follow the size of the
+    /// run, not of the drive: each entry is one primary-key lookup, descendants one recursive
+    /// query over `items_by_parent`.
+    pub fn load_index_for(
+        &self,
+        target: &str,
+        items: &[DeltaItem],
+    ) -> Result<ItemIndex, HistoryError> {
+        let conn = self.lock()?;
+        let mut get = conn.prepare_cached(
+            "SELECT name, parent_id, ctag, etag, is_folder, is_root FROM items \
+             WHERE target = ?1 AND id = ?2",
+        )?;
+        let mut index = ItemIndex::new();
+        // Ids looked up already (found or not): each chain is walked once, and a corrupt
+        // index with a parent cycle still ends.
+        let mut tried: HashSet<String> = HashSet::new();
+        let mut pending: Vec<String> = items
+            .iter()
+            .flat_map(|i| std::iter::once(&i.id).chain(i.parent_id.as_ref()))
+            .cloned()
+            .collect();
+        while let Some(id) = pending.pop() {
+            if tried.contains(&id) {
+                continue;
+            }
+            tried.insert(id.clone());
+            let entry = get
+                .query_row(params![target, id], |r| entry_at(r, 0))
+                .optional()?;
+            if let Some(entry) = entry {
+                if let Some(parent) = entry.parent_id.as_ref().filter(|p| !tried.contains(*p)) {
+                    pending.push(parent.clone());
+                }
+                index.insert(id, entry);
+            }
+        }
+        // A deleted folder takes its contents with it: the classifier removes them too.
+        let mut below = conn.prepare_cached(
+            "WITH RECURSIVE below(id) AS ( \
+                 SELECT id FROM items WHERE target = ?1 AND parent_id = ?2 \
+                 UNION SELECT i.id FROM items i JOIN below b \
+                     ON i.target = ?1 AND i.parent_id = b.id \
+             ) \
+             SELECT i.id, i.name, i.parent_id, i.ctag, i.etag, i.is_folder, i.is_root \
+             FROM below b JOIN items i ON i.target = ?1 AND i.id = b.id",
+        )?;
+        for item in items.iter().filter(|i| i.deleted) {
+            if !index.get(&item.id).is_some_and(|e| e.is_folder) {
+                continue;
+            }
+            let rows = below.query_map(params![target, item.id], |r| {
+                Ok((r.get::<_, String>(0)?, entry_at(r, 1)?))
+            })?;
+            for row in rows {
+                let (id, entry) = row?;
+                if index.get(&id).is_none() {
+                    index.insert(id, entry);
+                }
+            }
         }
         Ok(index)
     }
@@ -399,6 +462,19 @@ impl HistoryStore {
             None => conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?,
         })
     }
+}
+
+/// An index entry from the columns `name, parent_id, ctag, etag, is_folder, is_root`, the first
+/// at `at`.
+fn entry_at(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<IndexEntry> {
+    Ok(IndexEntry {
+        name: r.get(at)?,
+        parent_id: r.get(at + 1)?,
+        ctag: r.get(at + 2)?,
+        etag: r.get(at + 3)?,
+        is_folder: r.get(at + 4)?,
+        is_root: r.get(at + 5)?,
+    })
 }
 
 fn millis_to_time(ms: i64) -> DateTime<Utc> {
