@@ -409,3 +409,21 @@ fn resync_scale() {
     );
     assert!(rate > 50_000.0, "resync {rate:.0} items/s");
 }
+
+#[test]
+fn a_deleted_folders_contents_are_found_by_the_parent_index_and_the_cache_is_capped() {
+    let store = HistoryStore::open_in_memory().unwrap();
+    let conn = store.lock().unwrap();
+    let cache: i64 = conn
+        .pragma_query_value(None, "cache_size", |r| r.get(0))
+        .unwrap();
+    assert_eq!(cache, -512);
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE target = 't' AND parent_id = 'p'",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("items_by_parent"), "{plan}");
+}
