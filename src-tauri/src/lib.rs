@@ -54,6 +54,7 @@ pub fn wire<R: Runtime>(
         .plugin(
             tauri_plugin_autostart::Builder::new()
                 .app_name("DriveWatch")
+                .args(lifecycle::AUTOSTART_ARGS.iter().copied())
                 .build(),
         )
         .manage(shell)
