@@ -4,7 +4,9 @@
 //! It asserts the toasts the scripted demo activity must produce (summaries and bodies), the
 //! grouping of the 40-file burst into one notification replaced in place as its count grows
 //! (Notify with `replaces_id`), and that the demo user's own change gives no
-//! toast; it keeps a screenshot of the screen in `tests/artifacts/`. It skips, saying why,
+//! toast; it keeps a screenshot of the screen in `tests/artifacts/`. A second test starts
+//! `drivewatch --hidden` and checks the app lives in the tray without a window until the tray
+//! opens one, survives that window's close, and quits from the tray. Both skip, saying why,
 //! only when the display tooling (Xvfb, dbus-daemon) is not installed. It talks to nothing but
 //! the processes it starts, and stops them all.
 
@@ -97,22 +99,7 @@ fn demo_mode_toasts_on_a_real_desktop() {
     );
 
     let log_path = scratch.path().join("drivewatch.log");
-    let log = std::fs::File::create(&log_path).expect("a log file");
-    let app = Command::new(env!("CARGO_BIN_EXE_drivewatch"))
-        .arg("--demo")
-        .env("DISPLAY", &display)
-        .env("DBUS_SESSION_BUS_ADDRESS", &address)
-        .env("DRIVEWATCH_HOME", scratch.path().join("home"))
-        .env("XDG_CACHE_HOME", scratch.path().join("cache"))
-        // Tray icon files go to the temporary folder: keep parallel runs apart.
-        .env("TMPDIR", &tmp)
-        .env("DRIVEWATCH_LOG", "info")
-        .env("NO_AT_BRIDGE", "1")
-        .stdout(Stdio::null())
-        .stderr(log.try_clone().expect("log handle"))
-        .spawn()
-        .expect("drivewatch --demo starts");
-    let mut app = Reaped(app);
+    let mut app = common::spawn_app(&desktop, scratch.path(), &["--demo"], &log_path);
 
     // The scripted activity takes about 40 s; its last step is Alex's edit in the library.
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -362,5 +349,122 @@ fn demo_mode_toasts_on_a_real_desktop() {
         );
         std::thread::sleep(Duration::from_millis(20));
     };
+    assert!(status.success(), "Quit exits with code 0, got {status}");
+}
+
+/// `drivewatch --hidden` (how start at login launches it) runs in the tray with no window:
+/// no WebKit web process, the page's home, exists among its descendants. The tray's Open
+/// builds the window again, and Quit still ends the app with code 0.
+#[test]
+fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
+    let missing = common::VirtualDesktop::missing_tools();
+    if !missing.is_empty() {
+        println!(
+            "skipped: no display tooling ({} not installed; `cargo xtask deps` installs it)",
+            missing.join(", ")
+        );
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let desktop = common::VirtualDesktop::start(scratch.path());
+    let log_path = scratch.path().join("drivewatch.log");
+    let mut app = common::spawn_app(&desktop, scratch.path(), &["--demo", "--hidden"], &log_path);
+    let pid = app.0.id();
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let running = |app: &mut Reaped| {
+        if let Some(status) = app.0.try_wait().expect("the process state") {
+            panic!("drivewatch exited ({status}):\n{}", log());
+        }
+    };
+
+    // Live: the tray item is registered and its first line says so.
+    let mut menu = None;
+    let live = common::wait_until(Duration::from_secs(30), || {
+        running(&mut app);
+        menu = menu.take().or_else(|| common::tray_menu(&desktop));
+        menu.as_ref().is_some_and(|m| {
+            menu_layout(m)
+                .first()
+                .is_some_and(|(_, l)| l.starts_with("Live"))
+        })
+    });
+    assert!(live, "no live tray item within 30 s\n{}", log());
+    let menu = menu.expect("checked above");
+
+    // No window: the web process of the window `--hidden` closed at start is gone, and none
+    // comes back while the app keeps running in the tray.
+    assert!(
+        common::wait_until(Duration::from_secs(10), || common::web_processes(pid)
+            .is_empty()),
+        "a web process is still running 10 s after a hidden start: {:?}\n{}",
+        common::web_processes(pid),
+        log()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    running(&mut app);
+    assert_eq!(
+        common::web_processes(pid),
+        Vec::<u32>::new(),
+        "a window appeared without being asked for\n{}",
+        log()
+    );
+
+    // The tray's Open builds the window again: its web process starts.
+    common::click_label(&menu, "Open DriveWatch");
+    assert!(
+        common::wait_until(Duration::from_secs(10), || !common::web_processes(pid)
+            .is_empty()),
+        "no web process within 10 s of Open: the window did not come back\n{}",
+        log()
+    );
+    running(&mut app);
+    let mut x = common::X11::connect(&desktop.display).expect("the X display answers");
+    let mut windows = Vec::new();
+    assert!(
+        common::wait_until(Duration::from_secs(10), || {
+            windows = x.windows_of(pid).expect("the X display answers");
+            !windows.is_empty()
+        }),
+        "no mapped window of the app within 10 s of Open\n{}",
+        log()
+    );
+
+    // Closing it as a window manager's close button does leaves the app in the tray, with
+    // the window's web process gone.
+    for window in &windows {
+        x.close(*window).expect("the X display answers");
+    }
+    assert!(
+        common::wait_until(Duration::from_secs(10), || {
+            common::web_processes(pid).is_empty()
+                && x.windows_of(pid).expect("the X display answers").is_empty()
+        }),
+        "the window or its web process {:?} outlived its close by 10 s\n{}",
+        common::web_processes(pid),
+        log()
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    running(&mut app);
+
+    // Open builds it once more after a user's close.
+    common::click_label(&menu, "Open DriveWatch");
+    assert!(
+        common::wait_until(Duration::from_secs(10), || {
+            !common::web_processes(pid).is_empty()
+                && !x.windows_of(pid).expect("the X display answers").is_empty()
+        }),
+        "Open after a close did not bring the window back within 10 s\n{}",
+        log()
+    );
+
+    // Quit from the tray ends the app with code 0.
+    common::click_label(&menu, "Quit DriveWatch");
+    let mut status = None;
+    let ended = common::wait_until(Duration::from_secs(5), || {
+        status = app.0.try_wait().expect("the process state");
+        status.is_some()
+    });
+    assert!(ended, "still running 5 s after Quit\n{}", log());
+    let status = status.expect("checked above");
     assert!(status.success(), "Quit exits with code 0, got {status}");
 }
