@@ -451,105 +451,71 @@ pub fn web_processes(root: u32) -> Vec<u32> {
     found
 }
 
-/// Just enough of the X11 protocol (over the display's local socket) to find a process's
-/// windows and ask them to close as a window manager's close button does (WM_DELETE_WINDOW),
-/// so no X client library is needed. Xvfb started here has no window manager, so top-level
+/// An X client (x11rb) to find a process's windows and ask them to close as a window manager's
+/// close button does (WM_DELETE_WINDOW). Xvfb started here has no window manager, so top-level
 /// windows are the root window's children.
 pub struct X11 {
-    stream: std::os::unix::net::UnixStream,
+    conn: x11rb::rust_connection::RustConnection,
     root: u32,
+}
+
+fn x_err(e: impl std::fmt::Display) -> std::io::Error {
+    std::io::Error::other(e.to_string())
 }
 
 impl X11 {
     /// Connects to `display` (":N", as [`VirtualDesktop::display`]).
     pub fn connect(display: &str) -> std::io::Result<Self> {
-        use std::io::{Error, Read, Write};
-        let number = display.trim_start_matches(':');
-        let mut stream =
-            std::os::unix::net::UnixStream::connect(format!("/tmp/.X11-unix/X{number}"))?;
-        stream.set_read_timeout(Some(std::time::Duration::from_secs(5)))?;
-        // Little-endian, protocol 11.0, no authorisation (Xvfb grants local clients).
-        stream.write_all(&[b'l', 0, 11, 0, 0, 0, 0, 0, 0, 0, 0, 0])?;
-        let mut head = [0u8; 8];
-        stream.read_exact(&mut head)?;
-        let mut rest = vec![0u8; u16::from_le_bytes([head[6], head[7]]) as usize * 4];
-        stream.read_exact(&mut rest)?;
-        if head[0] != 1 {
-            return Err(Error::other("the X server refused the connection"));
-        }
-        let vendor_len = u16::from_le_bytes([rest[16], rest[17]]) as usize;
-        let formats = rest[21] as usize;
-        let screen = 32 + vendor_len.div_ceil(4) * 4 + formats * 8;
-        let root = rest
-            .get(screen..screen + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .ok_or_else(|| Error::other("short X connection set-up"))?;
-        Ok(Self { stream, root })
+        use x11rb::connection::Connection as _;
+        let (conn, screen) = x11rb::connect(Some(display)).map_err(x_err)?;
+        let root = conn.setup().roots[screen].root;
+        Ok(Self { conn, root })
     }
 
-    /// Sends one request and reads its reply; `None` for an X error (such as a window that
-    /// went away meanwhile).
-    fn request(&mut self, request: &[u8], reply: bool) -> std::io::Result<Option<Vec<u8>>> {
-        use std::io::{Read, Write};
-        self.stream.write_all(request)?;
-        if !reply {
-            return Ok(Some(Vec::new()));
-        }
-        loop {
-            let mut head = vec![0u8; 32];
-            self.stream.read_exact(&mut head)?;
-            match head[0] {
-                0 => return Ok(None),
-                1 => {
-                    let extra = u32::from_le_bytes([head[4], head[5], head[6], head[7]]);
-                    let mut more = vec![0u8; extra as usize * 4];
-                    self.stream.read_exact(&mut more)?;
-                    head.extend(more);
-                    return Ok(Some(head));
-                }
-                _ => continue, // An event: none are selected, but skip any.
-            }
-        }
-    }
-
-    fn atom(&mut self, name: &str) -> std::io::Result<u32> {
-        let padded = name.len().div_ceil(4) * 4;
-        let mut req = vec![16, 0];
-        req.extend(((2 + padded / 4) as u16).to_le_bytes());
-        req.extend((name.len() as u16).to_le_bytes());
-        req.extend([0, 0]);
-        req.extend(name.as_bytes());
-        req.resize(8 + padded, 0);
-        let reply = self
-            .request(&req, true)?
-            .ok_or_else(|| std::io::Error::other("InternAtom failed"))?;
-        Ok(word(&reply, 8))
+    fn atom(&self, name: &str) -> std::io::Result<u32> {
+        use x11rb::protocol::xproto::ConnectionExt as _;
+        Ok(self
+            .conn
+            .intern_atom(false, name.as_bytes())
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?
+            .atom)
     }
 
     /// The mapped top-level windows whose `_NET_WM_PID` is `pid`.
     pub fn windows_of(&mut self, pid: u32) -> std::io::Result<Vec<u32>> {
+        use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, MapState};
         let net_wm_pid = self.atom("_NET_WM_PID")?;
-        let mut req = vec![15, 0, 2, 0];
-        req.extend(self.root.to_le_bytes());
-        let Some(tree) = self.request(&req, true)? else {
-            return Ok(Vec::new());
-        };
-        let count = u16::from_le_bytes([tree[16], tree[17]]) as usize;
-        let children: Vec<u32> = (0..count).map(|i| word(&tree, 32 + i * 4)).collect();
+        let tree = self
+            .conn
+            .query_tree(self.root)
+            .map_err(x_err)?
+            .reply()
+            .map_err(x_err)?;
         let mut found = Vec::new();
-        for window in children {
-            let mut req = vec![3, 0, 2, 0];
-            req.extend(window.to_le_bytes());
-            // Map state 2: viewable.
-            if self.request(&req, true)?.is_none_or(|r| r[26] != 2) {
+        for window in tree.children {
+            // A window that went away meanwhile answers with an error: not one of ours.
+            let Ok(attributes) = self
+                .conn
+                .get_window_attributes(window)
+                .map_err(x_err)?
+                .reply()
+            else {
+                continue;
+            };
+            if attributes.map_state != MapState::VIEWABLE {
                 continue;
             }
-            let mut req = vec![20, 0, 6, 0];
-            for value in [window, net_wm_pid, 0, 0, 1] {
-                req.extend(value.to_le_bytes());
-            }
-            let owner = self.request(&req, true)?;
-            if owner.is_some_and(|r| r.len() >= 36 && r[1] == 32 && word(&r, 32) == pid) {
+            let Ok(owner) = self
+                .conn
+                .get_property(false, window, net_wm_pid, AtomEnum::CARDINAL, 0, 1)
+                .map_err(x_err)?
+                .reply()
+            else {
+                continue;
+            };
+            if owner.value32().and_then(|mut v| v.next()) == Some(pid) {
                 found.push(window);
             }
         }
@@ -558,23 +524,17 @@ impl X11 {
 
     /// Asks `window` to close, as a window manager's close button does.
     pub fn close(&mut self, window: u32) -> std::io::Result<()> {
+        use x11rb::connection::Connection as _;
+        use x11rb::protocol::xproto::{ClientMessageEvent, ConnectionExt as _, EventMask};
         let protocols = self.atom("WM_PROTOCOLS")?;
         let delete = self.atom("WM_DELETE_WINDOW")?;
-        let mut req = vec![25, 0, 11, 0];
-        req.extend(window.to_le_bytes());
-        req.extend(0u32.to_le_bytes()); // No event mask: straight to the window's owner.
-        // The ClientMessage event, 32 bytes: format 32, WM_PROTOCOLS, [WM_DELETE_WINDOW, now].
-        req.extend([33, 32, 0, 0]);
-        req.extend(window.to_le_bytes());
-        req.extend(protocols.to_le_bytes());
-        req.extend(delete.to_le_bytes());
-        req.extend([0u8; 16]);
-        self.request(&req, false)?;
-        // A round trip, so the event has been sent when this returns.
-        self.atom("WM_DELETE_WINDOW").map(|_| ())
+        let event = ClientMessageEvent::new(32, window, protocols, [delete, 0, 0, 0, 0]);
+        // No event mask: the event goes straight to the window's owner.
+        self.conn
+            .send_event(false, window, EventMask::NO_EVENT, event)
+            .map_err(x_err)?
+            .check()
+            .map_err(x_err)?;
+        self.conn.flush().map_err(x_err)
     }
-}
-
-fn word(bytes: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
