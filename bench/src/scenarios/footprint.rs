@@ -373,8 +373,20 @@ pub async fn footprint(
              PSS, 35 MiB of it anonymous) and its timers; the window is now destroyed on close \
              and built again when shown, which took the idle sum from 235 to 144 MiB PSS and \
              the idle wake-ups from about 270 to 155 a minute. The RSS sum counts shared \
-             library pages once per process; PSS splits them. The remaining wake-ups are GLib's \
-             and GTK's main loop and the tray's, not DriveWatch's engine."
+             library pages once per process; PSS splits them. The remaining wake-ups, traced \
+             thread by thread (each thread's voluntary switches, and its system calls), come \
+             from neither GTK's main loop, GLib's threads nor the tray, which sleep through the \
+             minute, nor from DriveWatch's engine beyond the pings: about 120 a minute are one \
+             idle thread of the `blocking` crate's pool (1.7), which zbus's async-io backend \
+             uses to connect to the session bus (the single-instance plugin keeps a D-Bus \
+             connection for the app's life); it waits on a condition variable with a 500 ms \
+             timeout and, in that version, never retires while the pool is under its \
+             500-thread limit. About 12 are tao's listener for the desktop portal's \
+             colour-scheme signal (a libdbus connection polled with a 5 s timeout on a thread of \
+             its own), about 12 WebKitGTK's memory pressure monitor in the app's process (a 5 s \
+             timed wait, then /proc/meminfo and the cgroup's memory files read), and one per \
+             ping the push socket's reader. Removing them takes changes in those libraries (or \
+             zbus's Tokio backend), not in DriveWatch's code."
                 .to_owned()
         }
         _ => format!(
