@@ -133,7 +133,7 @@ pub async fn footprint(
     let (key, who, number) = match &measured {
         Measured::Cli(_) => ("cli", "drivewatch-cli watch --json", 5),
         Measured::Host => ("host", "drivewatch-bench host", 6),
-        Measured::Desktop(_) => ("desktop", "the desktop app, window closed", 7),
+        Measured::Desktop(_) => ("desktop", "Desktop app, window closed", 7),
     };
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let scratch = tempfile::tempdir().map_err(BenchError::io("a scratch folder"))?;
@@ -235,7 +235,7 @@ pub async fn footprint(
             number,
             "footprint.desktop.idle_rss_total_mib",
             &format!(
-                "{who}: idle RSS, the app and its {} WebKit processes summed (VmRSS)",
+                "{who}: idle RSS, the app and the WebKit processes it started ({}) summed (VmRSS)",
                 procs.len() - 1
             ),
             rss_mib(sum(|p| p.memory.rss_kib)),
