@@ -248,30 +248,13 @@ impl DeltaSync {
         let store = self.store.clone();
         let index = blocking(move || store.load_index(&target)).await?;
         self.index_entries_loaded = index.len();
-        let mut drive_id = None;
-        let mut diff = classify::EnumerationDiff::new(&index);
-        let mut fetched = self
-            .fetch_from(
-                Start::Enumerate(location),
-                cancel,
-                Some(progress),
-                &mut |items| {
-                    note_drive_id(&mut drive_id, &items);
-                    diff.add_page(&index, items);
-                },
-            )
-            .await;
-        // A stale Location is no reason to give up: enumerate from scratch.
-        if location.is_some()
-            && matches!(
-                fetched,
-                Err(DeltaError::Source(SourceError::ResyncRequired { .. }))
-            )
-        {
-            diff = classify::EnumerationDiff::new(&index);
-            fetched = self
+        let mut start = location;
+        let (diff, drive_id, fetched) = loop {
+            let mut drive_id = None;
+            let mut diff = classify::EnumerationDiff::new(&index);
+            let fetched = self
                 .fetch_from(
-                    Start::Enumerate(None),
+                    Start::Enumerate(start),
                     cancel,
                     Some(progress),
                     &mut |items| {
@@ -280,7 +263,14 @@ impl DeltaSync {
                     },
                 )
                 .await;
-        }
+            match fetched {
+                // A stale Location is no reason to give up: enumerate from scratch.
+                Err(DeltaError::Source(SourceError::ResyncRequired { .. })) if start.is_some() => {
+                    start = None;
+                }
+                fetched => break (diff, drive_id, fetched),
+            }
+        };
         fetched.map(|(delta_link, p)| {
             self.learn_drive_id(drive_id);
             (diff.finish(&index, &self.context(caught_up)), delta_link, p)
