@@ -145,6 +145,41 @@ async fn an_expired_cursor_resyncs_and_still_reports_what_changed() {
 }
 
 #[tokio::test]
+async fn a_stale_resync_location_falls_back_to_a_fresh_enumeration() {
+    let drive = FakeDrive::new(3);
+    drive.file("a", "a.txt", "root", "c1");
+    let store = HistoryStore::open_in_memory().unwrap();
+    let cancel = CancellationToken::new();
+    let mut s = sync(&drive, &store);
+    s.run(&cancel, false, &no_progress).await.unwrap();
+
+    drive.file("a", "a.txt", "root", "c2");
+    let gone = |location: Option<&str>| SourceError::ResyncRequired {
+        code: "resyncRequired".into(),
+        location: location.map(str::to_owned),
+    };
+    // The cursor is gone and Graph names where to enumerate from; that place is gone too.
+    drive.fail_next(gone(Some("fake:stale")));
+    drive.fail_next(gone(None));
+    let report = s.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.kind, RunKind::Resync);
+    assert_eq!(
+        kinds(&report),
+        vec![(ChangeKind::Modified, "/a.txt".into())]
+    );
+    let calls = drive.calls();
+    let enumerations: Vec<&String> = calls
+        .iter()
+        .filter(|c| c.starts_with("enumerate"))
+        .collect();
+    assert_eq!(
+        enumerations,
+        ["enumerate -", "enumerate fake:stale", "enumerate -"],
+        "baseline, then the named Location, then from scratch: {calls:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_restart_continues_from_the_stored_cursor_and_marks_catch_up() {
     let drive = FakeDrive::new(10);
     let store = HistoryStore::open_in_memory().unwrap();
