@@ -281,20 +281,6 @@ fn finish(
     Ok(())
 }
 
-/// As `drivewatch-cli` does at start: one malloc arena for the process (see its `main.rs`).
-/// Called before the host's runtime starts any thread.
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-#[allow(unsafe_code)]
-fn limit_malloc_arenas() {
-    // SAFETY: mallopt only changes allocator tuning; no other thread exists yet.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-    }
-}
-
-#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn limit_malloc_arenas() {}
-
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let logs = || {
@@ -307,7 +293,7 @@ fn main() -> anyhow::Result<()> {
             tracing_subscriber::registry().with(logs()).init();
             // The process set-up of `drivewatch-cli`: one malloc arena, Tokio's multi-thread
             // runtime, so the two footprints compare the same thing.
-            limit_malloc_arenas();
+            drivewatch_core::process::limit_malloc_arenas();
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?

@@ -18,6 +18,7 @@
 //!   `TargetSource` port through which delta and push reach Graph.
 //! - [`engine`]: the API hosts use: start/stop, sign in/out, targets, events, history.
 //! - [`push`]: socket.io push behind `PushTransport`, and the per-target `PushSupervisor`.
+//! - [`process`]: process-wide settings hosts apply at start (one malloc arena).
 //! - [`wake`]: noticing a resume from sleep or a clock set (a clock-change timerfd on Linux).
 
 pub mod auth;
@@ -28,6 +29,7 @@ pub mod engine;
 pub mod graph;
 pub mod history;
 pub mod model;
+pub mod process;
 pub mod push;
 pub mod toast_policy;
 pub mod wake;
