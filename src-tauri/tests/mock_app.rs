@@ -1,5 +1,6 @@
 //! Starts the whole desktop app on Tauri's mock runtime over a scripted engine, and drives it
-//! through the same IPC the window uses: snapshot, pause, input validation, engine events.
+//! through the same IPC the window uses: snapshot, pause, input validation, engine events; and
+//! start at login against a scratch home.
 //!
 //! The scripted engine is a test double of the engine trait, not of the shell: everything
 //! between the IPC boundary and the engine is the real code.
@@ -269,4 +270,86 @@ fn the_app_starts_and_serves_the_window() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(shell.latest().first().map(|c| c.seq), Some(7));
+}
+
+/// Start at login, end to end on Linux: turning it on writes the XDG autostart entry that starts
+/// DriveWatch in the tray (`--hidden`), turning it off removes it. The entry goes to
+/// `$HOME/.config/autostart`, so the check runs in a child process of this test binary with
+/// `HOME` pointing at a scratch folder: the user's own autostart folder is never touched, and no
+/// environment of this process is changed.
+#[cfg(target_os = "linux")]
+const AUTOSTART_CHILD: &str = "DRIVEWATCH_AUTOSTART_TEST_CHILD";
+
+#[cfg(target_os = "linux")]
+/// In the child: build the app on the mock runtime and turn start-at-login on, then off.
+fn autostart_child() {
+    let engine = Arc::new(ScriptedEngine::new());
+    let app = wire(
+        mock_builder(),
+        Shell::new(engine, false),
+        Wiring { tray: false },
+    )
+    .build(mock_context(noop_assets()))
+    .expect("the app builds on the mock runtime");
+    let entry = std::path::Path::new(&std::env::var("HOME").expect("HOME"))
+        .join(".config/autostart/DriveWatch.desktop");
+
+    drivewatch_desktop::lifecycle::apply_autostart(app.handle(), true)
+        .expect("start at login turns on");
+    let text = std::fs::read_to_string(&entry).expect("an autostart entry");
+    let exec = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Exec="))
+        .expect("an Exec line");
+    assert!(
+        exec.split_whitespace().any(|a| a == "--hidden"),
+        "start at login opens no window: {exec:?}"
+    );
+    assert!(
+        !exec.contains("--demo"),
+        "start at login never starts the demo: {exec:?}"
+    );
+
+    drivewatch_desktop::lifecycle::apply_autostart(app.handle(), false)
+        .expect("start at login turns off");
+    assert!(!entry.exists(), "turning it off removes the entry");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn start_at_login_starts_in_the_tray_and_turns_off_cleanly() {
+    if std::env::var_os(AUTOSTART_CHILD).is_some() {
+        autostart_child();
+        return;
+    }
+    let home = tempfile::tempdir().expect("a scratch home");
+    let out = std::process::Command::new(std::env::current_exe().expect("this test binary"))
+        .args([
+            "start_at_login_starts_in_the_tray_and_turns_off_cleanly",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(AUTOSTART_CHILD, "1")
+        .env("HOME", home.path())
+        .output()
+        .expect("the child test runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "the child failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "the child ran the check:\n{stdout}"
+    );
+    // Nothing left behind in the scratch home either.
+    assert!(
+        !home
+            .path()
+            .join(".config/autostart/DriveWatch.desktop")
+            .exists(),
+        "no entry left after turning it off"
+    );
 }
