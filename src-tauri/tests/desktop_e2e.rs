@@ -75,12 +75,10 @@ fn xwd_to_png(xwd: &Path, png_path: &Path) -> Result<(), String> {
 
 #[test]
 fn demo_mode_toasts_on_a_real_desktop() {
-    let missing = common::VirtualDesktop::missing_tools();
-    if !missing.is_empty() {
-        println!(
-            "skipped: no display tooling ({} not installed; `cargo xtask deps` installs it)",
-            missing.join(", ")
-        );
+    if common::skip_without(
+        &common::VirtualDesktop::missing_tools(),
+        "`cargo xtask deps` installs it",
+    ) {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch folder");
@@ -357,12 +355,10 @@ fn demo_mode_toasts_on_a_real_desktop() {
 /// builds the window again, and Quit still ends the app with code 0.
 #[test]
 fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
-    let missing = common::VirtualDesktop::missing_tools();
-    if !missing.is_empty() {
-        println!(
-            "skipped: no display tooling ({} not installed; `cargo xtask deps` installs it)",
-            missing.join(", ")
-        );
+    if common::skip_without(
+        &common::VirtualDesktop::missing_tools(),
+        "`cargo xtask deps` installs it",
+    ) {
         return;
     }
     let scratch = tempfile::tempdir().expect("a scratch folder");
