@@ -63,8 +63,9 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     // An update replaces the notification shown for its id; the worker that waits on that one
     // (if it still does) handles the actions, with the target recorded here.
     let replaces = toast
-        .replaces
-        .and_then(|id| OnScreen::global().replace(id, toast.target));
+        .update
+        .then(|| OnScreen::global().replace(toast.id, toast.target))
+        .flatten();
 
     let markup = body_markup();
     let body = if markup {

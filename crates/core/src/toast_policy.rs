@@ -12,7 +12,7 @@
 //! person) got a toast within [`ToastLimits::group_window`] does not make a new toast but an
 //! update of that one, with the cumulative count ("Alice added 40 files to /Photos", replacing
 //! "Alice added a.jpg"); the same holds for the "N more changes" summary of a storm. An update
-//! carries the id of the toast it replaces ([`Toast::replaces`]) so hosts redraw the
+//! keeps the id of the toast it redraws and says so ([`Toast::update`]), so hosts redraw the
 //! notification in place; it does not count against the per-minute cap, and one toast is
 //! redrawn at most once per [`ToastLimits::update_every`]. Counts that wait for their turn, and
 //! changes the cap held back, are handed out by [`ToastPolicy::flush`] at
@@ -117,9 +117,9 @@ pub struct ToastId(pub u64);
 pub struct Toast {
     /// The same for a toast and all its updates.
     pub id: ToastId,
-    /// `Some(id)` (equal to [`Self::id`]) when this is an update: replace the notification
-    /// shown for that id in place rather than showing another. `None` for a new toast.
-    pub replaces: Option<ToastId>,
+    /// True for an update: replace the notification shown for [`Self::id`] in place rather than
+    /// showing another. False for a new toast.
+    pub update: bool,
     pub kind: ToastKind,
     /// First line, e.g. "Alice edited Budget.xlsx".
     pub summary: String,
@@ -132,7 +132,7 @@ pub struct Toast {
 impl Toast {
     /// True for an update of a toast already shown.
     pub fn is_update(&self) -> bool {
-        self.replaces.is_some()
+        self.update
     }
 }
 
@@ -376,7 +376,7 @@ impl ToastPolicy {
             drawn_at: now,
             dirty: false,
         });
-        summary_toast(id, None, count)
+        summary_toast(id, false, count)
     }
 
     /// Redraws of toasts whose count changed and whose turn has come.
@@ -394,7 +394,7 @@ impl ToastPolicy {
             if now - summary.drawn_at >= every {
                 summary.dirty = false;
                 summary.drawn_at = now;
-                out.push(summary_toast(summary.id, Some(summary.id), summary.count));
+                out.push(summary_toast(summary.id, true, summary.count));
             }
         }
         out
@@ -416,7 +416,7 @@ impl ToastPolicy {
         });
         if let Some(summary) = self.live_summary.take_if(|s| now - s.last_joined >= window) {
             if summary.dirty {
-                out.push(summary_toast(summary.id, Some(summary.id), summary.count));
+                out.push(summary_toast(summary.id, true, summary.count));
             }
         }
         out
@@ -535,7 +535,7 @@ impl Group<'_> {
             let folders = self.changes.iter().filter(|c| c.is_folder).count();
             burst_toast(
                 id,
-                None,
+                false,
                 BurstText {
                     kind: self.key.kind,
                     by: self.key.by,
@@ -573,7 +573,7 @@ impl LiveGroup {
     fn toast(&self) -> Toast {
         burst_toast(
             self.id,
-            Some(self.id),
+            true,
             BurstText {
                 kind: self.key.kind,
                 by: self.key.by.as_deref(),
@@ -591,7 +591,7 @@ fn single_toast(id: ToastId, change: &Change) -> Toast {
     let (summary, body) = describe_change(change);
     Toast {
         id,
-        replaces: None,
+        update: false,
         kind: ToastKind::Single,
         summary,
         body,
@@ -650,7 +650,7 @@ struct BurstText<'a> {
     names: &'a [String],
 }
 
-fn burst_toast(id: ToastId, replaces: Option<ToastId>, text: BurstText<'_>, seq: i64) -> Toast {
+fn burst_toast(id: ToastId, update: bool, text: BurstText<'_>, seq: i64) -> Toast {
     let BurstText {
         kind,
         by,
@@ -686,7 +686,7 @@ fn burst_toast(id: ToastId, replaces: Option<ToastId>, text: BurstText<'_>, seq:
     };
     Toast {
         id,
-        replaces,
+        update,
         kind: ToastKind::Burst { count },
         summary,
         body,
@@ -694,7 +694,7 @@ fn burst_toast(id: ToastId, replaces: Option<ToastId>, text: BurstText<'_>, seq:
     }
 }
 
-fn summary_toast(id: ToastId, replaces: Option<ToastId>, count: usize) -> Toast {
+fn summary_toast(id: ToastId, update: bool, count: usize) -> Toast {
     let summary = if count == 1 {
         "1 more change".to_owned()
     } else {
@@ -702,7 +702,7 @@ fn summary_toast(id: ToastId, replaces: Option<ToastId>, count: usize) -> Toast 
     };
     Toast {
         id,
-        replaces,
+        update,
         kind: ToastKind::Summary { count },
         summary,
         body: "Open DriveWatch to see them all".to_owned(),
@@ -976,7 +976,7 @@ mod tests {
             toasts,
             vec![Toast {
                 id: ToastId(1),
-                replaces: None,
+                update: false,
                 kind: ToastKind::Single,
                 summary: "Alice edited Budget.xlsx".to_owned(),
                 body: "in /Finance".to_owned(),
@@ -1362,7 +1362,7 @@ mod tests {
         let first = policy.decide(&batch(vec![photo(1)]), &ctx(&prefs, ms(0)));
         assert_eq!(summaries(&first), vec!["Adele added IMG_1.jpg"]);
         let id = first[0].id;
-        assert_eq!(first[0].replaces, None);
+        assert!(!first[0].update);
         // Within a second of the first toast: nothing redrawn yet, but the flush timer is set.
         let second = policy.decide(&batch((2..=10).map(photo).collect()), &ctx(&prefs, ms(300)));
         assert!(second.is_empty(), "{second:?}");
@@ -1376,7 +1376,7 @@ mod tests {
             third,
             vec![Toast {
                 id,
-                replaces: Some(id),
+                update: true,
                 kind: ToastKind::Burst { count: 40 },
                 summary: "Adele added 40 files to /Photos".to_owned(),
                 body: "IMG_1.jpg, IMG_2.jpg, IMG_3.jpg and 37 more".to_owned(),
@@ -1420,7 +1420,8 @@ mod tests {
         assert_eq!(policy.next_flush_at(), Some(ms(1000)));
         let drawn = policy.flush(&ctx(&prefs, ms(1000)));
         assert_eq!(summaries(&drawn), vec!["Al edited 4 files in /Docs"]);
-        assert_eq!(drawn[0].replaces, Some(first[0].id));
+        assert!(drawn[0].update);
+        assert_eq!(drawn[0].id, first[0].id);
         assert_eq!(policy.next_flush_at(), None);
         assert!(policy.flush(&ctx(&prefs, ms(5000))).is_empty());
     }
@@ -1433,16 +1434,17 @@ mod tests {
         let a = policy.decide(&batch(vec![edit(1)]), &ctx(&prefs, at(0)));
         let b = policy.decide(&batch(vec![edit(2)]), &ctx(&prefs, at(3)));
         assert_eq!(summaries(&b), vec!["Alice edited 2 files in /Finance"]);
-        assert_eq!(b[0].replaces, Some(a[0].id));
+        assert!(b[0].update);
+        assert_eq!(b[0].id, a[0].id);
         // The window slides with every change that joins; 5 s of quiet ends the group.
         let c = policy.decide(&batch(vec![edit(3)]), &ctx(&prefs, at(8)));
         assert_eq!(summaries(&c), vec!["Alice edited Budget.xlsx"]);
-        assert_eq!(c[0].replaces, None);
+        assert!(!c[0].update);
         assert_ne!(c[0].id, a[0].id);
         // Another person, kind or folder is another group.
         let other = change(4, ChangeKind::Modified, "/Finance/Budget.xlsx", "Bob");
         let d = policy.decide(&batch(vec![other]), &ctx(&prefs, at(9)));
-        assert_eq!(d[0].replaces, None);
+        assert!(!d[0].update);
     }
 
     #[test]
@@ -1482,7 +1484,8 @@ mod tests {
         let summary_id = first[2].id;
         let more = policy.decide(&spread(100, 5), &ctx(&prefs, at(2)));
         assert_eq!(summaries(&more), vec!["13 more changes"]);
-        assert_eq!(more[0].replaces, Some(summary_id));
+        assert!(more[0].update);
+        assert_eq!(more[0].id, summary_id);
         assert_eq!(policy.held_back(), 0);
         // Once the summary's group window is over, the storm's changes wait for a new summary.
         assert!(
@@ -1506,7 +1509,8 @@ mod tests {
         assert_eq!(summaries(&two), vec!["Bob added 1.jpg", "Bob added 2.jpg"]);
         let third = policy.decide(&batch(vec![add(3)]), &ctx(&prefs, at(2)));
         assert_eq!(summaries(&third), vec!["Bob added 3 files to /P"]);
-        assert_eq!(third[0].replaces, Some(two[1].id));
+        assert!(third[0].update);
+        assert_eq!(third[0].id, two[1].id);
         assert_eq!(third[0].body, "1.jpg, 2.jpg, 3.jpg");
     }
 
