@@ -59,7 +59,6 @@ pub fn wire<R: Runtime>(
         )
         .manage(shell)
         .invoke_handler(handler)
-        .on_window_event(window::on_window_event)
         .setup(move |app| {
             ipc.mount_events(app);
             toasts::prepare_icon(app.handle());

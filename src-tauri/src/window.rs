@@ -5,11 +5,13 @@
 //! JavaScript heap and drawing buffers: about half the app's memory) for nothing; showing it
 //! again builds it anew from the configuration, and the page reads the app's state on load
 //! (`getSnapshot`). The engine, tray and toasts never need the window. This module must never
-//! quit the app: only the tray's Quit does (closing the last window is not an exit, see `run`).
+//! quit the app: only the tray's Quit does. Closing the window destroys it (Tauri's default, so no
+//! window event handler is needed), and the app's run loop refuses the exit request the last
+//! window's close makes (see `run`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tauri::{Manager, Runtime, WebviewWindow, Window, WindowEvent};
+use tauri::{Manager, Runtime, WebviewWindow};
 
 /// The label of the one window, as in `tauri.conf.json` and `capabilities/main.json`.
 pub const MAIN: &str = "main";
@@ -69,11 +71,6 @@ pub fn show<R: Runtime, M: Manager<R>>(app: &M) {
         tracing::warn!(error = %e, "could not show the main window");
     }
 }
-
-/// Closing the window destroys it (Tauri's default); DriveWatch keeps running in the tray.
-/// Nothing to do here: the app's run loop refuses the exit request the last window's close
-/// makes.
-pub fn on_window_event<R: Runtime>(_window: &Window<R>, _event: &WindowEvent) {}
 
 #[cfg(test)]
 mod tests {
