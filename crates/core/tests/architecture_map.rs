@@ -110,8 +110,8 @@ fn resolve_relative(file: &Path, link: &str) -> Option<PathBuf> {
 }
 
 /// Every way `text` (the contents of `file`) names the protocol notes other than
-/// `docs/PROTOCOL.md`, as `line: citation`. A Markdown file may also link to it relatively
-/// (`../../docs/PROTOCOL.md`), since that is how Markdown links inside a repository work.
+/// `docs/PROTOCOL.md`, as `line: citation`. A Markdown file may also link to it by a relative
+/// path that resolves to it, since that is how Markdown links inside a repository work.
 fn bad_citations(file: &Path, text: &str) -> Vec<String> {
     let wanted = format!("docs/{PROTOCOL_FILE}");
     let markdown = file.extension().is_some_and(|e| e == "md");
