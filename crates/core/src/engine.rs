@@ -666,11 +666,10 @@ impl Engine {
         };
         match (graph, account) {
             (Some(graph), Some(record)) => {
-                let source: Arc<dyn TargetSource> = Arc::new(GraphTargetSource::new(
-                    graph,
-                    config.spec.clone(),
-                    cancel.clone(),
-                ));
+                let source: Arc<dyn TargetSource> = Arc::new(
+                    GraphTargetSource::new(graph, config.spec.clone(), cancel.clone())
+                        .remembering_drive_in(self.inner.store.clone(), config.id.clone()),
+                );
                 let drive_id = match &config.spec {
                     TargetSpec::Drive { drive_id } | TargetSpec::DriveList { drive_id } => {
                         drive_id.clone()

@@ -196,6 +196,23 @@ impl GraphClient {
         self.get_json(&drive_path(spec), cancel).await
     }
 
+    /// Just the id of the drive a target lives on (`$select=id`): what push subscribes a
+    /// SharePoint library or group drive by (`docs/PROTOCOL.md §2`).
+    pub async fn drive_id(
+        &self,
+        spec: &TargetSpec,
+        cancel: &CancellationToken,
+    ) -> Result<String, GraphError> {
+        let path = format!("{}?$select=id", drive_path(spec));
+        let drive: wire::Drive = self.get_json(&path, cancel).await?;
+        if drive.id.is_empty() {
+            return Err(GraphError::InvalidResponse(
+                "the drive has no id".to_string(),
+            ));
+        }
+        Ok(drive.id)
+    }
+
     /// `GET {target}/subscriptions/socketIo`: where to connect for push notifications.
     pub async fn socket_io_subscription(
         &self,

@@ -50,6 +50,13 @@ const MIGRATIONS: &[&str] = &[
     // 2: children by parent, so a deleted folder's descendants are found without a scan (the
     // item index is read per run, a few entries at a time, not held in memory).
     "CREATE INDEX items_by_parent ON items (target, parent_id);",
+    // 3: the drive id a SharePoint library or group target resolved to, so push can subscribe
+    // by drive without asking Graph again on every start.
+    "CREATE TABLE target_drives (
+        target TEXT PRIMARY KEY,
+        drive_id TEXT NOT NULL,
+        resolved_ms INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema up to date, one transaction per step.

@@ -9,6 +9,7 @@
 //! short critical section: every method here is synchronous and quick.
 
 mod migrations;
+mod target_drives;
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -368,13 +369,14 @@ impl HistoryStore {
         Ok(stored)
     }
 
-    /// Forgets a target's cursor and item index (sign-out, target removed). Its past changes stay
-    /// in the history until retention prunes them.
+    /// Forgets a target's cursor, item index and resolved drive (sign-out, target removed). Its
+    /// past changes stay in the history until retention prunes them.
     pub fn forget_target(&self, target: &str) -> Result<(), HistoryError> {
         let mut conn = self.lock()?;
         let tx = conn.transaction()?;
         tx.execute("DELETE FROM cursors WHERE target = ?1", [target])?;
         tx.execute("DELETE FROM items WHERE target = ?1", [target])?;
+        tx.execute("DELETE FROM target_drives WHERE target = ?1", [target])?;
         tx.commit()?;
         Ok(())
     }
