@@ -606,7 +606,7 @@ impl Engine {
     }
 
     /// Nudges every target at once when `wake` reports a resume from sleep (a wall-clock set
-    /// only taps delta), so push reconnects and delta looks for what happened within seconds instead of
+    /// only taps delta), so push reconnects and delta looks within seconds instead of
     /// after a ping timeout. One detector per engine, whatever the number of targets; on Linux
     /// it costs no wake-up while idle (see [`crate::wake`]).
     fn spawn_wake_watch(&self, mut wake: WakeSource) {
@@ -891,7 +891,8 @@ impl DeltaLoop {
 mod tests {
     use super::*;
 
-    /// A resume from sleep (here an injected signal, as the detector would report it) takes the engine's reconnect path: every target's push link is nudged
+    /// A resume from sleep (here an injected signal, as the detector would report it) takes
+    /// the engine's reconnect path: every target's push link is nudged
     /// and its delta loop woken and tapped.
     #[tokio::test]
     async fn a_wake_event_nudges_every_target() {
