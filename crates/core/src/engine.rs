@@ -34,7 +34,7 @@ use crate::model::{
 use crate::push::backoff::Backoff;
 use crate::push::socketio::SocketIoTransport;
 use crate::push::{PushConfig, PushSupervisor, PushTransport};
-use crate::wake::WakeSource;
+use crate::wake::{WakeSignal, WakeSource};
 
 /// Capacity of the event broadcast; a host that lags further loses the oldest events (and can
 /// re-read history).
@@ -605,8 +605,8 @@ impl Engine {
         });
     }
 
-    /// Nudges every target at once when `wake` reports a resume from sleep (or a wall-clock
-    /// set), so push reconnects and delta looks for what happened within seconds instead of
+    /// Nudges every target at once when `wake` reports a resume from sleep (a wall-clock set
+    /// only taps delta), so push reconnects and delta looks within seconds instead of
     /// after a ping timeout. One detector per engine, whatever the number of targets; on Linux
     /// it costs no wake-up while idle (see [`crate::wake`]).
     fn spawn_wake_watch(&self, mut wake: WakeSource) {
@@ -621,11 +621,15 @@ impl Engine {
                     _ = cancel.cancelled() => return,
                     why = wake.next() => why,
                 };
-                tracing::info!(
-                    ?why,
-                    "resumed from sleep or the clock was set: reconnecting"
-                );
-                engine.network_changed();
+                tracing::info!(?why, "resumed from sleep or the clock was set");
+                match why {
+                    WakeSignal::Resumed { .. } => engine.network_changed(),
+                    // The links are fine: only look for changes (at most once a minute).
+                    WakeSignal::ClockStepped => (engine.inner.targets.lock())
+                        .unwrap_or_else(|p| p.into_inner())
+                        .values()
+                        .for_each(|t| t.tapper.tap()),
+                }
             }
         });
     }
@@ -886,13 +890,13 @@ impl DeltaLoop {
 mod tests {
     use super::*;
 
-    /// A resume from sleep or a clock set (here an injected event, as the clock-change timerfd
-    /// would report it) takes the engine's reconnect path: every target's push link is nudged
+    /// A resume from sleep (here an injected signal, as the detector would report it) takes
+    /// the engine's reconnect path: every target's push link is nudged
     /// and its delta loop woken and tapped.
     #[tokio::test]
     async fn a_wake_event_nudges_every_target() {
         use crate::config::TokenStoreKind;
-        use crate::wake::Wake;
+        use crate::wake::WakeSignal;
         let home = tempfile::tempdir().unwrap();
         let paths = Paths::under(home.path());
         let config = Config {
@@ -932,7 +936,7 @@ mod tests {
         let (wake, source) = WakeSource::injected();
         engine.spawn_wake_watch(source);
         assert_eq!(tapper.taps(), 0);
-        wake.send(Wake::ClockChanged).unwrap();
+        wake.send(WakeSignal::Resumed { slept_secs: 30 }).unwrap();
         let within = Duration::from_secs(5);
         tokio::time::timeout(within, nudge.notified())
             .await

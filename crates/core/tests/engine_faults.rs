@@ -25,6 +25,7 @@ fn options() -> EngineOptions {
         push: PushConfig {
             subscribe_timeout: Duration::from_secs(5),
             renew_before: Duration::from_secs(2),
+            renew_floor: Duration::from_secs(1),
             renew_without_expiry: Duration::from_secs(3600),
             poll_interval: Duration::from_millis(500),
             push_retry_interval: Duration::from_secs(3),

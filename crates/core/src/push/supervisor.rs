@@ -6,7 +6,8 @@
 //! push is unsupported or keeps failing (retrying push every few minutes), and a clean
 //! `disconnect()` on every exit. Every (re)connect taps delta, because nothing arrives while
 //! disconnected. It must never sleep without also watching its cancellation token and its nudge,
-//! and never report a notificationUrl.
+//! never report a notificationUrl, and never renew faster than its floor, however short the
+//! lifetime the service hands out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,8 +28,11 @@ use crate::model::TargetStatus;
 pub struct PushConfig {
     /// Bound on `GET .../subscriptions/socketIo`.
     pub subscribe_timeout: Duration,
-    /// Renew this long before `expirationDateTime`.
+    /// Renew this long before `expirationDateTime`, but never before half the lifetime.
     pub renew_before: Duration,
+    /// Least time between two subscription requests of one live period (renewals and their
+    /// retries), so a short lifetime cannot turn renewal into a request storm.
+    pub renew_floor: Duration,
     /// Renewal period when Graph gives no expiry.
     pub renew_without_expiry: Duration,
     /// Delta polling period while push is down.
@@ -46,6 +50,7 @@ impl Default for PushConfig {
         Self {
             subscribe_timeout: Duration::from_secs(30),
             renew_before: Duration::from_secs(120),
+            renew_floor: Duration::from_secs(30),
             renew_without_expiry: Duration::from_secs(3600),
             poll_interval: Duration::from_secs(60),
             push_retry_interval: Duration::from_secs(300),
@@ -98,7 +103,46 @@ enum Wake {
 struct Live {
     link: Box<dyn PushLink>,
     events: mpsc::UnboundedReceiver<LinkEvent>,
+    lease: Lease,
+}
+
+/// A subscription and when, by the monotonic clock, it was asked for and runs out.
+struct Lease {
     subscription: PushSubscription,
+    /// When the request that obtained it was sent.
+    asked: Instant,
+    /// Due for renewal (before the floor applies).
+    renew_due: Instant,
+    /// `expirationDateTime` as a monotonic deadline; `None` when Graph gave none.
+    expires: Option<Instant>,
+}
+
+impl Lease {
+    /// Turns the wall-clock expiry into monotonic deadlines once, on receipt, so a wall clock
+    /// set later moves neither.
+    fn new(subscription: PushSubscription, asked: Instant, config: &PushConfig) -> Lease {
+        let got = Instant::now();
+        let lifetime = subscription
+            .expires_at
+            .map(|at| (at - Utc::now()).to_std().unwrap_or_default());
+        Lease {
+            renew_due: got + renewal_delay(lifetime, config),
+            expires: lifetime.map(|l| got + l),
+            subscription,
+            asked,
+        }
+    }
+}
+
+/// How long after receipt a subscription with `lifetime` (expiry minus the time it was
+/// obtained) is renewed: `renew_before` ahead of its expiry as docs/PROTOCOL.md §2 says peers do,
+/// but never before half its lifetime, which is "now" for any lifetime under `renew_before`; and
+/// hourly without an expiry (docs/PROTOCOL.md §2).
+pub(crate) fn renewal_delay(lifetime: Option<Duration>, config: &PushConfig) -> Duration {
+    match lifetime {
+        Some(l) => l.saturating_sub(config.renew_before).max(l / 2),
+        None => config.renew_without_expiry,
+    }
 }
 
 impl PushSupervisor {
@@ -228,12 +272,13 @@ impl PushSupervisor {
         }
     }
 
-    async fn subscribe(&self, cancel: &CancellationToken) -> Result<PushSubscription, Failure> {
+    async fn subscribe(&self, cancel: &CancellationToken) -> Result<Lease, Failure> {
+        let asked = Instant::now();
         tokio::select! {
             biased;
             _ = cancel.cancelled() => Err(Failure::Cancelled),
             r = tokio::time::timeout(self.config.subscribe_timeout, self.source.subscribe()) => match r {
-                Ok(Ok(sub)) => Ok(sub),
+                Ok(Ok(sub)) => Ok(Lease::new(sub, asked, &self.config)),
                 Ok(Err(SourceError::Cancelled)) => Err(Failure::Cancelled),
                 Ok(Err(e)) => Err(Failure::Source(e)),
                 Err(_) => Err(Failure::SubscribeTimeout),
@@ -241,23 +286,19 @@ impl PushSupervisor {
         }
     }
 
-    async fn connect(
-        &self,
-        subscription: PushSubscription,
-        cancel: &CancellationToken,
-    ) -> Result<Live, Failure> {
+    async fn connect(&self, lease: Lease, cancel: &CancellationToken) -> Result<Live, Failure> {
         let (tx, rx) = mpsc::unbounded_channel();
         let link = tokio::select! {
             biased;
             _ = cancel.cancelled() => return Err(Failure::Cancelled),
-            r = self.transport.connect(&subscription.notification_url, tx) => {
+            r = self.transport.connect(&lease.subscription.notification_url, tx) => {
                 r.map_err(Failure::Push)?
             }
         };
         Ok(Live {
             link,
             events: rx,
-            subscription,
+            lease,
         })
     }
 
@@ -266,20 +307,15 @@ impl PushSupervisor {
         self.connect(sub, cancel).await
     }
 
-    /// When to renew `sub`, from now.
-    fn renew_deadline(&self, sub: &PushSubscription) -> Instant {
-        let period = match sub.expires_at {
-            Some(at) => (at - Utc::now())
-                .to_std()
-                .unwrap_or_default()
-                .saturating_sub(self.config.renew_before),
-            None => self.config.renew_without_expiry,
-        };
-        Instant::now() + period
+    /// The earliest a subscription request may follow the one sent at `asked`.
+    fn floor(&self, asked: Instant) -> Instant {
+        asked + self.config.renew_floor
     }
 
     async fn live(&self, mut live: Live, cancel: &CancellationToken) -> LiveEnd {
-        let mut renew_at = self.renew_deadline(&live.subscription);
+        // Every request of this period, renewal or retry, is at least the floor after the last.
+        let mut asked = live.lease.asked;
+        let mut renew_at = live.lease.renew_due.max(self.floor(asked));
         let mut renew_backoff = Backoff::new(self.config.backoff_base, self.config.backoff_max);
         loop {
             let event = tokio::select! {
@@ -294,22 +330,21 @@ impl PushSupervisor {
                 }
                 e = live.events.recv() => e,
                 _ = tokio::time::sleep_until(renew_at) => {
+                    asked = Instant::now();
                     match self.renew(&mut live, cancel).await {
                         Renewal::Done => {
                             renew_backoff.reset();
-                            renew_at = self.renew_deadline(&live.subscription);
+                            renew_at = live.lease.renew_due.max(self.floor(asked));
                         }
                         Renewal::Later(after) => {
-                            let expired = live
-                                .subscription
-                                .expires_at
-                                .is_some_and(|at| at <= Utc::now());
-                            if expired {
+                            let now = Instant::now();
+                            if live.lease.expires.is_some_and(|at| at <= now) {
                                 live.link.disconnect().await;
                                 return LiveEnd::Dead("the push subscription expired".into());
                             }
-                            renew_at = Instant::now()
-                                + after.unwrap_or_else(|| renew_backoff.next_delay());
+                            // Retry-After is a lower bound too: the later of it and the floor.
+                            renew_at = (now + after.unwrap_or_else(|| renew_backoff.next_delay()))
+                                .max(self.floor(asked));
                         }
                         Renewal::Cancelled => {
                             live.link.disconnect().await;
@@ -338,10 +373,11 @@ impl PushSupervisor {
         }
     }
 
-    /// Gets a fresh subscription; when its URL changed, joins the new one before leaving the old.
+    /// Gets a fresh subscription; the same URL keeps the link, a new one is joined before the old
+    /// is left (docs/PROTOCOL.md §2: peers reconnect only when the URL changed).
     async fn renew(&self, live: &mut Live, cancel: &CancellationToken) -> Renewal {
-        let sub = match self.subscribe(cancel).await {
-            Ok(sub) => sub,
+        let lease = match self.subscribe(cancel).await {
+            Ok(lease) => lease,
             Err(Failure::Cancelled) => return Renewal::Cancelled,
             Err(Failure::Source(SourceError::Throttled { retry_after })) => {
                 return Renewal::Later(Some(retry_after));
@@ -351,11 +387,11 @@ impl PushSupervisor {
                 return Renewal::Later(None);
             }
         };
-        if sub.notification_url == live.subscription.notification_url {
-            live.subscription = sub;
+        if lease.subscription.notification_url == live.lease.subscription.notification_url {
+            live.lease = lease;
             return Renewal::Done;
         }
-        match self.connect(sub, cancel).await {
+        match self.connect(lease, cancel).await {
             Ok(new) => {
                 let old = std::mem::replace(live, new);
                 old.link.disconnect().await;

@@ -1,5 +1,6 @@
 //! The push supervisor with a scripted transport and a paused clock: taps on connect and
-//! notification, dead links, nudges, renewal order, polling fallback, sign-in and throttling.
+//! notification, dead links, nudges, renewal order and rate, polling fallback, sign-in and
+//! throttling.
 
 use std::sync::Mutex;
 
@@ -102,6 +103,7 @@ fn config() -> PushConfig {
     PushConfig {
         subscribe_timeout: Duration::from_secs(5),
         renew_before: Duration::from_secs(120),
+        renew_floor: Duration::from_secs(30),
         renew_without_expiry: Duration::from_secs(3600),
         poll_interval: Duration::from_secs(10),
         push_retry_interval: Duration::from_secs(60),
@@ -112,13 +114,22 @@ fn config() -> PushConfig {
 }
 
 fn start(drive: FakeDrive, transport: FakeTransport) -> Harness {
+    start_with(drive.clone(), Arc::new(drive), transport)
+}
+
+/// Like [`start`], with subscriptions from `source` instead of `drive`.
+fn start_with(
+    drive: FakeDrive,
+    source: Arc<dyn TargetSource>,
+    transport: FakeTransport,
+) -> Harness {
     let (tapper, _debouncer) = Debouncer::new(Duration::ZERO);
     let statuses = Arc::new(Mutex::new(Vec::new()));
     let sink = statuses.clone();
     let nudge = Arc::new(Notify::new());
     let cancel = CancellationToken::new();
     let supervisor = PushSupervisor {
-        source: Arc::new(drive.clone()),
+        source,
         transport: Arc::new(transport.clone()),
         tapper: tapper.clone(),
         mode: Arc::new(move |s| sink.lock().unwrap().push(s)),
@@ -208,14 +219,15 @@ async fn a_nudge_reconnects_at_once() {
 #[tokio::test(start_paused = true)]
 async fn renewal_joins_the_new_url_before_leaving_the_old() {
     let drive = FakeDrive::new(10);
-    let soon = Utc::now() + chrono::Duration::seconds(180);
+    // 5 minutes: "2 minutes before expiry" (180 s) is later than half the lifetime (150 s).
+    let soon = Utc::now() + chrono::Duration::seconds(300);
     drive.queue_subscription("fake://one", Some(soon));
     drive.queue_subscription("fake://two", None);
     let h = start(drive, FakeTransport::default());
     sleep(Duration::from_secs(30)).await;
     assert_eq!(h.transport.log(), vec!["connect fake://one"]);
-    // Renewal is due 2 minutes before expiry: ~60 s in.
-    sleep(Duration::from_secs(40)).await;
+    // Renewal is due 2 minutes before expiry: ~180 s in.
+    sleep(Duration::from_secs(160)).await;
     assert_eq!(
         h.transport.log(),
         vec![
@@ -325,3 +337,5 @@ async fn throttling_shows_until_when_and_waits() {
     assert_eq!(h.last_status(), TargetStatus::Live);
     h.stop().await;
 }
+
+mod renewal;
