@@ -152,13 +152,11 @@ fn typescript() -> Typescript {
 
 /// Renders the bindings to a string, as they are committed.
 pub fn render_bindings<R: Runtime>(builder: &tauri_specta::Builder<R>) -> Result<String, String> {
-    let dir = std::env::temp_dir().join(format!("drivewatch-bindings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join("bindings.ts");
+    // A folder of its own per call: tests render side by side in one process.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("bindings.ts");
     builder
         .export(typescript(), &path)
         .map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(text)
+    std::fs::read_to_string(&path).map_err(|e| e.to_string())
 }

@@ -37,7 +37,7 @@ const TOMORROW_AT: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
 
 /// What the shell tells the desktop (window, tray, OS) when its state changes.
 ///
-/// Implemented over the app handle in [`crate::surface`]; kept as a trait so the shell is not
+/// Implemented over the app handle in the `surface` module; kept as a trait so the shell is not
 /// generic over the Tauri runtime and tests can watch what the shell announces.
 pub trait Surface: Send + Sync + 'static {
     /// The snapshot changed: tell the window and redraw the tray.

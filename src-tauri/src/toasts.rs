@@ -10,6 +10,7 @@
 //! A button's action is the shell's
 //! ([`Shell::spawn_open_change`](crate::shell::Shell::spawn_open_change),
 //! [`Shell::show_change`](crate::shell::Shell::show_change)), as for the tray's entries.
+//!
 //! This module must never decide what to show (that is `drivewatch_core::toast_policy`) and
 //! never block the caller: each toast is shown on a blocking worker, which on Linux also
 //! waits (bounded by the toast's timeout) for the user's action.
