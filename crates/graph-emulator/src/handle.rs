@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::store::{self, ConflictBehavior};
-use crate::{EmulatorError, EmulatorHandle, ResyncCode, ThrottleStatus, identity};
+use crate::{EmulatorError, EmulatorHandle, PushTiming, ResyncCode, ThrottleStatus, identity};
 
 /// Control from Rust: every method mirrors one of the HTTP control API's (`/_emulator/...`).
 impl EmulatorHandle {
@@ -298,5 +298,15 @@ impl EmulatorHandle {
     /// Sockets currently joined to `/notifications`.
     pub fn connected_sockets(&self) -> usize {
         self.shared.push.connected()
+    }
+
+    /// The push timings in force (subscription lifetime, delivery delays, realistic mode).
+    pub fn push_timing(&self) -> PushTiming {
+        self.shared.push.timing()
+    }
+
+    /// Changes the push timings; a new lifetime applies to subscriptions made from now on.
+    pub fn set_push_timing(&self, timing: PushTiming) {
+        self.shared.push.set_timing(timing);
     }
 }

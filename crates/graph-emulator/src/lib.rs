@@ -52,7 +52,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use config::EmulatorConfig;
+pub use config::{EmulatorConfig, PushTiming};
 pub use error::EmulatorError;
 pub use faults::ThrottleStatus;
 pub use seed::Seed;
@@ -96,7 +96,7 @@ pub(crate) struct Shared {
     pub delta: delta::DeltaSnapshots,
     pub faults: faults::Faults,
     pub conns: Arc<net::Connections>,
-    changes: UnboundedSender<String>,
+    changes: UnboundedSender<push::Change>,
 }
 
 impl Shared {
@@ -122,8 +122,11 @@ impl Shared {
             let r = f(&mut w);
             (r, w.take_dirty())
         };
-        for d in dirty {
-            let _ = self.changes.send(d);
+        for (drive, items) in dirty {
+            let _ = self.changes.send(push::Change {
+                drive,
+                items: items.into_iter().collect(),
+            });
         }
         result
     }
@@ -201,7 +204,7 @@ impl Emulator {
             base: format!("http://127.0.0.1:{}", addr.port()),
             world: Mutex::new(world),
             auth: Mutex::new(identity::AuthState::default()),
-            push: push::PushState::default(),
+            push: push::PushState::new(config.push_timing()),
             delta: delta::DeltaSnapshots::default(),
             faults: faults::Faults::new(config.socketio_not_supported_for.clone()),
             conns: conns.clone(),

@@ -19,7 +19,7 @@ pub use page::{verification_page, verification_submit};
 pub use tokens::{AccessGrant, AuthState, TokenProblem, decide, random_token};
 
 /// The consumers tenant's well-known GUID.
-pub(super) const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
+pub(crate) const CONSUMERS_TENANT_ID: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
 
 /// Who a tenant segment lets in.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -14,6 +14,7 @@ impl World {
         self.seq += 1;
         let seq = self.seq;
         let mut parent = None;
+        let mut drive = None;
         if let Some(it) = self.items.get_mut(id) {
             it.seq = seq;
             it.etag_version += 1;
@@ -23,8 +24,20 @@ impl World {
             it.modified_at = now;
             it.modified_by = actor.to_string();
             parent = it.parent.clone();
+            drive = Some(it.drive.clone());
+        }
+        if let Some(d) = drive {
+            self.mark_changed(&d, id);
         }
         self.touch_ancestors(parent);
+    }
+
+    /// Queues `id` for the notifications of its drive (realistic push sends one per item).
+    fn mark_changed(&mut self, drive: &str, id: &str) {
+        self.dirty
+            .entry(drive.to_string())
+            .or_default()
+            .insert(id.to_string());
     }
 
     fn touch_ancestors(&mut self, mut parent: Option<ItemId>) {
@@ -36,7 +49,7 @@ impl World {
                     it.seq = seq;
                     it.etag_version += 1;
                     parent = it.parent.clone();
-                    self.dirty.insert(it.drive.clone());
+                    self.dirty.entry(it.drive.clone()).or_default();
                 }
                 None => break,
             }
@@ -104,6 +117,7 @@ impl World {
         };
         self.items.insert(id.clone(), it);
         self.children.add(parent, name, &id);
+        self.mark_changed(drive, &id);
         self.touch_ancestors(Some(parent.to_string()));
         id
     }
@@ -299,6 +313,7 @@ impl World {
                 it.modified_by = actor.to_string();
                 it.modified_at = Utc::now();
             }
+            self.mark_changed(&drive, d);
         }
         self.touch_ancestors(Some(parent));
         Ok(())

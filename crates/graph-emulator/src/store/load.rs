@@ -47,7 +47,7 @@ impl World {
             children: ChildIndex::default(),
             seq: 0,
             next_item: 0,
-            dirty: BTreeSet::new(),
+            dirty: BTreeMap::new(),
         };
         let invalid = |m: String| EmulatorError::SeedInvalid(m);
         for u in &seed.users {

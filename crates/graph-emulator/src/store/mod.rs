@@ -158,8 +158,9 @@ pub struct World {
     pub items: HashMap<ItemId, Item>,
     pub seq: u64,
     next_item: u64,
-    /// Drives changed since the last `take_dirty` (each gets a notification).
-    dirty: BTreeSet<String>,
+    /// Drives changed since the last `take_dirty` (each gets a notification), with the items
+    /// changed in each (realistic push notifies once per item).
+    dirty: BTreeMap<String, BTreeSet<ItemId>>,
     /// Live children per folder, so lookups never scan the whole world.
     children: ChildIndex,
 }
@@ -245,7 +246,7 @@ pub fn valid_name(name: &str) -> bool {
 
 impl World {
     /// Drives changed since the last call.
-    pub fn take_dirty(&mut self) -> BTreeSet<String> {
+    pub fn take_dirty(&mut self) -> BTreeMap<String, BTreeSet<ItemId>> {
         std::mem::take(&mut self.dirty)
     }
 
@@ -394,7 +395,7 @@ pub fn split_parent(path: &str) -> (&str, &str) {
     }
 }
 
-fn guid_of(id: &str) -> String {
+pub(crate) fn guid_of(id: &str) -> String {
     let a = fnv(id, 1);
     let b = fnv(id, 2);
     format!(
