@@ -25,11 +25,21 @@ pub struct EmulatorConfig {
     /// Poll interval announced with a device code (`interval`, Microsoft: 5 s). Polling faster
     /// than this answers `slow_down`. Whole seconds on the wire.
     pub device_code_interval: Duration,
-    /// Lifetime of a socketIo subscription (`expirationDateTime`), default 1 hour.
+    /// Lifetime of a socketIo subscription (`expirationDateTime`), default 1 hour (the real
+    /// lifetime is not observed). At expiry the subscription's sockets are dropped and its token
+    /// refused; a renewal (GET of the endpoint again) gives a new URL and a new expiry.
     pub subscription_lifetime: Duration,
     /// Delay between a change and the `notification` it causes; changes within it are coalesced
-    /// into one notification per socket. Default 1 s; zero sends at once.
+    /// into one notification per socket. Default 1 s; zero sends at once. Not used in
+    /// realistic mode.
     pub coalescing_delay: Duration,
+    /// Realistic push (docs/PROTOCOL.md §2): every changed item gets its own notification, each
+    /// after a delay drawn from `realistic_delay_min..=realistic_delay_max`. Default off.
+    pub realistic_push: bool,
+    /// Shortest delay of a notification in realistic mode (default 5 s).
+    pub realistic_delay_min: Duration,
+    /// Longest delay of a notification in realistic mode (default 40 s).
+    pub realistic_delay_max: Duration,
     /// Engine.IO ping interval (socket.io default 25 s).
     pub ping_interval: Duration,
     /// Engine.IO ping timeout (socket.io default 20 s).
@@ -58,6 +68,9 @@ impl Default for EmulatorConfig {
             device_code_interval: Duration::from_secs(5),
             subscription_lifetime: Duration::from_secs(3600),
             coalescing_delay: Duration::from_secs(1),
+            realistic_push: false,
+            realistic_delay_min: Duration::from_secs(5),
+            realistic_delay_max: Duration::from_secs(40),
             ping_interval: Duration::from_secs(25),
             ping_timeout: Duration::from_secs(20),
             delta_page_size: 200,
@@ -112,6 +125,27 @@ impl EmulatorConfig {
         self.coalescing_delay = d;
         self
     }
+    /// Realistic push on or off (see [`EmulatorConfig::realistic_push`]).
+    pub fn with_realistic_push(mut self, on: bool) -> Self {
+        self.realistic_push = on;
+        self
+    }
+    /// The range realistic mode draws each notification's delay from.
+    pub fn with_realistic_delay(mut self, min: Duration, max: Duration) -> Self {
+        self.realistic_delay_min = min;
+        self.realistic_delay_max = max.max(min);
+        self
+    }
+    /// The push timings this configuration starts with.
+    pub fn push_timing(&self) -> PushTiming {
+        PushTiming {
+            subscription_lifetime: self.subscription_lifetime,
+            coalescing_delay: self.coalescing_delay,
+            realistic: self.realistic_push,
+            realistic_delay_min: self.realistic_delay_min,
+            realistic_delay_max: self.realistic_delay_max.max(self.realistic_delay_min),
+        }
+    }
     pub fn with_ping(mut self, interval: Duration, timeout: Duration) -> Self {
         self.ping_interval = interval;
         self.ping_timeout = timeout;
@@ -141,4 +175,19 @@ impl EmulatorConfig {
         self.allowed_client_ids = Some(ids.into_iter().map(Into::into).collect());
         self
     }
+}
+
+/// The push service's timings while it runs: they start from [`EmulatorConfig`] and the control
+/// API or [`crate::EmulatorHandle::set_push_timing`] may change them. A new lifetime applies to
+/// subscriptions made (or renewed) from then on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PushTiming {
+    /// Lifetime of new socketIo subscriptions.
+    pub subscription_lifetime: Duration,
+    /// Coalescing delay outside realistic mode (zero sends at once).
+    pub coalescing_delay: Duration,
+    /// One notification per changed item, each after a random delay in the range below.
+    pub realistic: bool,
+    pub realistic_delay_min: Duration,
+    pub realistic_delay_max: Duration,
 }

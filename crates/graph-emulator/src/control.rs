@@ -15,7 +15,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::{EmulatorError, EmulatorHandle, ResyncCode, Shared, ThrottleStatus};
+use crate::{EmulatorError, EmulatorHandle, PushTiming, ResyncCode, Shared, ThrottleStatus};
 
 /// An [`EmulatorError`] rendered for the control API.
 struct Failure(EmulatorError);
@@ -74,6 +74,10 @@ pub fn routes() -> Router<Arc<Shared>> {
             post(not_supported),
         )
         .route("/_emulator/faults/clear", post(clear))
+        .route(
+            "/_emulator/push/timing",
+            get(push_timing).post(set_push_timing),
+        )
 }
 
 async fn state(State(shared): State<Arc<Shared>>) -> Json<Value> {
@@ -304,4 +308,60 @@ async fn not_supported(State(shared): State<Arc<Shared>>, Json(b): Json<Switch>)
 async fn clear(State(shared): State<Arc<Shared>>) -> Json<Value> {
     handle(shared).clear_faults();
     Json(json!({"cleared": true}))
+}
+
+fn timing_json(t: &PushTiming) -> Json<Value> {
+    Json(json!({
+        "subscription_lifetime_ms": t.subscription_lifetime.as_millis() as u64,
+        "coalescing_ms": t.coalescing_delay.as_millis() as u64,
+        "realistic": t.realistic,
+        "delay_min_ms": t.realistic_delay_min.as_millis() as u64,
+        "delay_max_ms": t.realistic_delay_max.as_millis() as u64,
+    }))
+}
+
+/// Push timings to change; fields left out keep their value.
+#[derive(Deserialize)]
+struct TimingBody {
+    #[serde(default)]
+    subscription_lifetime_ms: Option<u64>,
+    #[serde(default)]
+    coalescing_ms: Option<u64>,
+    #[serde(default)]
+    realistic: Option<bool>,
+    #[serde(default)]
+    delay_min_ms: Option<u64>,
+    #[serde(default)]
+    delay_max_ms: Option<u64>,
+}
+
+async fn push_timing(State(shared): State<Arc<Shared>>) -> Json<Value> {
+    timing_json(&handle(shared).push_timing())
+}
+
+async fn set_push_timing(
+    State(shared): State<Arc<Shared>>,
+    Json(b): Json<TimingBody>,
+) -> Json<Value> {
+    let h = handle(shared);
+    let mut t = h.push_timing();
+    let ms = Duration::from_millis;
+    if let Some(v) = b.subscription_lifetime_ms {
+        t.subscription_lifetime = ms(v);
+    }
+    if let Some(v) = b.coalescing_ms {
+        t.coalescing_delay = ms(v);
+    }
+    if let Some(v) = b.realistic {
+        t.realistic = v;
+    }
+    if let Some(v) = b.delay_min_ms {
+        t.realistic_delay_min = ms(v);
+    }
+    if let Some(v) = b.delay_max_ms {
+        t.realistic_delay_max = ms(v);
+    }
+    t.realistic_delay_max = t.realistic_delay_max.max(t.realistic_delay_min);
+    h.set_push_timing(t);
+    timing_json(&t)
 }

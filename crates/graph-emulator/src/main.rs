@@ -30,9 +30,15 @@ struct Args {
     /// Access-token lifetime in seconds.
     #[arg(long, default_value_t = 3599)]
     access_token_lifetime: u64,
-    /// socketIo subscription lifetime in seconds.
+    /// socketIo subscription lifetime in seconds (sockets are dropped at expiry).
     #[arg(long, default_value_t = 3600)]
     subscription_lifetime: u64,
+    /// Realistic push: one notification per changed item, each after a random delay.
+    #[arg(long)]
+    realistic_push: bool,
+    /// Range of the realistic delay in seconds, `MIN-MAX`.
+    #[arg(long, default_value = "5-40", value_parser = parse_range)]
+    realistic_delay: (u64, u64),
     /// Device-code poll interval in seconds.
     #[arg(long, default_value_t = 5)]
     device_code_interval: u64,
@@ -78,6 +84,9 @@ async fn main() -> anyhow::Result<()> {
         subscription_lifetime: Duration::from_secs(args.subscription_lifetime),
         device_code_interval: Duration::from_secs(args.device_code_interval),
         coalescing_delay: Duration::from_millis(args.coalescing_ms),
+        realistic_push: args.realistic_push,
+        realistic_delay_min: Duration::from_secs(args.realistic_delay.0),
+        realistic_delay_max: Duration::from_secs(args.realistic_delay.1),
         ping_interval: Duration::from_millis(args.ping_interval_ms),
         ping_timeout: Duration::from_millis(args.ping_timeout_ms),
         delta_page_size: args.delta_page_size.max(1),
@@ -112,6 +121,17 @@ async fn main() -> anyhow::Result<()> {
     }
     emu.shutdown().await;
     Ok(())
+}
+
+/// `MIN-MAX` (whole seconds, MIN <= MAX).
+fn parse_range(s: &str) -> Result<(u64, u64), String> {
+    let (a, b) = s.split_once('-').ok_or("expected MIN-MAX")?;
+    let a: u64 = a.trim().parse().map_err(|_| "MIN is not a number")?;
+    let b: u64 = b.trim().parse().map_err(|_| "MAX is not a number")?;
+    if a > b {
+        return Err("MIN is larger than MAX".into());
+    }
+    Ok((a, b))
 }
 
 async fn wait_for_stop() {

@@ -1,5 +1,9 @@
-// Interop with a client nobody here wrote: the socketIo seed document's own JavaScript sample,
-// run with the official socket.io-client from npm against the graph emulator binary.
+// Interop with a client nobody here wrote: Microsoft's current JavaScript sample for the socketIo
+// endpoint (`io(notificationUrl, { transports: ["websocket"] })`: socket.io-client takes the URL's
+// path as the namespace and keeps its query), run with the official socket.io-client from npm
+// against the graph emulator binary. The seed document's older bare sample (`io(notificationUrl)`,
+// default transports, which start with long-polling) must be refused, as the real service refuses
+// it (docs/PROTOCOL.md §2): a connect_error with "xhr poll error", never a connect.
 //
 // The emulator is started as a separate process (GRAPH_EMULATOR_BIN, or built with cargo) and
 // everything talks to 127.0.0.1 only.
@@ -101,22 +105,23 @@ function withTimeout(promise, ms, what) {
   ]);
 }
 
-test("the seed's io(notificationUrl) sample receives a notification after an upload through Graph", async () => {
+test("Microsoft's current sample receives a notification after an upload through Graph", async () => {
   const token = await signIn();
   const sub = await graph(token, "GET", "/me/drive/root/subscriptions/socketIo");
   assert.equal(sub.status, 200);
   assert.ok(sub.body.expirationDateTime);
 
   // this is the notificationUrl returned from this API
-  var notificationUrl = sub.body.notificationUrl;
+  const notificationUrl = sub.body.notificationUrl;
 
-  // 'io' comes from the socket.io client library
-  var socket = io(notificationUrl);
+  // 'io' comes from the socket.io client library; the service speaks websocket only
+  const socket = io(notificationUrl, { transports: ["websocket"] });
 
   const connected = new Promise((resolve) => socket.on("connect", () => resolve()));
   const notified = new Promise((resolve) => socket.on("notification", (data) => resolve(data)));
   try {
     await withTimeout(connected, 10_000, "connect");
+    assert.equal(socket.io.engine.transport.name, "websocket");
 
     const upload = await graph(token, "PUT", "/me/drive/root:/Interop/from-js.txt:/content", "hello from node");
     assert.equal(upload.status, 201, JSON.stringify(upload.body));
@@ -124,7 +129,37 @@ test("the seed's io(notificationUrl) sample receives a notification after an upl
     const data = await withTimeout(notified, 10_000, "notification");
     assert.equal(typeof data, "string", "the argument is a JSON string");
     const parsed = JSON.parse(data);
-    assert.equal(parsed.value[0].subscriptionId, sub.body.id);
+    const n = parsed.value[0];
+    assert.equal(n.subscriptionId, sub.body.id);
+    assert.match(n.clientState, /^system-managed:/);
+    assert.match(n.expirationDateTime, /\.\d{7}Z$/);
+    assert.equal(n.changeType, undefined, "the real frame has no changeType");
+  } finally {
+    socket.close();
+  }
+});
+
+test("the seed's bare io(notificationUrl) sample starts with long-polling and is refused", async () => {
+  const token = await signIn();
+  const sub = await graph(token, "GET", "/me/drive/root/subscriptions/socketIo");
+  assert.equal(sub.status, 200);
+
+  // this is the notificationUrl returned from this API
+  var notificationUrl = sub.body.notificationUrl;
+
+  // 'io' comes from the socket.io client library
+  var socket = io(notificationUrl, { reconnection: false });
+
+  let connected = false;
+  socket.on("connect", () => {
+    connected = true;
+  });
+  try {
+    const refused = new Promise((resolve) => socket.on("connect_error", (err) => resolve(err)));
+    const err = await withTimeout(refused, 10_000, "connect_error");
+    assert.equal(err.message, "xhr poll error");
+    assert.equal(connected, false);
+    assert.equal(socket.connected, false);
   } finally {
     socket.close();
   }
@@ -135,7 +170,7 @@ test("a change by another user in the shared drive also notifies, and unknown to
   const drive = await graph(token, "GET", "/me/drive");
   const sub = await graph(token, "GET", `/drives/${encodeURIComponent(drive.body.id)}/root/subscriptions/socketIo`);
   assert.equal(sub.status, 200);
-  const socket = io(sub.body.notificationUrl);
+  const socket = io(sub.body.notificationUrl, { transports: ["websocket"] });
   const connected = new Promise((resolve) => socket.on("connect", () => resolve()));
   const notified = new Promise((resolve) => socket.on("notification", (data) => resolve(data)));
   try {
@@ -152,7 +187,10 @@ test("a change by another user in the shared drive also notifies, and unknown to
     socket.close();
   }
 
-  const bogus = io(`${endpoints.authority}/notifications?token=not-issued&applicationId=${CLIENT_ID}`, { reconnection: false });
+  const bogus = io(`${endpoints.authority}/notifications?token=not-issued&applicationId=${CLIENT_ID}`, {
+    transports: ["websocket"],
+    reconnection: false,
+  });
   try {
     const refused = new Promise((resolve) => bogus.on("connect_error", (err) => resolve(err)));
     const err = await withTimeout(refused, 10_000, "connect_error");

@@ -2,6 +2,8 @@
 //! fast timings, talk to it with reqwest, and normalise volatile fields before snapshots.
 #![allow(dead_code)]
 
+pub mod eio;
+
 use std::time::Duration;
 
 use graph_emulator::{Emulator, EmulatorConfig};

@@ -5,13 +5,18 @@
 //! Each change bumps a global sequence number on the item and on its ancestors (a folder's eTag
 //! changes when a child changes, as on OneDrive); delta is answered from those numbers. This
 //! module knows nothing about HTTP or JSON and must never block (no I/O under the lock).
+//!
+//! `load` builds the world from a seed; `changes` holds every mutation; this file the types and
+//! the read-only queries.
+
+mod changes;
+mod load;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
 use crate::error::EmulatorError;
-use crate::seed::Seed;
 
 pub type ItemId = String;
 
@@ -153,8 +158,9 @@ pub struct World {
     pub items: HashMap<ItemId, Item>,
     pub seq: u64,
     next_item: u64,
-    /// Drives changed since the last `take_dirty` (each gets a notification).
-    dirty: BTreeSet<String>,
+    /// Drives changed since the last `take_dirty` (each gets a notification), with the items
+    /// changed in each (realistic push notifies once per item).
+    dirty: BTreeMap<String, BTreeSet<ItemId>>,
     /// Live children per folder, so lookups never scan the whole world.
     children: ChildIndex,
 }
@@ -238,239 +244,9 @@ pub fn valid_name(name: &str) -> bool {
         })
 }
 
-fn slug_of_username(username: &str) -> String {
-    username
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl World {
-    /// Builds the world a seed describes, checking its references.
-    pub fn from_seed(seed: &Seed) -> Result<World, EmulatorError> {
-        let now = Utc::now();
-        let mut w = World {
-            tenants: seed
-                .tenants
-                .iter()
-                .map(|t| Tenant {
-                    id: t.id.clone(),
-                    domain: t.domain.clone(),
-                    display_name: t.display_name.clone(),
-                })
-                .collect(),
-            users: BTreeMap::new(),
-            groups: BTreeMap::new(),
-            sites: BTreeMap::new(),
-            drives: BTreeMap::new(),
-            items: HashMap::new(),
-            children: ChildIndex::default(),
-            seq: 0,
-            next_item: 0,
-            dirty: BTreeSet::new(),
-        };
-        let invalid = |m: String| EmulatorError::SeedInvalid(m);
-        for u in &seed.users {
-            let tenant = match &u.tenant {
-                None => None,
-                Some(t) => Some(
-                    w.tenant(t)
-                        .ok_or_else(|| invalid(format!("user {} names unknown tenant {t}", u.id)))?
-                        .id
-                        .clone(),
-                ),
-            };
-            if w.users.contains_key(&u.id) {
-                return Err(invalid(format!("duplicate user id {}", u.id)));
-            }
-            w.users.insert(
-                u.id.clone(),
-                User {
-                    id: u.id.clone(),
-                    display_name: u.display_name.clone(),
-                    username: u.username.clone(),
-                    tenant,
-                },
-            );
-        }
-        let resolve_all = |w: &World, list: &[String]| -> Result<BTreeSet<String>, EmulatorError> {
-            list.iter()
-                .map(|m| {
-                    w.user(m)
-                        .map(|u| u.id.clone())
-                        .map_err(|_| invalid(format!("unknown member {m}")))
-                })
-                .collect()
-        };
-        let mut group_members = HashMap::new();
-        for g in &seed.groups {
-            group_members.insert(g.id.clone(), resolve_all(&w, &g.members)?);
-            w.groups.insert(
-                g.id.clone(),
-                Group {
-                    display_name: g.display_name.clone(),
-                    drive: None,
-                },
-            );
-        }
-        let mut site_members = HashMap::new();
-        for s in &seed.sites {
-            site_members.insert(s.id.clone(), resolve_all(&w, &s.members)?);
-            w.sites.insert(
-                s.id.clone(),
-                Site {
-                    id: s.id.clone(),
-                    name: s.name.clone(),
-                    display_name: s.display_name.clone(),
-                    lists: vec![],
-                },
-            );
-        }
-        for d in &seed.drives {
-            if w.drives.contains_key(&d.id) {
-                return Err(invalid(format!("duplicate drive id {}", d.id)));
-            }
-            let mut members = resolve_all(&w, &d.shared_with)?;
-            let (owner, drive_type, web_path) = match (&d.owner_user, &d.group, &d.site) {
-                (Some(u), None, None) => {
-                    let user = w
-                        .user(u)
-                        .map_err(|_| invalid(format!("drive {} owner {u}", d.id)))?;
-                    members.insert(user.id.clone());
-                    if user.is_personal() {
-                        (
-                            DriveOwner::User(user.id.clone()),
-                            DriveType::Personal,
-                            format!("/onedrive/{}", d.id),
-                        )
-                    } else {
-                        (
-                            DriveOwner::User(user.id.clone()),
-                            DriveType::Business,
-                            format!("/personal/{}/Documents", slug_of_username(&user.username)),
-                        )
-                    }
-                }
-                (None, Some(g), None) => {
-                    let group = w
-                        .groups
-                        .get_mut(g)
-                        .ok_or_else(|| invalid(format!("drive {} group {g}", d.id)))?;
-                    group.drive = Some(d.id.clone());
-                    members.extend(group_members.get(g).cloned().unwrap_or_default());
-                    let slug: String = group
-                        .display_name
-                        .chars()
-                        .filter(|c| c.is_alphanumeric())
-                        .collect();
-                    (
-                        DriveOwner::Group(g.clone()),
-                        DriveType::DocumentLibrary,
-                        format!("/sites/{slug}/Shared Documents"),
-                    )
-                }
-                (None, None, Some(s)) => {
-                    let site = w
-                        .sites
-                        .get_mut(s)
-                        .ok_or_else(|| invalid(format!("drive {} site {s}", d.id)))?;
-                    let list = d
-                        .list_id
-                        .clone()
-                        .ok_or_else(|| invalid(format!("site drive {} needs list_id", d.id)))?;
-                    site.lists.push((list, d.id.clone()));
-                    members.extend(site_members.get(s).cloned().unwrap_or_default());
-                    let lib = if d.name == "Documents" {
-                        "Shared Documents".to_string()
-                    } else {
-                        d.name.clone()
-                    };
-                    (
-                        DriveOwner::Site(s.clone()),
-                        DriveType::DocumentLibrary,
-                        format!("/sites/{}/{lib}", site.name),
-                    )
-                }
-                _ => {
-                    return Err(invalid(format!(
-                        "drive {} needs exactly one of owner_user, group, site",
-                        d.id
-                    )));
-                }
-            };
-            let default_actor = match &owner {
-                DriveOwner::User(u) => u.clone(),
-                _ => members.iter().next().cloned().unwrap_or_default(),
-            };
-            let root_id = w.new_item_id(&d.id, drive_type);
-            w.seq += 1;
-            let root = Item {
-                id: root_id.clone(),
-                drive: d.id.clone(),
-                name: "root".into(),
-                parent: None,
-                content: None,
-                created_at: now,
-                created_by: default_actor.clone(),
-                modified_at: now,
-                modified_by: default_actor.clone(),
-                etag_version: 1,
-                ctag_version: 1,
-                guid: guid_of(&root_id),
-                seq: w.seq,
-                deleted: false,
-            };
-            w.items.insert(root_id.clone(), root);
-            w.drives.insert(
-                d.id.clone(),
-                Drive {
-                    id: d.id.clone(),
-                    name: d.name.clone(),
-                    drive_type,
-                    owner,
-                    members,
-                    root: root_id.clone(),
-                    web_path,
-                    delta_generation: 1,
-                    resync_code: "resyncRequired",
-                },
-            );
-            for it in &d.items {
-                let actor = match &it.by {
-                    Some(b) => w
-                        .user(b)
-                        .map_err(|_| invalid(format!("item {} by {b}", it.path)))?
-                        .id
-                        .clone(),
-                    None => default_actor.clone(),
-                };
-                let path = it.path.trim_matches('/');
-                if it.folder {
-                    w.ensure_folders(&actor, &d.id, path)
-                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
-                } else {
-                    let (parent_path, name) = split_parent(path);
-                    let parent = w
-                        .ensure_folders(&actor, &d.id, parent_path)
-                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
-                    let bytes = it.content.clone().unwrap_or_default().into_bytes();
-                    w.put_file(&actor, &parent, name, bytes, ConflictBehavior::Replace)
-                        .map_err(|e| invalid(format!("item {}: {e}", it.path)))?;
-                }
-            }
-        }
-        w.dirty.clear();
-        Ok(w)
-    }
-
     /// Drives changed since the last call.
-    pub fn take_dirty(&mut self) -> BTreeSet<String> {
+    pub fn take_dirty(&mut self) -> BTreeMap<String, BTreeSet<ItemId>> {
         std::mem::take(&mut self.dirty)
     }
 
@@ -605,302 +381,6 @@ impl World {
         self.resolve_below(&root, rel)
     }
 
-    /// Records a change to `id` by `actor`, and the eTag change it causes on every ancestor.
-    fn touch(&mut self, id: &str, actor: &str, content_changed: bool) {
-        let now = Utc::now();
-        self.seq += 1;
-        let seq = self.seq;
-        let mut parent = None;
-        if let Some(it) = self.items.get_mut(id) {
-            it.seq = seq;
-            it.etag_version += 1;
-            if content_changed {
-                it.ctag_version += 1;
-            }
-            it.modified_at = now;
-            it.modified_by = actor.to_string();
-            parent = it.parent.clone();
-        }
-        self.touch_ancestors(parent);
-    }
-
-    fn touch_ancestors(&mut self, mut parent: Option<ItemId>) {
-        while let Some(p) = parent {
-            self.seq += 1;
-            let seq = self.seq;
-            match self.items.get_mut(&p) {
-                Some(it) => {
-                    it.seq = seq;
-                    it.etag_version += 1;
-                    parent = it.parent.clone();
-                    self.dirty.insert(it.drive.clone());
-                }
-                None => break,
-            }
-        }
-    }
-
-    fn unique_name(&self, parent: &str, name: &str) -> String {
-        if self.child_named(parent, name).is_none() {
-            return name.to_string();
-        }
-        let (stem, ext) = match name.rfind('.') {
-            Some(i) if i > 0 => (&name[..i], &name[i..]),
-            _ => (name, ""),
-        };
-        (1..)
-            .map(|n| format!("{stem} {n}{ext}"))
-            .find(|c| self.child_named(parent, c).is_none())
-            .unwrap_or_else(|| name.to_string())
-    }
-
-    fn folder_for_write(
-        &self,
-        actor: &str,
-        parent: &str,
-    ) -> Result<(String, DriveType), EmulatorError> {
-        let p = self
-            .live_item(parent)
-            .ok_or_else(|| EmulatorError::ItemNotFound(parent.to_string()))?;
-        if !p.is_folder() {
-            return Err(EmulatorError::InvalidOperation(
-                "the parent is a file, not a folder",
-            ));
-        }
-        let d = self.accessible_drive(actor, &p.drive)?;
-        Ok((d.id.clone(), d.drive_type))
-    }
-
-    fn insert_item(
-        &mut self,
-        actor: &str,
-        drive: &str,
-        dt: DriveType,
-        parent: &str,
-        name: &str,
-        content: Option<Vec<u8>>,
-    ) -> ItemId {
-        let id = self.new_item_id(drive, dt);
-        let now = Utc::now();
-        self.seq += 1;
-        let it = Item {
-            id: id.clone(),
-            drive: drive.to_string(),
-            name: name.to_string(),
-            parent: Some(parent.to_string()),
-            content,
-            created_at: now,
-            created_by: actor.to_string(),
-            modified_at: now,
-            modified_by: actor.to_string(),
-            etag_version: 1,
-            ctag_version: 1,
-            guid: guid_of(&id),
-            seq: self.seq,
-            deleted: false,
-        };
-        self.items.insert(id.clone(), it);
-        self.children.add(parent, name, &id);
-        self.touch_ancestors(Some(parent.to_string()));
-        id
-    }
-
-    /// Creates or replaces a file in a folder. Returns the item and whether it was created.
-    pub fn put_file(
-        &mut self,
-        actor: &str,
-        parent: &str,
-        name: &str,
-        content: Vec<u8>,
-        conflict: ConflictBehavior,
-    ) -> Result<(ItemId, bool), EmulatorError> {
-        if !valid_name(name) {
-            return Err(EmulatorError::InvalidName(name.to_string()));
-        }
-        let (drive, dt) = self.folder_for_write(actor, parent)?;
-        let existing = self
-            .child_named(parent, name)
-            .map(|i| (i.id.clone(), i.is_folder()));
-        let name = match (existing, conflict) {
-            (Some((id, false)), ConflictBehavior::Replace) => {
-                if let Some(it) = self.items.get_mut(&id) {
-                    it.content = Some(content);
-                }
-                self.touch(&id, actor, true);
-                return Ok((id, false));
-            }
-            (Some(_), ConflictBehavior::Rename) => self.unique_name(parent, name),
-            (Some(_), _) => return Err(EmulatorError::NameConflict(name.to_string())),
-            (None, _) => name.to_string(),
-        };
-        let id = self.insert_item(actor, &drive, dt, parent, &name, Some(content));
-        Ok((id, true))
-    }
-
-    /// Replaces the content of an existing file.
-    pub fn replace_content(
-        &mut self,
-        actor: &str,
-        id: &str,
-        content: Vec<u8>,
-    ) -> Result<(), EmulatorError> {
-        let it = self
-            .live_item(id)
-            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
-        if it.is_folder() {
-            return Err(EmulatorError::InvalidOperation("a folder has no content"));
-        }
-        let drive = it.drive.clone();
-        self.accessible_drive(actor, &drive)?;
-        if let Some(it) = self.items.get_mut(id) {
-            it.content = Some(content);
-        }
-        self.touch(id, actor, true);
-        Ok(())
-    }
-
-    /// Creates a folder. Returns the item and whether it was created.
-    pub fn create_folder(
-        &mut self,
-        actor: &str,
-        parent: &str,
-        name: &str,
-        conflict: ConflictBehavior,
-    ) -> Result<(ItemId, bool), EmulatorError> {
-        if !valid_name(name) {
-            return Err(EmulatorError::InvalidName(name.to_string()));
-        }
-        let (drive, dt) = self.folder_for_write(actor, parent)?;
-        let name = match (
-            self.child_named(parent, name)
-                .map(|i| (i.id.clone(), i.is_folder())),
-            conflict,
-        ) {
-            (Some((id, true)), ConflictBehavior::Replace) => return Ok((id, false)),
-            (Some(_), ConflictBehavior::Rename) => self.unique_name(parent, name),
-            (Some(_), _) => return Err(EmulatorError::NameConflict(name.to_string())),
-            (None, _) => name.to_string(),
-        };
-        let id = self.insert_item(actor, &drive, dt, parent, &name, None);
-        Ok((id, true))
-    }
-
-    /// Makes sure every folder of `rel` exists (as OneDrive does for uploads by path).
-    pub fn ensure_folders(
-        &mut self,
-        actor: &str,
-        drive: &str,
-        rel: &str,
-    ) -> Result<ItemId, EmulatorError> {
-        let mut cur = self.drive(drive)?.root.clone();
-        for part in rel.split('/').filter(|p| !p.is_empty()) {
-            cur = match self.child_named(&cur, part) {
-                Some(i) if i.is_folder() => i.id.clone(),
-                Some(_) => return Err(EmulatorError::InvalidOperation("a path segment is a file")),
-                None => {
-                    self.create_folder(actor, &cur, part, ConflictBehavior::Fail)?
-                        .0
-                }
-            };
-        }
-        Ok(cur)
-    }
-
-    /// Renames and/or moves an item within its drive.
-    pub fn update(
-        &mut self,
-        actor: &str,
-        id: &str,
-        new_name: Option<&str>,
-        new_parent: Option<&str>,
-    ) -> Result<(), EmulatorError> {
-        let it = self
-            .live_item(id)
-            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
-        let old_parent = it.parent.clone().ok_or(EmulatorError::InvalidOperation(
-            "the root cannot be renamed or moved",
-        ))?;
-        let drive = it.drive.clone();
-        let name = new_name.unwrap_or(&it.name).to_string();
-        self.accessible_drive(actor, &drive)?;
-        if !valid_name(&name) {
-            return Err(EmulatorError::InvalidName(name));
-        }
-        let parent = new_parent.unwrap_or(&old_parent).to_string();
-        let p = self
-            .live_item(&parent)
-            .ok_or_else(|| EmulatorError::ItemNotFound(parent.clone()))?;
-        if !p.is_folder() {
-            return Err(EmulatorError::InvalidOperation("the new parent is a file"));
-        }
-        if p.drive != drive {
-            return Err(EmulatorError::InvalidOperation(
-                "moving across drives is not supported",
-            ));
-        }
-        // A folder cannot move into itself or a descendant.
-        let mut cur = Some(parent.clone());
-        while let Some(c) = cur {
-            if c == id {
-                return Err(EmulatorError::InvalidOperation(
-                    "a folder cannot move into itself",
-                ));
-            }
-            cur = self.items.get(&c).and_then(|i| i.parent.clone());
-        }
-        if let Some(other) = self.child_named(&parent, &name) {
-            if other.id != id {
-                return Err(EmulatorError::NameConflict(name));
-            }
-        }
-        if let Some(it) = self.items.get_mut(id) {
-            self.children.remove(&old_parent, &it.name, id);
-            self.children.add(&parent, &name, id);
-            it.name = name;
-            it.parent = Some(parent.clone());
-        }
-        self.touch(id, actor, false);
-        if parent != old_parent {
-            self.touch_ancestors(Some(old_parent));
-        }
-        Ok(())
-    }
-
-    /// Deletes an item (and a folder's descendants).
-    pub fn delete(&mut self, actor: &str, id: &str) -> Result<(), EmulatorError> {
-        let it = self
-            .live_item(id)
-            .ok_or_else(|| EmulatorError::ItemNotFound(id.to_string()))?;
-        let parent = it.parent.clone().ok_or(EmulatorError::InvalidOperation(
-            "the root cannot be deleted",
-        ))?;
-        let drive = it.drive.clone();
-        self.accessible_drive(actor, &drive)?;
-        let mut stack = vec![id.to_string()];
-        let mut doomed = vec![];
-        while let Some(cur) = stack.pop() {
-            stack.extend(self.children_of(&cur).into_iter().map(|c| c.id.clone()));
-            doomed.push(cur);
-        }
-        // Children first, so the folder itself is the last (and latest) change.
-        for d in doomed.iter().rev() {
-            self.seq += 1;
-            let seq = self.seq;
-            if let Some(it) = self.items.get_mut(d) {
-                if let Some(p) = &it.parent {
-                    self.children.remove(p, &it.name, d);
-                }
-                it.deleted = true;
-                it.seq = seq;
-                it.etag_version += 1;
-                it.modified_by = actor.to_string();
-                it.modified_at = Utc::now();
-            }
-        }
-        self.touch_ancestors(Some(parent));
-        Ok(())
-    }
-
     /// Number of live children (the `folder.childCount` facet).
     pub fn child_count(&self, id: &str) -> usize {
         self.children.sorted.get(id).map_or(0, BTreeSet::len)
@@ -915,7 +395,7 @@ pub fn split_parent(path: &str) -> (&str, &str) {
     }
 }
 
-fn guid_of(id: &str) -> String {
+pub(crate) fn guid_of(id: &str) -> String {
     let a = fnv(id, 1);
     let b = fnv(id, 2);
     format!(
@@ -931,7 +411,7 @@ fn guid_of(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::seed::demo;
+    use crate::seed::{Seed, demo};
 
     fn world() -> World {
         World::from_seed(&Seed::default()).expect("default seed is valid")
