@@ -483,4 +483,135 @@ mod tests {
             Frame::Message(SioPacket::Other)
         );
     }
+
+    /// A websocket pair in memory: the client half as the link sees it, the server half for the
+    /// test to script.
+    async fn pair() -> (Ws, WebSocketStream<tokio::io::DuplexStream>) {
+        let (a, b) = tokio::io::duplex(64 * 1024);
+        let server = tokio::spawn(tokio_tungstenite::accept_async(b));
+        let io: Box<dyn AsyncIo> = Box::new(a);
+        let (client, _) = tokio_tungstenite::client_async("ws://push.test/socket.io/", io)
+            .await
+            .unwrap();
+        (client, server.await.unwrap().unwrap())
+    }
+
+    async fn recv_text(server: &mut WebSocketStream<tokio::io::DuplexStream>) -> String {
+        loop {
+            match server.next().await {
+                Some(Ok(Message::Text(t))) => return t.as_str().to_owned(),
+                Some(Ok(_)) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    async fn say(server: &mut WebSocketStream<tokio::io::DuplexStream>, text: &str) {
+        server.send(Message::text(text)).await.unwrap();
+    }
+
+    const OPEN: &str = r#"0{"sid":"s","upgrades":[],"pingInterval":1000,"pingTimeout":500}"#;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_joined_link_pongs_forwards_notifications_and_dies_without_pings() {
+        let (mut client, mut server) = pair().await;
+        let script = tokio::spawn(async move {
+            say(&mut server, OPEN).await;
+            assert_eq!(recv_text(&mut server).await, "40/notifications,");
+            say(&mut server, "2").await; // a ping during the join is answered too
+            assert_eq!(recv_text(&mut server).await, "3");
+            say(&mut server, r#"40/notifications,{"sid":"n"}"#).await;
+            server
+        });
+        let open = join(&mut client, "/notifications", Duration::from_secs(5))
+            .await
+            .unwrap();
+        assert_eq!(open.silence_limit(), Duration::from_millis(1500));
+        let mut server = script.await.unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = spawn_link(client, "/notifications".into(), open, tx);
+
+        say(&mut server, "2").await;
+        assert_eq!(recv_text(&mut server).await, "3");
+        say(
+            &mut server,
+            r#"42/notifications,["notification","{\"value\":[]}"]"#,
+        )
+        .await;
+        say(&mut server, r#"42/other,["notification","{}"]"#).await;
+        say(&mut server, r#"42/notifications,["something-else"]"#).await;
+        assert_eq!(rx.recv().await, Some(LinkEvent::Notification));
+
+        // Silence: dead once pingInterval + pingTimeout passed since the last ping.
+        let quiet = Instant::now();
+        let event = rx.recv().await.unwrap();
+        assert!(
+            matches!(&event, LinkEvent::Error { reason } if reason.contains("no ping")),
+            "{event:?}"
+        );
+        let waited = quiet.elapsed();
+        assert!(
+            waited > Duration::from_millis(1400) && waited <= Duration::from_millis(1500),
+            "{waited:?}"
+        );
+        Box::new(link).disconnect().await;
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_refused_join_is_an_error_without_the_token() {
+        let (mut client, mut server) = pair().await;
+        tokio::spawn(async move {
+            say(&mut server, OPEN).await;
+            let _ = recv_text(&mut server).await;
+            say(
+                &mut server,
+                r#"44/notifications,{"message":"unauthorized: token=abc"}"#,
+            )
+            .await;
+            let _ = server.next().await;
+        });
+        let err = join(&mut client, "/notifications", Duration::from_secs(5))
+            .await
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("refused the join") && !text.contains("abc"),
+            "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_join_without_an_answer_times_out() {
+        let (mut client, mut server) = pair().await;
+        let _keep = tokio::spawn(async move {
+            say(&mut server, OPEN).await;
+            let _ = recv_text(&mut server).await;
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            server
+        });
+        let started = Instant::now();
+        let err = join(&mut client, "/notifications", Duration::from_secs(2))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, PushError::StepTimeout { .. }), "{err:?}");
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_server_leaving_closes_the_link_and_disconnect_says_goodbye() {
+        let (client, mut server) = pair().await;
+        let open = parse_open(&OPEN[1..]).unwrap();
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let _link = spawn_link(client, "/notifications".into(), open.clone(), tx);
+        say(&mut server, "41/notifications,").await;
+        assert_eq!(rx.recv().await, Some(LinkEvent::Closed));
+
+        let (client, mut server) = pair().await;
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let link = spawn_link(client, "/notifications".into(), open, tx);
+        Box::new(link).disconnect().await;
+        assert_eq!(recv_text(&mut server).await, "41/notifications,");
+        // Leaving on purpose reports nothing.
+        assert_eq!(rx.recv().await, None);
+    }
 }

@@ -474,8 +474,27 @@ impl Watch {
         user: &str,
         options: drivewatch_core::engine::EngineOptions,
     ) -> Self {
+        use drivewatch_core::model::TargetStatus;
+        let mut resynced = false;
+        Self::start_until(emu, user, options, |s| {
+            if matches!(s, TargetStatus::Resyncing { .. }) {
+                resynced = true;
+            }
+            resynced && *s == TargetStatus::Live
+        })
+        .await
+        .0
+    }
+
+    /// Like [`Watch::start`], but waits for the first status `want` accepts and returns it.
+    pub async fn start_until(
+        emu: &Emulator,
+        user: &str,
+        options: drivewatch_core::engine::EngineOptions,
+        want: impl FnMut(&drivewatch_core::model::TargetStatus) -> bool,
+    ) -> (Self, drivewatch_core::model::TargetStatus) {
         use drivewatch_core::config::{Config, Paths, TokenStoreKind};
-        use drivewatch_core::model::{AccountKind, SignInEvent, TargetStatus};
+        use drivewatch_core::model::{AccountKind, SignInEvent};
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::under(dir.path());
         let config = Config {
@@ -500,20 +519,14 @@ impl Watch {
         .await
         .expect("sign-in in time")
         .unwrap();
-        let mut resynced = false;
-        wait_status(&mut events, Duration::from_secs(20), |s| {
-            if matches!(s, TargetStatus::Resyncing { .. }) {
-                resynced = true;
-            }
-            resynced && *s == TargetStatus::Live
-        })
-        .await;
-        Self {
+        let status = wait_status(&mut events, Duration::from_secs(20), want).await;
+        let watch = Self {
             engine,
             events,
             drive: emu.drive_of(user).unwrap(),
             _dir: dir,
-        }
+        };
+        (watch, status)
     }
 
     /// The next changes batch's paths, or panics after `within`.
