@@ -211,6 +211,34 @@ async fn basic_credentials_from_the_proxy_url_reach_the_proxy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_https_proxy_gets_tls_first_and_the_push_tls_runs_inside_it() {
+    let emu = emulator(EmulatorConfig::for_tests()).await;
+    let pki = TestPki::new(&["127.0.0.1".to_owned()]);
+    let front = TlsFront::for_emulator(&pki, &emu).await;
+    let proxy = MiniProxy::start_tls(
+        Answer::Relay {
+            authorization: None,
+        },
+        front.addr,
+        &pki,
+    )
+    .await;
+    let env = ProxyEnv::from_vars([("HTTPS_PROXY", proxy.https_url())]);
+    let origin = format!("https://{PUSH_HOST}:{}", front.addr.port());
+    let url = readdress(&notification_url(&emu, USER).await, &origin);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let link = tunnel(env, &pki).connect(&url, tx).await.unwrap();
+    assert_eq!(proxy.seen().len(), 1);
+    let drive = emu.drive_of(USER).unwrap();
+    emu.upload(USER, &drive, "/tls-in-tls.txt", "x").unwrap();
+    assert_eq!(
+        next_event(&mut rx, Duration::from_secs(2)).await,
+        LinkEvent::Notification
+    );
+    link.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn proxy_refusals_are_clear_errors_without_credentials() {
     let emu = emulator(EmulatorConfig::for_tests()).await;
     let pki = TestPki::new(&[]);

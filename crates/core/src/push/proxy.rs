@@ -4,7 +4,8 @@
 //! `HTTPS_PROXY`, then `https_proxy`, then `ALL_PROXY` and `all_proxy` name the proxy for the
 //! `wss://` push host; `NO_PROXY`/`no_proxy` exempt hosts: a comma list of `*`, domain suffixes
 //! (`example.com` and `.example.com` both cover `a.example.com`), `host:port`, IP addresses and
-//! CIDR blocks. Loopback hosts never go through a proxy. Credentials in the proxy URL
+//! CIDR blocks. Loopback hosts never go through a proxy. The proxy itself may be `http://` or
+//! `https://` (TLS to the proxy); other schemes are an error. Credentials in the proxy URL
 //! (percent-encoded) become a Basic `Proxy-Authorization`. This module must never put those
 //! credentials into a log, a `Debug` output or an error.
 
@@ -93,6 +94,9 @@ impl ProxyEnv {
 pub struct Proxy {
     pub host: String,
     pub port: u16,
+    /// `https://` proxy: TLS to the proxy itself, then the tunnel (and TLS to the push host)
+    /// inside it.
+    pub tls: bool,
     /// `Basic base64(user:password)`, ready for `Proxy-Authorization`. A secret.
     authorization: Option<String>,
 }
@@ -102,6 +106,7 @@ impl std::fmt::Debug for Proxy {
         f.debug_struct("Proxy")
             .field("host", &self.host)
             .field("port", &self.port)
+            .field("tls", &self.tls)
             .field(
                 "authorization",
                 &self.authorization.as_ref().map(|_| "<redacted>"),
@@ -111,7 +116,7 @@ impl std::fmt::Debug for Proxy {
 }
 
 impl Proxy {
-    /// Parses `http://[user[:password]@]host[:port]`; a bare `host:port` means http. The
+    /// Parses `http(s)://[user[:password]@]host[:port]`; a bare `host:port` means http. The
     /// error never quotes the value, which may hold a password.
     pub fn parse(raw: &str) -> Result<Self, PushError> {
         let raw = raw.trim();
@@ -123,14 +128,17 @@ impl Proxy {
         let url = url::Url::parse(&with_scheme).map_err(|_| PushError::ProxyUnusable {
             reason: "the proxy setting is not a URL".into(),
         })?;
-        if url.scheme() != "http" {
-            return Err(PushError::ProxyUnusable {
-                reason: format!(
-                    "only http:// proxies can tunnel the push websocket, not {}://",
-                    url.scheme()
-                ),
-            });
-        }
+        let tls = match url.scheme() {
+            "http" => false,
+            "https" => true,
+            other => {
+                return Err(PushError::ProxyUnusable {
+                    reason: format!(
+                        "only http:// and https:// proxies can tunnel the push websocket, not {other}://"
+                    ),
+                });
+            }
+        };
         let host = url
             .host_str()
             .filter(|h| !h.is_empty())
@@ -140,7 +148,9 @@ impl Proxy {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_owned();
-        let port = url.port_or_known_default().unwrap_or(80);
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if tls { 443 } else { 80 });
         let authorization = if url.username().is_empty() && url.password().is_none() {
             None
         } else {
@@ -158,6 +168,7 @@ impl Proxy {
         Ok(Self {
             host,
             port,
+            tls,
             authorization,
         })
     }
@@ -378,7 +389,9 @@ mod tests {
             "{shown}"
         );
         let p = Proxy::parse("http://user@proxy").unwrap();
-        assert_eq!(p.port, 80);
+        assert_eq!((p.port, p.tls), (80, false));
+        let p = Proxy::parse("https://user@proxy").unwrap();
+        assert_eq!((p.port, p.tls), (443, true));
         let expected = base64::engine::general_purpose::STANDARD.encode("user:");
         assert_eq!(
             p.authorization(),
@@ -390,7 +403,7 @@ mod tests {
     fn unusable_proxy_settings_are_errors_without_the_secret() {
         for raw in [
             "socks5://u:secret@p:1080",
-            "https://u:secret@p",
+            "ftp://u:secret@p",
             "http://:secret@/",
         ] {
             let err = Proxy::parse(raw).unwrap_err();

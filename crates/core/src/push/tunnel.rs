@@ -2,7 +2,8 @@
 //!
 //! rust_socketio's websocket transport cannot take a proxy, and its polling transport is useless
 //! because the service refuses long-polling (docs/PROTOCOL.md §2). So this transport opens the
-//! `CONNECT` tunnel itself (with Basic credentials from the proxy URL), runs TLS to the push host
+//! `CONNECT` tunnel itself (with Basic credentials from the proxy URL; over TLS to the proxy for
+//! an `https://` proxy), runs TLS to the push host
 //! inside it (SNI = push host, trust from the system store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, plus
 //! optional extra roots), does the HTTP/1.1 websocket handshake with tokio-tungstenite and speaks
 //! Engine.IO v4 with [`super::engineio`]. Direct connections keep rust_socketio's websocket
@@ -14,7 +15,7 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
@@ -105,24 +106,17 @@ fn step_deadline(step: Duration, whole: Instant) -> Instant {
     (Instant::now() + step).min(whole)
 }
 
-/// Connects to `proxy` and asks it for a tunnel to `host:port`.
-pub async fn open_tunnel(
+/// Connects to `proxy` (over TLS for an `https://` proxy) and asks it for a tunnel to
+/// `host:port`.
+async fn open_tunnel(
     proxy: &Proxy,
     host: &str,
     port: u16,
-    step: Duration,
-) -> Result<TcpStream, PushError> {
-    open_tunnel_until(proxy, host, port, step, Instant::now() + step).await
-}
-
-async fn open_tunnel_until(
-    proxy: &Proxy,
-    host: &str,
-    port: u16,
+    tls: &tokio_native_tls::TlsConnector,
     step: Duration,
     whole: Instant,
-) -> Result<TcpStream, PushError> {
-    let mut tcp = timeout_at(
+) -> Result<Box<dyn AsyncIo>, PushError> {
+    let tcp = timeout_at(
         step_deadline(step, whole),
         TcpStream::connect((proxy.host.as_str(), proxy.port)),
     )
@@ -137,6 +131,19 @@ async fn open_tunnel_until(
         ),
     })?;
     let _ = tcp.set_nodelay(true);
+    let mut stream: Box<dyn AsyncIo> = if proxy.tls {
+        let s = timeout_at(step_deadline(step, whole), tls.connect(&proxy.host, tcp))
+            .await
+            .map_err(|_| PushError::StepTimeout {
+                step: "the TLS handshake with the proxy",
+            })?
+            .map_err(|e| PushError::ConnectFailed {
+                reason: format!("TLS with the proxy failed: {e}"),
+            })?;
+        Box::new(s)
+    } else {
+        Box::new(tcp)
+    };
     let authority = if host.contains(':') {
         format!("[{host}]:{port}")
     } else {
@@ -154,8 +161,9 @@ async fn open_tunnel_until(
         "\r\n\r\n"
     ));
     let answer = timeout_at(step_deadline(step, whole), async {
-        tcp.write_all(request.as_bytes()).await?;
-        read_head(&mut tcp).await
+        stream.write_all(request.as_bytes()).await?;
+        stream.flush().await?;
+        read_head(&mut stream).await
     })
     .await
     .map_err(|_| PushError::StepTimeout {
@@ -165,7 +173,7 @@ async fn open_tunnel_until(
         reason: format!("the proxy's answer to CONNECT was unreadable: {e}"),
     })?;
     match parse_status(&answer) {
-        Some(status) if (200..300).contains(&status) => Ok(tcp),
+        Some(status) if (200..300).contains(&status) => Ok(stream),
         Some(status) => Err(PushError::ProxyRefused { status }),
         None => Err(PushError::ConnectFailed {
             reason: "the proxy did not answer CONNECT with HTTP".into(),
@@ -174,7 +182,7 @@ async fn open_tunnel_until(
 }
 
 /// Reads up to the end of the proxy's header block and no further than the bytes it sent with it.
-async fn read_head(tcp: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+async fn read_head(tcp: &mut (impl AsyncRead + Unpin)) -> std::io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(256);
     let mut chunk = [0u8; 1024];
     loop {
@@ -245,39 +253,40 @@ impl TunnelTransport {
         } else {
             None
         };
-        let tcp = match &proxy {
+        let tls = self.tls_connector()?;
+        let stream: Box<dyn AsyncIo> = match &proxy {
             Some(p) => {
                 tracing::debug!(proxy = %p.host, port = p.port, "tunnelling push through the proxy");
-                open_tunnel_until(p, &t.host, t.port, step, whole).await?
+                open_tunnel(p, &t.host, t.port, &tls, step, whole).await?
             }
-            None => timeout_at(
-                step_deadline(step, whole),
-                TcpStream::connect((t.host.as_str(), t.port)),
-            )
-            .await
-            .map_err(|_| PushError::StepTimeout {
-                step: "connecting to the push service",
-            })?
-            .map_err(|e| PushError::ConnectFailed {
-                reason: format!("could not reach the push service: {e}"),
-            })?,
+            None => {
+                let tcp = timeout_at(
+                    step_deadline(step, whole),
+                    TcpStream::connect((t.host.as_str(), t.port)),
+                )
+                .await
+                .map_err(|_| PushError::StepTimeout {
+                    step: "connecting to the push service",
+                })?
+                .map_err(|e| PushError::ConnectFailed {
+                    reason: format!("could not reach the push service: {e}"),
+                })?;
+                let _ = tcp.set_nodelay(true);
+                Box::new(tcp)
+            }
         };
-        let _ = tcp.set_nodelay(true);
         let io: Box<dyn AsyncIo> = if t.tls {
-            let tls = timeout_at(
-                step_deadline(step, whole),
-                self.tls_connector()?.connect(&t.host, tcp),
-            )
-            .await
-            .map_err(|_| PushError::StepTimeout {
-                step: "the TLS handshake with the push service",
-            })?
-            .map_err(|e| PushError::ConnectFailed {
-                reason: format!("TLS with the push service failed: {e}"),
-            })?;
+            let tls = timeout_at(step_deadline(step, whole), tls.connect(&t.host, stream))
+                .await
+                .map_err(|_| PushError::StepTimeout {
+                    step: "the TLS handshake with the push service",
+                })?
+                .map_err(|e| PushError::ConnectFailed {
+                    reason: format!("TLS with the push service failed: {e}"),
+                })?;
             Box::new(tls)
         } else {
-            Box::new(tcp)
+            stream
         };
         let (mut ws, _) = timeout_at(
             step_deadline(step, whole),
