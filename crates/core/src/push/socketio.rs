@@ -40,10 +40,12 @@ enum JoinState {
 /// How long `disconnect()` may take before the link is abandoned.
 const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connects with rust_socketio over the websocket transport.
+/// The push transport hosts construct: rust_socketio over the websocket transport for direct
+/// connections, [`TunnelTransport`] when `HTTPS_PROXY`/`ALL_PROXY` apply to the push host.
 #[derive(Debug, Clone)]
 pub struct SocketIoTransport {
-    /// Covers the Engine.IO handshake and the namespace join together.
+    /// Covers the Engine.IO handshake and the namespace join together (through a proxy: the
+    /// whole connect, from the tunnel to the join).
     pub connect_timeout: Duration,
 }
 
@@ -92,6 +94,7 @@ impl PushTransport for SocketIoTransport {
                 .and_then(url::Url::port_or_known_default)
                 .unwrap_or(443);
             let tls = parsed.as_ref().is_some_and(|u| u.scheme() == "https");
+            // Read at each connect, so a changed network setting applies to the next link.
             let env = ProxyEnv::process();
             if tls && env.proxy_for(&host, port)?.is_some() {
                 let tunnel = TunnelTransport {
@@ -101,7 +104,7 @@ impl PushTransport for SocketIoTransport {
                 };
                 return tunnel.connect(notification_url, events).await;
             }
-            // Until the namespace is joined, an error (e.g. a refused CONNECT) ends the wait at
+            // Until the namespace is joined, an error (e.g. a refused join) ends the wait at
             // once instead of after the whole connect timeout.
             let (join_tx, mut join_rx) = watch::channel(JoinState::Pending);
             let join_tx = Arc::new(join_tx);
