@@ -28,6 +28,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("dbus", "a session bus for desktop tests"),
     ("chromium", "browser tests of the web UI"),
     ("webkit2gtk-driver", "WebDriver tests of the desktop window"),
+    (
+        "squid",
+        "a real HTTP proxy for the push-through-proxy tests",
+    ),
 ];
 
 pub fn run() -> Result<(), String> {

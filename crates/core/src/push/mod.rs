@@ -5,10 +5,20 @@
 //! known gaps (no retry of a failed first connect, ignored reconnect limits, leaked tasks on drop):
 //! the [`supervisor`] owns every retry, renewal and shutdown instead. Nothing here may log or
 //! return a notificationUrl or its `token`: use [`scrub`] on any text that could hold one.
+//!
+//! Two transports, both websocket-only (the service refuses long-polling, docs/PROTOCOL.md §2):
+//! [`socketio::SocketIoTransport`] is the one hosts construct; it connects directly with
+//! rust_socketio, and when an HTTP(S) proxy applies to the push host ([`proxy`]) it hands over to
+//! [`tunnel::TunnelTransport`], a second push transport that opens the `CONNECT` tunnel itself and
+//! speaks Engine.IO v4 ([`engineio`]) over tokio-tungstenite, because rust_socketio's websocket
+//! transport cannot take a proxy.
 
 pub mod backoff;
+pub mod engineio;
+pub mod proxy;
 pub mod socketio;
 pub mod supervisor;
+pub mod tunnel;
 
 use futures_util::future::BoxFuture;
 use tokio::sync::mpsc;
@@ -27,6 +37,23 @@ pub enum PushError {
     ConnectFailed { reason: String },
     #[error("the push service did not accept the namespace in time")]
     ConnectTimeout,
+    /// One step of a connect (TCP, the proxy's answer, TLS, the websocket handshake, the join)
+    /// took longer than its timeout.
+    #[error("connecting to the push service timed out: {step}")]
+    StepTimeout { step: &'static str },
+    /// The HTTP proxy answered `CONNECT` with a non-2xx status (407, 403, 502, ...).
+    #[error("the proxy refused to open a tunnel to the push service: HTTP {status} {}", status_text(*status))]
+    ProxyRefused { status: u16 },
+    /// The proxy setting cannot be used (not a URL, not http://); never quotes the setting.
+    #[error("the proxy setting cannot be used for push: {reason}")]
+    ProxyUnusable { reason: String },
+}
+
+fn status_text(status: u16) -> &'static str {
+    http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
 }
 
 /// What a live link reports to its supervisor.

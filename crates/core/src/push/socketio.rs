@@ -4,10 +4,12 @@
 //! into a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor
 //! owns retries. Dead links: the crate's Engine.IO layer times out when no ping arrives within
 //! `pingInterval + pingTimeout` (from the open packet) and reports it as the `error` event, which
-//! is also the only event a lost transport fires; both end the link here. The websocket transport
-//! ignores proxies, so when `HTTPS_PROXY` applies to the push host the long-polling transport
-//! (which honours it) is used instead. This module must never let a callback block, and never put
-//! the notificationUrl into a log or error.
+//! is also the only event a lost transport fires; both end the link here. Websocket only: the
+//! service refuses long-polling (docs/PROTOCOL.md §2). The crate's websocket transport ignores
+//! proxies, so when an HTTP(S) proxy applies to the push host ([`super::proxy`]) the connect is
+//! handed to [`TunnelTransport`], which tunnels the websocket through it. This module must never
+//! let a callback block, never fall back to polling, and never put the notificationUrl into a log
+//! or error.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +20,9 @@ use rust_socketio::asynchronous::{Client, ClientBuilder};
 use rust_socketio::{Event, Payload, TransportType};
 use tokio::sync::{mpsc, watch};
 
+use super::proxy::ProxyEnv;
+pub use super::proxy::proxy_applies;
+use super::tunnel::TunnelTransport;
 use super::{
     LinkEvent, NotificationBody, PushError, PushLink, PushTransport, parse_notification,
     rewrite_notification_url, scrub,
@@ -35,10 +40,12 @@ enum JoinState {
 /// How long `disconnect()` may take before the link is abandoned.
 const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// Connects with rust_socketio over the websocket transport.
+/// The push transport hosts construct: rust_socketio over the websocket transport for direct
+/// connections, [`TunnelTransport`] when `HTTPS_PROXY`/`ALL_PROXY` apply to the push host.
 #[derive(Debug, Clone)]
 pub struct SocketIoTransport {
-    /// Covers the Engine.IO handshake and the namespace join together.
+    /// Covers the Engine.IO handshake and the namespace join together (through a proxy: the
+    /// whole connect, from the tunnel to the join).
     pub connect_timeout: Duration,
 }
 
@@ -77,17 +84,27 @@ impl PushTransport for SocketIoTransport {
     ) -> BoxFuture<'a, Result<Box<dyn PushLink>, PushError>> {
         async move {
             let addr = rewrite_notification_url(notification_url)?;
-            let host = url::Url::parse(&addr.address)
-                .ok()
+            let parsed = url::Url::parse(&addr.address).ok();
+            let host = parsed
+                .as_ref()
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_default();
-            let transport = if proxy_applies(&host, |k| std::env::var(k).ok()) {
-                tracing::debug!("a proxy is set for the push host: using long-polling");
-                TransportType::Polling
-            } else {
-                TransportType::Websocket
-            };
-            // Until the namespace is joined, an error (e.g. a refused CONNECT) ends the wait at
+            let port = parsed
+                .as_ref()
+                .and_then(url::Url::port_or_known_default)
+                .unwrap_or(443);
+            let tls = parsed.as_ref().is_some_and(|u| u.scheme() == "https");
+            // Read at each connect, so a changed network setting applies to the next link.
+            let env = ProxyEnv::process();
+            if tls && env.proxy_for(&host, port)?.is_some() {
+                let tunnel = TunnelTransport {
+                    connect_timeout: self.connect_timeout,
+                    proxy_env: env,
+                    ..TunnelTransport::default()
+                };
+                return tunnel.connect(notification_url, events).await;
+            }
+            // Until the namespace is joined, an error (e.g. a refused join) ends the wait at
             // once instead of after the whole connect timeout.
             let (join_tx, mut join_rx) = watch::channel(JoinState::Pending);
             let join_tx = Arc::new(join_tx);
@@ -98,7 +115,7 @@ impl PushTransport for SocketIoTransport {
             let on_close = events;
             let builder = ClientBuilder::new(addr.address)
                 .namespace(addr.namespace)
-                .transport_type(transport)
+                .transport_type(TransportType::Websocket)
                 .reconnect(false)
                 .on(Event::Connect, move |_, _| {
                     on_join.send_replace(JoinState::Joined);
@@ -170,67 +187,5 @@ impl PushTransport for SocketIoTransport {
             Ok(Box::new(SocketIoLink { client }) as Box<dyn PushLink>)
         }
         .boxed()
-    }
-}
-
-/// Whether `HTTPS_PROXY` (or `https_proxy`, `ALL_PROXY`) applies to `host` under `NO_PROXY`.
-/// Loopback hosts never go through a proxy.
-pub fn proxy_applies(host: &str, env: impl Fn(&str) -> Option<String>) -> bool {
-    let get = |names: &[&str]| {
-        names
-            .iter()
-            .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
-    };
-    if get(&["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]).is_none() {
-        return false;
-    }
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    if loopback {
-        return false;
-    }
-    let no_proxy = get(&["NO_PROXY", "no_proxy"]).unwrap_or_default();
-    !no_proxy.split(',').map(str::trim).any(|entry| {
-        let entry = entry.trim_start_matches('.').to_ascii_lowercase();
-        !entry.is_empty() && (entry == "*" || host == entry || host.ends_with(&format!(".{entry}")))
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| (*v).to_owned())
-        }
-    }
-
-    #[test]
-    fn the_proxy_decision_follows_https_proxy_and_no_proxy() {
-        let none: [(&str, &str); 0] = [];
-        assert!(!proxy_applies("push.svc.ms", env(&none)));
-        let proxied = [("HTTPS_PROXY", "http://proxy:3128")];
-        assert!(proxy_applies("push.svc.ms", env(&proxied)));
-        assert!(!proxy_applies("127.0.0.1", env(&proxied)));
-        assert!(!proxy_applies("localhost", env(&proxied)));
-        let except = [
-            ("https_proxy", "http://proxy:3128"),
-            ("NO_PROXY", "example.com, .svc.ms"),
-        ];
-        assert!(!proxy_applies("f3hb0mpua.svc.ms", env(&except)));
-        assert!(!proxy_applies("example.com", env(&except)));
-        assert!(proxy_applies("graph.microsoft.com", env(&except)));
-        let all = [("HTTPS_PROXY", "http://p"), ("no_proxy", "*")];
-        assert!(!proxy_applies("anything.net", env(&all)));
     }
 }
