@@ -24,6 +24,7 @@ pub fn engine_options(
         push: drivewatch_core::push::PushConfig {
             subscribe_timeout: Duration::from_secs(5),
             renew_before: Duration::from_secs(2),
+            renew_floor: Duration::from_secs(1),
             renew_without_expiry: Duration::from_secs(3600),
             poll_interval: Duration::from_secs(60),
             push_retry_interval: Duration::from_secs(300),
