@@ -13,6 +13,8 @@
 //! - [`graph`]: the one request path to Graph ([`graph::GraphClient`]: Retry-After gate, backoff,
 //!   refresh-once on 401, typed errors), its wire types and the redaction helper.
 //! - [`classify`]: delta items + the item index → created / modified / renamed / moved / deleted.
+//! - [`i18n`]: the message catalogs (English, Russian) toasts, tray and window share, and the
+//!   choice of language (the setting, then the OS).
 //! - [`history`]: SQLite: the append-only change history, delta cursors and item index.
 //! - [`delta`]: per-target delta runs (paging, resync, atomic commit), the tap debouncer, and the
 //!   `TargetSource` port through which delta and push reach Graph.
@@ -28,6 +30,7 @@ pub mod delta;
 pub mod engine;
 pub mod graph;
 pub mod history;
+pub mod i18n;
 pub mod model;
 pub mod process;
 pub mod push;

@@ -13,6 +13,7 @@ use super::filter::{is_muted, is_paused, is_quiet};
 use super::sanitise::display_name;
 use super::text::{BurstText, burst_toast, single_toast, summary_toast};
 use super::{Toast, ToastContext, ToastId, ToastLimits, folder_of};
+use crate::i18n::Catalog;
 use crate::model::{Change, ChangeBatch, ChangeKind};
 
 /// Names a burst toast lists before "and N more".
@@ -51,6 +52,8 @@ struct LiveGroup {
     folders: usize,
     /// The first [`PREVIEW_NAMES`] names, already made safe to display.
     names: Vec<String>,
+    /// Every change it took in was found on catch-up.
+    caught_up: bool,
     first_seq: i64,
     /// When a change last joined; the group ends a `group_window` after.
     last_joined: DateTime<Utc>,
@@ -106,8 +109,10 @@ impl ToastPolicy {
             return Vec::new();
         }
         let now = ctx.now;
+        // The language is read per call, so a change in Settings reaches the next toast.
+        let catalog = Catalog::for_language(ctx.preferences.language);
         // Groups that ended with a count still waiting get their last redraw first.
-        let mut updates = self.end_groups(now);
+        let mut updates = self.end_groups(now, catalog);
         let mut fresh: Vec<Group<'_>> = Vec::new();
         for group in self.group(&wanted) {
             let key = group.key.to_owned_key();
@@ -135,19 +140,19 @@ impl ToastPolicy {
             }
         } else if fresh.len() <= room {
             for group in &fresh {
-                toasts.push(self.show_group(group, now));
+                toasts.push(self.show_group(group, now, catalog));
             }
         } else {
             let (shown, rest) = fresh.split_at(room - 1);
             for group in shown {
-                toasts.push(self.show_group(group, now));
+                toasts.push(self.show_group(group, now, catalog));
             }
             let left_out: usize = rest.iter().map(|g| g.changes.len()).sum();
             let count = left_out + self.held_back;
             self.held_back = 0;
-            toasts.push(self.show_summary(count, now));
+            toasts.push(self.show_summary(count, now, catalog));
         }
-        updates.extend(self.due_updates(now));
+        updates.extend(self.due_updates(now, catalog));
         updates.extend(toasts);
         updates
     }
@@ -165,13 +170,14 @@ impl ToastPolicy {
             self.live_summary = None;
             return Vec::new();
         }
-        let mut out = self.end_groups(now);
-        out.extend(self.due_updates(now));
+        let catalog = Catalog::for_language(ctx.preferences.language);
+        let mut out = self.end_groups(now, catalog);
+        out.extend(self.due_updates(now, catalog));
         self.expire(now);
         if self.held_back > 0 && self.room() > 0 && !self.in_storm(now) {
             let count = self.held_back;
             self.held_back = 0;
-            out.push(self.show_summary(count, now));
+            out.push(self.show_summary(count, now, catalog));
         }
         out
     }
@@ -213,11 +219,11 @@ impl ToastPolicy {
     }
 
     /// Shows a new toast for `group` and remembers it for later changes of the same group.
-    fn show_group(&mut self, group: &Group<'_>, now: DateTime<Utc>) -> Toast {
+    fn show_group(&mut self, group: &Group<'_>, now: DateTime<Utc>, catalog: &Catalog) -> Toast {
         let id = self.next_id();
         self.shown.push_back(now);
         let key = group.key.to_owned_key();
-        let toast = group.toast(id);
+        let toast = group.toast(id, catalog);
         match self.live.iter_mut().find(|l| l.key == key) {
             // A group too small for a burst shows one toast per change; later changes of it
             // update the newest of them, with the count of them all.
@@ -234,6 +240,7 @@ impl ToastPolicy {
                     count: 0,
                     folders: 0,
                     names: Vec::new(),
+                    caught_up: true,
                     first_seq: group.changes[0].seq,
                     last_joined: now,
                     drawn_at: now,
@@ -247,7 +254,7 @@ impl ToastPolicy {
         toast
     }
 
-    fn show_summary(&mut self, count: usize, now: DateTime<Utc>) -> Toast {
+    fn show_summary(&mut self, count: usize, now: DateTime<Utc>, catalog: &Catalog) -> Toast {
         let id = self.next_id();
         self.shown.push_back(now);
         self.last_summary = Some(now);
@@ -258,25 +265,25 @@ impl ToastPolicy {
             drawn_at: now,
             dirty: false,
         });
-        summary_toast(id, false, count)
+        summary_toast(id, false, count, catalog)
     }
 
     /// Redraws of toasts whose count changed and whose turn has come.
-    fn due_updates(&mut self, now: DateTime<Utc>) -> Vec<Toast> {
+    fn due_updates(&mut self, now: DateTime<Utc>, catalog: &Catalog) -> Vec<Toast> {
         let every = self.limits.update_every;
         let mut out = Vec::new();
         for live in self.live.iter_mut().filter(|l| l.dirty) {
             if now - live.drawn_at >= every {
                 live.dirty = false;
                 live.drawn_at = now;
-                out.push(live.toast());
+                out.push(live.toast(catalog));
             }
         }
         if let Some(summary) = self.live_summary.as_mut().filter(|s| s.dirty) {
             if now - summary.drawn_at >= every {
                 summary.dirty = false;
                 summary.drawn_at = now;
-                out.push(summary_toast(summary.id, true, summary.count));
+                out.push(summary_toast(summary.id, true, summary.count, catalog));
             }
         }
         out
@@ -284,7 +291,7 @@ impl ToastPolicy {
 
     /// Forgets groups (and the summary) that took in nothing for a `group_window`; one with a
     /// count not yet drawn gets its last redraw now, whatever `update_every` says.
-    fn end_groups(&mut self, now: DateTime<Utc>) -> Vec<Toast> {
+    fn end_groups(&mut self, now: DateTime<Utc>, catalog: &Catalog) -> Vec<Toast> {
         let window = self.limits.group_window;
         let mut out = Vec::new();
         self.live.retain(|live| {
@@ -292,13 +299,13 @@ impl ToastPolicy {
                 return true;
             }
             if live.dirty {
-                out.push(live.toast());
+                out.push(live.toast(catalog));
             }
             false
         });
         if let Some(summary) = self.live_summary.take_if(|s| now - s.last_joined >= window) {
             if summary.dirty {
-                out.push(summary_toast(summary.id, true, summary.count));
+                out.push(summary_toast(summary.id, true, summary.count, catalog));
             }
         }
         out
@@ -405,7 +412,7 @@ struct Group<'c> {
 }
 
 impl Group<'_> {
-    fn toast(&self, id: ToastId) -> Toast {
+    fn toast(&self, id: ToastId, catalog: &Catalog) -> Toast {
         let first = self.changes[0];
         if self.burst {
             let names: Vec<String> = self
@@ -425,11 +432,13 @@ impl Group<'_> {
                     count: self.changes.len(),
                     folders,
                     names: &names,
+                    caught_up: self.changes.iter().all(|c| c.caught_up),
                 },
                 first.seq,
+                catalog,
             )
         } else {
-            single_toast(id, first)
+            single_toast(id, first, catalog)
         }
     }
 }
@@ -438,6 +447,7 @@ impl LiveGroup {
     fn join(&mut self, changes: &[&Change], now: DateTime<Utc>) {
         self.count += changes.len();
         self.folders += changes.iter().filter(|c| c.is_folder).count();
+        self.caught_up &= changes.iter().all(|c| c.caught_up);
         for change in changes {
             if self.names.len() == PREVIEW_NAMES {
                 break;
@@ -452,7 +462,7 @@ impl LiveGroup {
     }
 
     /// The update of this group's toast, with everything it took in so far.
-    fn toast(&self) -> Toast {
+    fn toast(&self, catalog: &Catalog) -> Toast {
         burst_toast(
             self.id,
             true,
@@ -463,8 +473,10 @@ impl LiveGroup {
                 count: self.count,
                 folders: self.folders,
                 names: &self.names,
+                caught_up: self.caught_up,
             },
             self.first_seq,
+            catalog,
         )
     }
 }

@@ -1,17 +1,24 @@
-//! What a toast says: one change, a burst and the storm's summary, in words.
+//! What a toast says: one change, a burst and the storm's summary, in the user's language.
 //!
-//! Every name it puts in a sentence has been through `sanitise` first. It must never decide
-//! whether or when a toast is shown: that is the policy's.
+//! Every sentence comes from the catalogs ([`crate::i18n`]); this module only picks the message
+//! and fills in names that have been through `sanitise` first, so no sentence is put together
+//! here. It must never decide whether or when a toast is shown: that is the policy's.
 
 use super::sanitise::{display_name, display_path, neutralise, shorten_end};
 use super::{Toast, ToastId, ToastKind, ToastTarget, folder_of, name_of};
+use crate::i18n::{Arg, Catalog};
 use crate::model::{Change, ChangeKind};
 
 /// Longest person name shown in a toast, in characters.
 const MAX_PERSON_CHARS: usize = 40;
 
-pub(super) fn single_toast(id: ToastId, change: &Change) -> Toast {
-    let (summary, body) = describe_change(change);
+pub(super) fn single_toast(id: ToastId, change: &Change, catalog: &Catalog) -> Toast {
+    let (summary, body) = describe_change(change, catalog);
+    let body = if change.caught_up {
+        caught_up(&body, catalog)
+    } else {
+        body
+    };
     Toast {
         id,
         update: false,
@@ -27,22 +34,31 @@ pub(super) fn single_toast(id: ToastId, change: &Change) -> Toast {
 
 /// One change in words, as its toast says it: ("Alice edited Budget.xlsx", "in /Finance").
 /// Safe to display: names are neutralised and shortened. Hosts use it for menus and lists.
-pub fn describe_change(change: &Change) -> (String, String) {
-    let who = person(change);
+pub fn describe_change(change: &Change, catalog: &Catalog) -> (String, String) {
+    let who = person(change.by.as_deref(), catalog);
     let name = display_name(&change.name);
     let folder = display_path(folder_of(&change.path));
-    let (summary, body) = match change.kind {
-        ChangeKind::Created => (format!("{who} added {name}"), format!("in {folder}")),
-        ChangeKind::Modified => (format!("{who} edited {name}"), format!("in {folder}")),
-        ChangeKind::Deleted => (format!("{who} deleted {name}"), format!("from {folder}")),
+    let is_folder = if change.is_folder { "yes" } else { "no" };
+    let base = [
+        ("who", Arg::from(&who)),
+        ("name", Arg::from(&name)),
+        ("isFolder", Arg::from(is_folder)),
+    ];
+    let sentence = |key: &str| catalog.text(key, &base);
+    let place = |key: &str| catalog.text(key, &[("folder", Arg::from(&folder))]);
+    match change.kind {
+        ChangeKind::Created => (sentence("toast_created"), place("toast_in")),
+        ChangeKind::Modified => (sentence("toast_modified"), place("toast_in")),
+        ChangeKind::Deleted => (sentence("toast_deleted"), place("toast_from")),
         ChangeKind::Renamed => {
             let old = change.old_path.as_deref().map(|p| display_name(name_of(p)));
             match old {
-                Some(old) if old != name => (
-                    format!("{who} renamed {old} to {name}"),
-                    format!("in {folder}"),
-                ),
-                _ => (format!("{who} renamed {name}"), format!("in {folder}")),
+                Some(old) if old != name => {
+                    let mut args = base.to_vec();
+                    args.push(("old", Arg::from(&old)));
+                    (catalog.text("toast_renamedFrom", &args), place("toast_in"))
+                }
+                _ => (sentence("toast_renamed"), place("toast_in")),
             }
         }
         ChangeKind::Moved => {
@@ -50,16 +66,16 @@ pub fn describe_change(change: &Change) -> (String, String) {
                 .old_path
                 .as_deref()
                 .map(|p| display_path(folder_of(p)));
-            match from {
-                Some(from) => (
-                    format!("{who} moved {name}"),
-                    format!("to {folder}, from {from}"),
+            let body = match from {
+                Some(from) => catalog.text(
+                    "toast_toFrom",
+                    &[("folder", Arg::from(&folder)), ("from", Arg::from(&from))],
                 ),
-                None => (format!("{who} moved {name}"), format!("to {folder}")),
-            }
+                None => place("toast_to"),
+            };
+            (sentence("toast_moved"), body)
         }
-    };
-    (summary, body)
+    }
 }
 
 /// What a burst toast says: "Alice added 40 files to /Photos", "a.jpg, b.jpg, c.jpg and 37
@@ -71,9 +87,17 @@ pub(super) struct BurstText<'a> {
     pub(super) count: usize,
     pub(super) folders: usize,
     pub(super) names: &'a [String],
+    /// Every change of the burst was found on catch-up.
+    pub(super) caught_up: bool,
 }
 
-pub(super) fn burst_toast(id: ToastId, update: bool, text: BurstText<'_>, seq: i64) -> Toast {
+pub(super) fn burst_toast(
+    id: ToastId,
+    update: bool,
+    text: BurstText<'_>,
+    seq: i64,
+    catalog: &Catalog,
+) -> Toast {
     let BurstText {
         kind,
         by,
@@ -81,10 +105,9 @@ pub(super) fn burst_toast(id: ToastId, update: bool, text: BurstText<'_>, seq: i
         count,
         folders,
         names,
+        caught_up: all_caught_up,
     } = text;
-    let who = by
-        .map(display_person)
-        .unwrap_or_else(|| "Someone".to_owned());
+    let who = person(by, catalog);
     let noun = if folders == 0 {
         "files"
     } else if folders == count {
@@ -93,19 +116,42 @@ pub(super) fn burst_toast(id: ToastId, update: bool, text: BurstText<'_>, seq: i
         "items"
     };
     let folder = display_path(folder);
-    let summary = match kind {
-        ChangeKind::Created => format!("{who} added {count} {noun} to {folder}"),
-        ChangeKind::Modified => format!("{who} edited {count} {noun} in {folder}"),
-        ChangeKind::Deleted => format!("{who} deleted {count} {noun} from {folder}"),
-        ChangeKind::Renamed => format!("{who} renamed {count} {noun} in {folder}"),
-        ChangeKind::Moved => format!("{who} moved {count} {noun} to {folder}"),
+    let items = catalog.text(
+        "toast_count",
+        &[("count", Arg::from(count)), ("noun", Arg::from(noun))],
+    );
+    let key = match kind {
+        ChangeKind::Created => "toast_burstCreated",
+        ChangeKind::Modified => "toast_burstModified",
+        ChangeKind::Deleted => "toast_burstDeleted",
+        ChangeKind::Renamed => "toast_burstRenamed",
+        ChangeKind::Moved => "toast_burstMoved",
     };
+    let summary = catalog.text(
+        key,
+        &[
+            ("who", Arg::from(&who)),
+            ("items", Arg::from(&items)),
+            ("count", Arg::from(count)),
+            ("noun", Arg::from(noun)),
+            ("folder", Arg::from(&folder)),
+        ],
+    );
     // "a.jpg, b.jpg, c.jpg and 34 more": enough to recognise the burst at a glance.
     let rest = count.saturating_sub(names.len());
+    let listed = names.join(", ");
     let body = if rest == 0 {
-        names.join(", ")
+        listed
     } else {
-        format!("{} and {rest} more", names.join(", "))
+        catalog.text(
+            "toast_andMore",
+            &[("names", Arg::from(&listed)), ("rest", Arg::from(rest))],
+        )
+    };
+    let body = if all_caught_up {
+        caught_up(&body, catalog)
+    } else {
+        body
     };
     Toast {
         id,
@@ -117,37 +163,31 @@ pub(super) fn burst_toast(id: ToastId, update: bool, text: BurstText<'_>, seq: i
     }
 }
 
-pub(super) fn summary_toast(id: ToastId, update: bool, count: usize) -> Toast {
-    let summary = if count == 1 {
-        "1 more change".to_owned()
-    } else {
-        format!("{count} more changes")
-    };
+pub(super) fn summary_toast(id: ToastId, update: bool, count: usize, catalog: &Catalog) -> Toast {
     Toast {
         id,
         update,
         kind: ToastKind::Summary { count },
-        summary,
-        body: "Open DriveWatch to see them all".to_owned(),
+        summary: catalog.text("toast_moreChanges", &[("count", Arg::from(count))]),
+        body: catalog.text("toast_seeAll", &[]),
         target: None,
     }
 }
 
-fn person(change: &Change) -> String {
-    change
-        .by
-        .as_deref()
-        .map(display_person)
-        .unwrap_or_else(|| "Someone".to_owned())
+/// A toast's second line marked as found on catch-up (made while DriveWatch was closed).
+fn caught_up(body: &str, catalog: &Catalog) -> String {
+    catalog.text("toast_caughtUp", &[("body", Arg::from(body))])
 }
 
-fn display_person(name: &str) -> String {
+/// Who made a change, safe to display; the catalog's "someone" when Graph does not say.
+fn person(by: Option<&str>, catalog: &Catalog) -> String {
+    by.and_then(display_person)
+        .unwrap_or_else(|| catalog.text("someone", &[]))
+}
+
+fn display_person(name: &str) -> Option<String> {
     let clean = neutralise(name.trim());
-    if clean.is_empty() {
-        "Someone".to_owned()
-    } else {
-        shorten_end(&clean, MAX_PERSON_CHARS)
-    }
+    (!clean.is_empty()).then(|| shorten_end(&clean, MAX_PERSON_CHARS))
 }
 
 #[cfg(test)]
