@@ -191,6 +191,9 @@ fn display_person(name: &str) -> Option<String> {
 }
 
 #[cfg(test)]
+mod in_every_language;
+
+#[cfg(test)]
 mod tests {
     use crate::model::{ChangeKind, Preferences};
     use crate::toast_policy::fixtures::*;
