@@ -92,10 +92,7 @@ noMatches = No changes match these filters.
 loadOlder = Load older changes
 loadingOlder = Loading older changes…
 endOfHistory = That is the whole history.
-newChanges = { $count ->
-    [one] { $count } new change — show
-   *[other] { $count } new changes — show
-}
+newChanges = { $count } new — show
 loadFailed = Could not load changes: { $message }
 openFailed = Could not open: { $message }
 today = Today
