@@ -2,8 +2,9 @@
 //!
 //! Hosts hand every [`ChangeBatch`](crate::model::ChangeBatch) to a [`ToastPolicy`] together
 //! with the user's [`Preferences`], the pause deadline and the current time (a
-//! [`ToastContext`]); it answers with the toasts to show, already worded and with untrusted
-//! names made safe to display. A burst in one folder becomes one toast, toasts per minute are
+//! [`ToastContext`]); it answers with the toasts to show, already worded in the language of
+//! [`Preferences::language`] (see [`crate::i18n`]) and with untrusted names made safe to
+//! display. A burst in one folder becomes one toast, toasts per minute are
 //! capped with a summary for the rest, and the user's own changes, paused periods, quiet hours
 //! and muted folders or patterns give none. The list of changes is not this module's business:
 //! every change still goes there.
@@ -21,12 +22,13 @@
 //!
 //! This module must never read a clock, touch the network or a GUI, or log names: the time
 //! comes in through [`ToastContext`] so the policy is a plain function of its inputs and its
-//! own small memory, and it is unit-tested as such.
+//! own small memory (the OS locale, which `Language::System` stands for, is read once per
+//! process), and it is unit-tested as such.
 //!
 //! # Layout
 //! - `policy`: the grouping and rate-limit state machine ([`ToastPolicy`]).
 //! - `filter`: which changes deserve no toast at all (own, paused, quiet hours, muted).
-//! - `text`: what a toast says.
+//! - `text`: what a toast says, from the catalogs.
 //! - `sanitise`: untrusted names made safe and short to display.
 
 mod filter;
