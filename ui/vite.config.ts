@@ -9,6 +9,9 @@ export default defineConfig(({ mode }) => ({
   resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   plugins: [svelte()],
   clearScreen: false,
+  // The message catalogs live with the Rust core that embeds them too (one set for the window,
+  // the tray and the notifications); the dev server may read them there.
+  server: { fs: { allow: [".", "../crates/core/locales"] } },
   build: {
     target: "es2022",
     outDir: "dist",

@@ -76,11 +76,17 @@ async fn start_demo() -> Result<Shell, StartError> {
         "demo: the stand-in for Microsoft runs on loopback (open it in a browser to change files)"
     );
     let parse = |u: String| url::Url::parse(&u).map_err(|e| StartError::Emulator(e.to_string()));
+    // A demo folder named by DRIVEWATCH_HOME keeps the Settings chosen in an earlier demo
+    // (language, muted folders); everything else points at this run's emulator.
+    let preferences = Config::load(&paths.config_file())
+        .map(|c| c.preferences)
+        .unwrap_or_default();
     let config = Config {
         authority_url: parse(emulator.authority_url())?,
         graph_url: parse(emulator.graph_url())?,
         client_id: Some(DEMO_CLIENT_ID.to_owned()),
         token_store: TokenStoreKind::File,
+        preferences,
         ..Config::default()
     };
     config.save(&paths.config_file())?;

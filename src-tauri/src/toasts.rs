@@ -89,10 +89,17 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         .hint(Hint::DesktopEntry("drivewatch".to_owned()))
         .timeout(Timeout::Milliseconds(SHOW_FOR_MS));
     if toast.target.is_some() {
+        // The actions speak the language the toast's text was worded in: the setting's.
+        let language = app
+            .try_state::<crate::shell::Shell>()
+            .map(|shell| shell.engine().preferences().language)
+            .unwrap_or_default();
+        let words = drivewatch_core::i18n::Catalog::for_language(language);
+        let show = words.text("toast_show", &[]);
         notification
-            .action("default", "Show in DriveWatch")
-            .action("open", "Open")
-            .action("show", "Show in DriveWatch");
+            .action("default", &show)
+            .action("open", &words.text("toast_open", &[]))
+            .action("show", &show);
     }
     if let Some((server_id, _)) = replaces {
         notification.id(server_id);

@@ -6,6 +6,7 @@
 //! ids to them. Callbacks must never panic (no `unwrap`): a failed menu action is logged and
 //! ignored, since the tray has nowhere to show an error.
 
+use drivewatch_core::i18n::{Arg, Catalog};
 use drivewatch_core::model::{Account, AccountState, Change, TargetInfo, TargetStatus};
 use drivewatch_core::toast_policy::describe_change;
 use tauri::image::Image;
@@ -64,14 +65,16 @@ impl TrayState {
         }
     }
 
-    pub fn label(self) -> &'static str {
-        match self {
-            TrayState::Live => "Live",
-            TrayState::Polling => "Checking periodically",
-            TrayState::Reconnecting => "Reconnecting",
-            TrayState::NeedsSignIn => "Sign-in needed",
-            TrayState::Paused => "Notifications paused",
-        }
+    /// The state's name, the one the window's Status screen gives it too.
+    pub fn label(self, catalog: &Catalog) -> String {
+        let key = match self {
+            TrayState::Live => "st_live",
+            TrayState::Polling => "st_polling",
+            TrayState::Reconnecting => "st_reconnecting",
+            TrayState::NeedsSignIn => "st_needsSignIn",
+            TrayState::Paused => "st_paused",
+        };
+        catalog.text(key, &[])
     }
 
     /// The state the tray shows for the shell's accounts, targets and pause.
@@ -173,15 +176,30 @@ impl MenuId {
 }
 
 /// The first, disabled line: the state and the last change (Linux trays have no tooltip).
-pub fn status_line(state: TrayState, latest: Option<&Change>) -> String {
+pub fn status_line(state: TrayState, latest: Option<&Change>, catalog: &Catalog) -> String {
+    let label = state.label(catalog);
     match latest {
         Some(change) => {
-            let (summary, _) = describe_change(change);
+            let (summary, _) = describe_change(change, catalog);
             let local = change.at.with_timezone(&chrono::Local);
-            format!("{} · {} {}", state.label(), local.format("%H:%M"), summary)
+            let time = local.format("%H:%M").to_string();
+            catalog.text(
+                "tray_status",
+                &[
+                    ("state", Arg::from(&label)),
+                    ("time", Arg::from(&time)),
+                    ("change", Arg::from(&summary)),
+                ],
+            )
         }
-        None => format!("{} · no changes yet", state.label()),
+        None => catalog.text("tray_statusEmpty", &[("state", Arg::from(&label))]),
     }
+}
+
+/// The words of the tray, in the language Settings chose (read at every redraw, so a change of
+/// it shows at once).
+fn catalog(shell: &Shell) -> &'static Catalog {
+    Catalog::for_language(shell.engine().preferences().language)
 }
 
 fn item<R: Runtime, M: Manager<R>>(
@@ -197,49 +215,61 @@ fn item<R: Runtime, M: Manager<R>>(
 pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::Result<Menu<R>> {
     let state = TrayState::of(shell);
     let latest = shell.latest();
+    let words = catalog(shell);
+    let text = |key: &str| words.text(key, &[]);
     let menu = Menu::new(app)?;
     menu.append(&item(
         app,
         MenuId::Status,
-        &status_line(state, latest.first()),
+        &status_line(state, latest.first(), words),
         false,
     )?)?;
-    menu.append(&item(app, MenuId::Open, "Open DriveWatch", true)?)?;
+    menu.append(&item(app, MenuId::Open, &text("tray_open"), true)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     if latest.is_empty() {
         menu.append(&MenuItem::with_id(
             app,
             "no-changes",
-            "No changes yet",
+            text("tray_noChanges"),
             false,
             None::<&str>,
         )?)?;
     }
     for change in &latest {
-        let (summary, _) = describe_change(change);
+        let (summary, _) = describe_change(change, words);
         menu.append(&item(app, MenuId::Change(change.seq), &summary, true)?)?;
     }
     menu.append(&PredefinedMenuItem::separator(app)?)?;
     let paused = shell.paused_until().is_some();
     let pause = Submenu::with_items(
         app,
-        "Pause notifications",
+        text("tray_pause"),
         true,
         &[
-            &item(app, MenuId::Pause(PauseFor::OneHour), "For 1 hour", true)?,
+            &item(
+                app,
+                MenuId::Pause(PauseFor::OneHour),
+                &text("tray_pauseHour"),
+                true,
+            )?,
             &item(
                 app,
                 MenuId::Pause(PauseFor::UntilTomorrow),
-                "Until tomorrow",
+                &text("tray_pauseTomorrow"),
                 true,
             )?,
-            &item(app, MenuId::Pause(PauseFor::Resume), "Resume", paused)?,
+            &item(
+                app,
+                MenuId::Pause(PauseFor::Resume),
+                &text("resume"),
+                paused,
+            )?,
         ],
     )?;
     menu.append(&pause)?;
-    let accounts = Submenu::new(app, "Accounts", true)?;
+    let accounts = Submenu::new(app, text("accountsTitle"), true)?;
     for account in shell.engine().accounts() {
-        let label = format!("Sign out {}", account.username);
+        let label = words.text("signOutOf", &[("name", Arg::from(&account.username))]);
         accounts.append(&item(
             app,
             MenuId::SignOut(account.id.clone()),
@@ -247,10 +277,10 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::R
             true,
         )?)?;
     }
-    accounts.append(&item(app, MenuId::SignIn, "Sign in…", true)?)?;
+    accounts.append(&item(app, MenuId::SignIn, &text("tray_signIn"), true)?)?;
     menu.append(&accounts)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
-    menu.append(&item(app, MenuId::Quit, "Quit DriveWatch", true)?)?;
+    menu.append(&item(app, MenuId::Quit, &text("tray_quit"), true)?)?;
     Ok(menu)
 }
 
@@ -259,7 +289,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<Tr
     let state = TrayState::of(shell);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(state.icon_png())?)
-        .tooltip(status_line(state, shell.latest().first()))
+        .tooltip(status_line(state, shell.latest().first(), catalog(shell)))
         .menu(&build_menu(app, shell)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu_event(app, &event))
@@ -289,7 +319,10 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let state = TrayState::of(&shell);
     let result = Image::from_bytes(state.icon_png())
         .and_then(|icon| tray.set_icon(Some(icon)))
-        .and_then(|()| tray.set_tooltip(Some(status_line(state, shell.latest().first()))))
+        .and_then(|()| {
+            let line = status_line(state, shell.latest().first(), catalog(&shell));
+            tray.set_tooltip(Some(line))
+        })
         .and_then(|()| build_menu(app, &shell))
         .and_then(|menu| tray.set_menu(Some(menu)));
     if let Err(e) = result {
@@ -402,6 +435,66 @@ mod tests {
             TrayState::from_parts(&ok, &[broken], true),
             TrayState::Paused
         );
+    }
+
+    #[test]
+    fn status_lines_speak_english_or_russian_and_name_states_as_the_window_does() {
+        use drivewatch_core::i18n::Locale;
+        use drivewatch_core::model::ChangeKind;
+        let change = Change {
+            seq: 1,
+            kind: ChangeKind::Modified,
+            name: "Q3 Plan.txt".to_owned(),
+            path: "/Projects/Q3 Plan.txt".to_owned(),
+            old_path: None,
+            is_folder: false,
+            item_id: "i".to_owned(),
+            drive_id: "d".to_owned(),
+            by: Some("Alex Wilber".to_owned()),
+            own: false,
+            at: chrono::Utc::now(),
+            web_url: None,
+            account: "a".to_owned(),
+            target: "t".to_owned(),
+            caught_up: false,
+        };
+        let (en, ru) = (Catalog::get(Locale::En), Catalog::get(Locale::Ru));
+        let line = |state, latest, words| status_line(state, latest, words);
+        assert_eq!(
+            line(TrayState::Polling, None, en),
+            "Checking regularly · no changes yet"
+        );
+        assert_eq!(
+            line(TrayState::Polling, None, ru),
+            "Регулярная проверка · изменений пока нет"
+        );
+        assert!(
+            line(TrayState::Live, Some(&change), en).starts_with("Live · ")
+                && line(TrayState::Live, Some(&change), en)
+                    .ends_with(" Alex Wilber edited Q3 Plan.txt")
+        );
+        for state in TrayState::ALL {
+            assert_eq!(state.label(en), en.text(key_of(state), &[]));
+            for latest in [None, Some(&change)] {
+                let text = line(state, latest, ru);
+                let words = text.replace("Alex Wilber", "").replace("Q3 Plan.txt", "");
+                assert!(
+                    !words.chars().any(|c| c.is_ascii_alphabetic()),
+                    "an English word in {text:?}"
+                );
+            }
+        }
+    }
+
+    /// The window's key for each state (ui/src/lib/status.ts uses the same).
+    fn key_of(state: TrayState) -> &'static str {
+        match state {
+            TrayState::Live => "st_live",
+            TrayState::Polling => "st_polling",
+            TrayState::Reconnecting => "st_reconnecting",
+            TrayState::NeedsSignIn => "st_needsSignIn",
+            TrayState::Paused => "st_paused",
+        }
     }
 
     #[test]

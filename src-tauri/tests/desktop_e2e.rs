@@ -4,7 +4,9 @@
 //! It asserts the toasts the scripted demo activity must produce (summaries and bodies), the
 //! grouping of the 40-file burst into one notification replaced in place as its count grows
 //! (Notify with `replaces_id`), and that the demo user's own change gives no
-//! toast; it keeps a screenshot of the screen in `tests/artifacts/`. A second test starts
+//! toast; it keeps a screenshot of the screen in `tests/artifacts/`. Another runs the demo with
+//! Settings → Language set to Russian on an English OS, and sees Russian toasts and a Russian
+//! tray menu. A further test starts
 //! `drivewatch --hidden` and checks the app lives in the tray without a window until the tray
 //! opens one, survives that window's close, and quits from the tray. Both skip, saying why,
 //! only when the display tooling (Xvfb, dbus-daemon) is not installed. It talks to nothing but
@@ -348,6 +350,122 @@ fn demo_mode_toasts_on_a_real_desktop() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(status.success(), "Quit exits with code 0, got {status}");
+}
+
+#[test]
+fn the_language_setting_reaches_toasts_and_the_tray() {
+    if common::skip_without(
+        &common::VirtualDesktop::missing_tools(),
+        "`cargo xtask deps` installs it",
+    ) {
+        return;
+    }
+    let scratch = tempfile::tempdir().expect("a scratch folder");
+    let desktop = common::VirtualDesktop::start(scratch.path());
+    // Settings say Russian; the OS says English: the setting wins.
+    let home = scratch.path().join("home");
+    std::fs::create_dir_all(&home).expect("a home folder");
+    std::fs::write(
+        home.join("config.toml"),
+        "[preferences]\nlanguage = \"ru\"\n",
+    )
+    .expect("a settings file");
+    let log_path = scratch.path().join("drivewatch.log");
+    let english_os = [("LANG", "en_US.UTF-8"), ("LC_ALL", "en_US.UTF-8")];
+    let mut app = common::spawn_app_with_env(
+        &desktop,
+        scratch.path(),
+        &["--demo", "--hidden"],
+        &log_path,
+        &english_os,
+    );
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+
+    let done = |seen: &[Seen]| seen.iter().any(|s| s.summary.contains("Guidelines.txt"));
+    let finished = common::wait_until(Duration::from_secs(90), || {
+        if let Ok(Some(status)) = app.0.try_wait() {
+            panic!("drivewatch exited early ({status}):\n{}", log());
+        }
+        done(&desktop.seen.lock().expect("lock"))
+    });
+    let seen = desktop.seen.lock().expect("lock").clone();
+    let lines: Vec<String> = seen
+        .iter()
+        .map(|s| format!("{} | {}", s.summary, s.body))
+        .collect();
+    let context = format!("toasts seen:\n{}\n\napp log:\n{}", lines.join("\n"), log());
+    assert!(
+        finished,
+        "the scripted activity did not finish in time\n{context}"
+    );
+    let has =
+        |summary: &str, body: &str| seen.iter().any(|s| s.summary == summary && s.body == body);
+    assert!(
+        has(
+            "Добавлен файл Agenda.txt · Alex Wilber",
+            "в /Shared with team"
+        ),
+        "{context}"
+    );
+    assert!(
+        has("Изменён файл Q3 Plan.txt · Adele Vance", "в /Projects"),
+        "{context}"
+    );
+    assert!(
+        has("Удалён файл Welcome.txt · автор неизвестен", "из /"),
+        "{context}"
+    );
+    let burst = seen
+        .iter()
+        .rfind(|s| s.summary.contains("/Photos/Offsite"))
+        .unwrap_or_else(|| panic!("no toast for the burst\n{context}"));
+    assert_eq!(
+        burst.summary, "Добавлено 40 файлов в /Photos/Offsite · Adele Vance",
+        "{context}"
+    );
+    assert!(burst.body.contains(" и ещё "), "{context}");
+    assert!(
+        !seen
+            .iter()
+            .any(|s| s.summary.contains(['\u{2068}', '\u{2069}'])),
+        "no isolation marks\n{context}"
+    );
+
+    let mut menu = None;
+    let mut labels = Vec::new();
+    let russian_tray = common::wait_until(Duration::from_secs(10), || {
+        menu = menu.take().or_else(|| common::tray_menu(&desktop));
+        labels = menu
+            .as_ref()
+            .map(|m| menu_layout(m).into_iter().map(|(_, l)| l).collect())
+            .unwrap_or_default();
+        labels
+            .first()
+            .is_some_and(|l| l.starts_with("На связи ·") && l.contains("Guidelines.txt"))
+    });
+    assert!(
+        russian_tray,
+        "the first line says the state in Russian: {labels:?}"
+    );
+    for label in [
+        "Открыть DriveWatch",
+        "Изменён файл Guidelines.txt · Alex Wilber",
+        "На 1 час",
+        "Завершить DriveWatch",
+    ] {
+        assert!(
+            labels.iter().any(|l| l == label),
+            "no {label:?} in {labels:?}"
+        );
+    }
+    let menu = menu.expect("checked above");
+    common::click_label(&menu, "Завершить DriveWatch");
+    let mut status = None;
+    let ended = common::wait_until(Duration::from_secs(5), || {
+        status = app.0.try_wait().expect("the process state");
+        status.is_some()
+    });
+    assert!(ended, "still running 5 s after Quit\n{}", log());
 }
 
 /// `drivewatch --hidden` (how start at login launches it) runs in the tray with no window:

@@ -53,6 +53,7 @@ pub mod delta;
 pub mod engine;
 pub mod graph;
 pub mod history;
+pub mod i18n;
 pub mod model;
 pub mod process;
 pub mod push;

@@ -401,6 +401,17 @@ pub fn spawn_app(
     args: &[&str],
     log: &std::path::Path,
 ) -> Reaped {
+    spawn_app_with_env(desktop, scratch, args, log, &[])
+}
+
+/// [`spawn_app`] with more environment variables (a locale, say).
+pub fn spawn_app_with_env(
+    desktop: &VirtualDesktop,
+    scratch: &std::path::Path,
+    args: &[&str],
+    log: &std::path::Path,
+    env: &[(&str, &str)],
+) -> Reaped {
     let tmp = scratch.join("tmp");
     std::fs::create_dir_all(&tmp).expect("a temporary folder");
     let log = std::fs::File::create(log).expect("a log file");
@@ -414,6 +425,7 @@ pub fn spawn_app(
         .env("TMPDIR", &tmp)
         .env("DRIVEWATCH_LOG", "info")
         .env("NO_AT_BRIDGE", "1")
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(log)
         .spawn()

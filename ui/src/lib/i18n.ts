@@ -1,356 +1,45 @@
 /**
- * The UI's words in English and Russian, and the choice between them.
+ * The window's words in English and Russian, and the choice between them.
  *
- * Why: the window follows the OS language unless the user picks one in Settings. Every visible
- * string comes from here so both languages stay complete (the Russian table is typed against
- * the English one). Never put markup in a message: messages are rendered as text, and any
- * untrusted value (a file name, a reason from the engine) is substituted as text too.
+ * Why: the window, the tray and the notifications speak from one set of Project Fluent catalogs
+ * (`crates/core/locales/*.ftl`, which the Rust side embeds for toasts and the tray), so a string
+ * exists once, every face of the app names a state the same way, and counts follow each
+ * language's plural rules. This module is the thin loader over @fluent/bundle; it holds no
+ * messages of its own. The window follows the OS language unless the user picks one in
+ * Settings. Never put markup in a message: messages are rendered as text, and any untrusted
+ * value (a file name, a reason from the engine) is substituted as text too, without Unicode
+ * isolation marks.
  */
 
+import { FluentBundle, FluentResource, type FluentVariable } from "@fluent/bundle";
+import enSource from "../../../crates/core/locales/en.ftl?raw";
+import ruSource from "../../../crates/core/locales/ru.ftl?raw";
 import type { Language } from "../bindings";
 
 export type Locale = "en" | "ru";
 
-const en = {
-  appName: "DriveWatch",
-  navChanges: "Recent changes",
-  navStatus: "Status",
-  navSettings: "Settings",
-  navMain: "Main",
-  needsAttention: "needs attention",
-  demoBadge: "Demo mode",
-  loading: "Loading…",
-  pausedUntil: "Notifications paused until {time}",
-  resume: "Resume",
-  skipToContent: "Skip to content",
-  dismiss: "Dismiss",
+/** A message id of the catalogs; the vitest suite checks every id the UI names exists. */
+export type MessageKey = string;
 
-  // Sign-in
-  signInTitle: "Sign in to Microsoft",
-  signInIntro: "DriveWatch watches your OneDrive and SharePoint libraries. Sign in with the account whose files you want to follow.",
-  accountType: "Account type",
-  kindPersonal: "Personal account",
-  kindPersonalHint: "Outlook.com, Hotmail, Live, Xbox",
-  kindWork: "Work or school account",
-  kindWorkHint: "Microsoft 365 from your organisation",
-  kindAny: "Either",
-  kindAnyHint: "Decide on the sign-in page",
-  getCode: "Get a sign-in code",
-  gettingCode: "Getting a code…",
-  codeIntro: "Open the sign-in page and enter this code:",
-  userCode: "Sign-in code",
-  copy: "Copy",
-  copied: "Copied",
-  copyFailed: "Could not copy; select the code and copy it by hand",
-  openSignInPage: "Open the sign-in page",
-  orVisit: "Or, on any device, go to {uri}",
-  expiresIn: "The code expires in {time}",
-  waiting: "Waiting for you to finish signing in…",
-  cancel: "Cancel",
-  declinedTitle: "Sign-in was declined",
-  declinedText: "The sign-in page says you declined. Nothing was changed.",
-  tryAgain: "Try again",
-  expiredTitle: "The code has expired",
-  expiredText: "Codes are valid for a few minutes only. Get a new one to continue.",
-  newCode: "Get a new code",
-  offlineTitle: "You seem to be offline",
-  offlineText: "DriveWatch cannot reach Microsoft right now. It keeps trying until the code expires; check your connection.",
-  failedTitle: "Sign-in failed",
-  signedInTitle: "Signed in",
-  signedInAs: "Signed in as {name} ({username})",
-  continue: "Continue",
-  noClientIdTitle: "DriveWatch needs an application ID",
-  noClientIdText: "To sign in, DriveWatch needs the application (client) ID of an app registration in Microsoft Entra, with public client flows allowed.",
-  noClientIdReadme: "How to create one is described in the README, section “Registering DriveWatch with Microsoft”.",
-  clientIdLabel: "Application (client) ID",
-  clientIdHint: "A GUID such as 00000000-0000-0000-0000-000000000000",
-  clientIdInvalid: "This is not an application ID: expected 32 hexadecimal digits in five groups, like 00000000-0000-0000-0000-000000000000.",
-  save: "Save",
-  backToApp: "Back",
+const sources: Record<Locale, string> = { en: enSource, ru: ruSource };
 
-  // Changes
-  changesTitle: "Recent changes",
-  filterText: "Search",
-  filterTextPlaceholder: "Name, folder or person",
-  filterKinds: "Kinds of change",
-  filterWhere: "Account or library",
-  filterAll: "All accounts and libraries",
-  filterAccounts: "Accounts",
-  filterTargets: "Libraries",
-  clearFilters: "Clear filters",
-  kind_created: "Created",
-  kind_modified: "Edited",
-  kind_renamed: "Renamed",
-  kind_moved: "Moved",
-  kind_deleted: "Deleted",
-  openItem: "Open {name} in the browser",
-  openFolder: "Open folder",
-  openFolderOf: "Open the folder of {name} in the browser",
-  inFolder: "in {folder}",
-  rootFolder: "the top folder",
-  fromPath: "from {path}",
-  byPerson: "by {name}",
-  byYou: "by you",
-  caughtUp: "While DriveWatch was closed",
-  caughtUpHint: "Found when DriveWatch started again",
-  noChanges: "No changes yet. They appear here the moment something changes.",
-  noMatches: "No changes match these filters.",
-  loadOlder: "Load older changes",
-  loadingOlder: "Loading older changes…",
-  endOfHistory: "That is the whole history.",
-  newChanges: "{count} new — show",
-  loadFailed: "Could not load changes: {message}",
-  openFailed: "Could not open: {message}",
-  today: "Today",
-  yesterday: "Yesterday",
-  changesCount: "{count}",
+interface Catalog {
+  bundle: FluentBundle;
+  keys: string[];
+  /** Syntax errors and duplicate keys found while loading; the tests want none. */
+  errors: string[];
+}
 
-  // Status
-  statusTitle: "Status",
-  noTargets: "Nothing is watched yet. Add a library in Settings.",
-  account: "Account",
-  st_connecting: "Connecting",
-  st_connecting_text: "Connecting to Microsoft…",
-  st_live: "Live",
-  st_live_text: "Changes arrive the moment they happen.",
-  st_polling: "Checking regularly",
-  st_polling_text: "Instant updates are unavailable, so DriveWatch checks for changes every few minutes. Reason: {reason}",
-  st_reconnecting: "Reconnecting",
-  st_reconnecting_text: "The connection was interrupted; DriveWatch is reconnecting. Reason: {reason}",
-  st_throttled: "Slowed down",
-  st_throttled_text: "Microsoft asked DriveWatch to wait; it checks again at {time} ({relative}).",
-  st_resyncing: "Catching up",
-  st_resyncing_text: "Reading the whole library once: {items} items in {pages} pages so far.",
-  st_needsSignIn: "Sign-in needed",
-  st_needsSignIn_text: "The sign-in for this account expired or was revoked. Sign in again to resume.",
-  st_error: "Stopped by an error",
-  st_error_text: "DriveWatch stopped watching this library: {reason}",
-  st_stopped: "Stopped",
-  st_stopped_text: "Not being watched right now.",
-  signInAgain: "Sign in again",
-  resyncProgress: "Catch-up progress",
+function load(locale: Locale): Catalog {
+  const resource = new FluentResource(sources[locale]);
+  // The tray and toasts are plain text, and so is the window: no isolation marks anywhere.
+  const bundle = new FluentBundle(locale, { useIsolating: false });
+  const errors = bundle.addResource(resource).map((e) => e.message);
+  const keys = resource.body.map((entry) => entry.id).filter((id) => !id.startsWith("-"));
+  return { bundle, keys, errors };
+}
 
-  // Settings
-  settingsTitle: "Settings",
-  accountsTitle: "Accounts",
-  noAccounts: "No account yet.",
-  addAccount: "Add an account",
-  signOut: "Sign out",
-  signOutOf: "Sign out of {name}",
-  accountNeedsSignIn: "needs sign-in",
-  kindLabel_personal: "Personal",
-  kindLabel_work: "Work or school",
-  kindLabel_any: "Microsoft account",
-  targetsTitle: "Watched libraries",
-  removeTarget: "Remove",
-  removeTargetOf: "Stop watching {name}",
-  addTargetTitle: "Watch another library",
-  targetUrl: "OneDrive or SharePoint address",
-  targetUrlHint: "Paste the address of a folder or document library from your browser.",
-  targetAccount: "With account",
-  add: "Add",
-  adding: "Adding…",
-  addedTarget: "Now watching {name}.",
-  url_empty: "Paste an address first.",
-  url_notUrl: "This is not a web address. Copy it from your browser's address bar, starting with https://.",
-  url_notHttps: "The address must start with https://.",
-  url_notMicrosoft: "This is not a OneDrive or SharePoint address. It should be on onedrive.live.com, 1drv.ms or a *.sharepoint.com site.",
-  needAccountFirst: "Sign in to an account before adding a library.",
-  notificationsTitle: "Notifications",
-  notifyOwn: "Also notify me about changes I make myself",
-  quietHours: "Quiet hours (no notifications)",
-  quietFrom: "From",
-  quietTo: "To",
-  mutedTitle: "Muted folders and patterns",
-  mutedHint: "A folder such as /Photos or a pattern such as *.tmp; changes there still appear in the list.",
-  mutedNone: "Nothing is muted.",
-  mutedAdd: "Mute",
-  mutedRemove: "Unmute {pattern}",
-  mutedLabel: "Folder or pattern",
-  pauseTitle: "Pause",
-  pauseOneHour: "Pause for one hour",
-  pauseTomorrow: "Pause until tomorrow",
-  notPaused: "Notifications are on.",
-  appTitle: "App",
-  startAtLogin: "Start DriveWatch when I sign in to this computer",
-  language: "Language",
-  lang_system: "Same as the system",
-  lang_en: "English",
-  lang_ru: "Русский",
-  saved: "Saved.",
-  saveFailed: "Could not save: {message}",
-};
-
-export type MessageKey = keyof typeof en;
-type Messages = Record<MessageKey, string>;
-
-const ru: Messages = {
-  appName: "DriveWatch",
-  navChanges: "Последние изменения",
-  navStatus: "Состояние",
-  navSettings: "Настройки",
-  navMain: "Основное",
-  needsAttention: "требует внимания",
-  demoBadge: "Демо-режим",
-  loading: "Загрузка…",
-  pausedUntil: "Уведомления приостановлены до {time}",
-  resume: "Возобновить",
-  skipToContent: "К содержимому",
-  dismiss: "Закрыть",
-
-  signInTitle: "Вход в Microsoft",
-  signInIntro: "DriveWatch следит за вашими библиотеками OneDrive и SharePoint. Войдите в учётную запись, за файлами которой хотите следить.",
-  accountType: "Тип учётной записи",
-  kindPersonal: "Личная учётная запись",
-  kindPersonalHint: "Outlook.com, Hotmail, Live, Xbox",
-  kindWork: "Рабочая или учебная",
-  kindWorkHint: "Microsoft 365 вашей организации",
-  kindAny: "Любая",
-  kindAnyHint: "Выбрать на странице входа",
-  getCode: "Получить код входа",
-  gettingCode: "Получаем код…",
-  codeIntro: "Откройте страницу входа и введите этот код:",
-  userCode: "Код входа",
-  copy: "Копировать",
-  copied: "Скопировано",
-  copyFailed: "Не удалось скопировать; выделите код и скопируйте вручную",
-  openSignInPage: "Открыть страницу входа",
-  orVisit: "Или откройте на любом устройстве {uri}",
-  expiresIn: "Код действует ещё {time}",
-  waiting: "Ждём, пока вы завершите вход…",
-  cancel: "Отмена",
-  declinedTitle: "Вход отклонён",
-  declinedText: "На странице входа вы отказались. Ничего не изменилось.",
-  tryAgain: "Попробовать снова",
-  expiredTitle: "Срок действия кода истёк",
-  expiredText: "Код действует всего несколько минут. Получите новый, чтобы продолжить.",
-  newCode: "Получить новый код",
-  offlineTitle: "Похоже, нет подключения к сети",
-  offlineText: "DriveWatch сейчас не может связаться с Microsoft. Попытки продолжатся, пока код действует; проверьте подключение.",
-  failedTitle: "Не удалось войти",
-  signedInTitle: "Вход выполнен",
-  signedInAs: "Вы вошли как {name} ({username})",
-  continue: "Продолжить",
-  noClientIdTitle: "DriveWatch нужен идентификатор приложения",
-  noClientIdText: "Для входа DriveWatch нужен идентификатор приложения (client ID) из регистрации в Microsoft Entra с разрешёнными потоками общедоступного клиента.",
-  noClientIdReadme: "Как его получить, описано в README, раздел «Registering DriveWatch with Microsoft».",
-  clientIdLabel: "Идентификатор приложения (client ID)",
-  clientIdHint: "GUID вида 00000000-0000-0000-0000-000000000000",
-  clientIdInvalid: "Это не идентификатор приложения: нужны 32 шестнадцатеричные цифры в пяти группах, например 00000000-0000-0000-0000-000000000000.",
-  save: "Сохранить",
-  backToApp: "Назад",
-
-  changesTitle: "Последние изменения",
-  filterText: "Поиск",
-  filterTextPlaceholder: "Имя, папка или человек",
-  filterKinds: "Виды изменений",
-  filterWhere: "Учётная запись или библиотека",
-  filterAll: "Все учётные записи и библиотеки",
-  filterAccounts: "Учётные записи",
-  filterTargets: "Библиотеки",
-  clearFilters: "Сбросить фильтры",
-  kind_created: "Создан",
-  kind_modified: "Изменён",
-  kind_renamed: "Переименован",
-  kind_moved: "Перемещён",
-  kind_deleted: "Удалён",
-  openItem: "Открыть {name} в браузере",
-  openFolder: "Открыть папку",
-  openFolderOf: "Открыть папку с {name} в браузере",
-  inFolder: "в {folder}",
-  rootFolder: "корневой папке",
-  fromPath: "из {path}",
-  byPerson: "автор: {name}",
-  byYou: "автор: вы",
-  caughtUp: "Пока DriveWatch был закрыт",
-  caughtUpHint: "Найдено при повторном запуске DriveWatch",
-  noChanges: "Изменений пока нет. Они появятся здесь сразу, как только что-то изменится.",
-  noMatches: "Нет изменений, подходящих под фильтры.",
-  loadOlder: "Загрузить более ранние",
-  loadingOlder: "Загружаем более ранние изменения…",
-  endOfHistory: "Это вся история.",
-  newChanges: "Новых: {count} — показать",
-  loadFailed: "Не удалось загрузить изменения: {message}",
-  openFailed: "Не удалось открыть: {message}",
-  today: "Сегодня",
-  yesterday: "Вчера",
-  changesCount: "{count}",
-
-  statusTitle: "Состояние",
-  noTargets: "Пока ни за чем не следим. Добавьте библиотеку в настройках.",
-  account: "Учётная запись",
-  st_connecting: "Подключение",
-  st_connecting_text: "Подключаемся к Microsoft…",
-  st_live: "На связи",
-  st_live_text: "Изменения приходят в момент, когда происходят.",
-  st_polling: "Регулярная проверка",
-  st_polling_text: "Мгновенные уведомления недоступны, поэтому DriveWatch проверяет изменения раз в несколько минут. Причина: {reason}",
-  st_reconnecting: "Переподключение",
-  st_reconnecting_text: "Соединение прервалось; DriveWatch подключается снова. Причина: {reason}",
-  st_throttled: "Пауза по просьбе Microsoft",
-  st_throttled_text: "Microsoft попросил DriveWatch подождать; следующая проверка в {time} ({relative}).",
-  st_resyncing: "Полная синхронизация",
-  st_resyncing_text: "Библиотека читается целиком: пока {items} объектов на {pages} страницах.",
-  st_needsSignIn: "Нужно войти",
-  st_needsSignIn_text: "Вход в эту учётную запись истёк или был отозван. Войдите снова, чтобы продолжить.",
-  st_error: "Остановлено из-за ошибки",
-  st_error_text: "DriveWatch перестал следить за библиотекой: {reason}",
-  st_stopped: "Остановлено",
-  st_stopped_text: "Сейчас не отслеживается.",
-  signInAgain: "Войти снова",
-  resyncProgress: "Ход синхронизации",
-
-  settingsTitle: "Настройки",
-  accountsTitle: "Учётные записи",
-  noAccounts: "Учётных записей пока нет.",
-  addAccount: "Добавить учётную запись",
-  signOut: "Выйти",
-  signOutOf: "Выйти из {name}",
-  accountNeedsSignIn: "нужно войти",
-  kindLabel_personal: "Личная",
-  kindLabel_work: "Рабочая или учебная",
-  kindLabel_any: "Учётная запись Microsoft",
-  targetsTitle: "Отслеживаемые библиотеки",
-  removeTarget: "Убрать",
-  removeTargetOf: "Перестать следить за {name}",
-  addTargetTitle: "Следить за другой библиотекой",
-  targetUrl: "Адрес OneDrive или SharePoint",
-  targetUrlHint: "Вставьте адрес папки или библиотеки документов из браузера.",
-  targetAccount: "Учётная запись",
-  add: "Добавить",
-  adding: "Добавляем…",
-  addedTarget: "Теперь отслеживается: {name}.",
-  url_empty: "Сначала вставьте адрес.",
-  url_notUrl: "Это не веб-адрес. Скопируйте его из адресной строки браузера, он начинается с https://.",
-  url_notHttps: "Адрес должен начинаться с https://.",
-  url_notMicrosoft: "Это не адрес OneDrive или SharePoint. Он должен быть на onedrive.live.com, 1drv.ms или сайте *.sharepoint.com.",
-  needAccountFirst: "Сначала войдите в учётную запись.",
-  notificationsTitle: "Уведомления",
-  notifyOwn: "Уведомлять и о моих собственных изменениях",
-  quietHours: "Тихие часы (без уведомлений)",
-  quietFrom: "С",
-  quietTo: "До",
-  mutedTitle: "Приглушённые папки и шаблоны",
-  mutedHint: "Папка, например /Photos, или шаблон, например *.tmp; изменения там всё равно попадают в список.",
-  mutedNone: "Ничего не приглушено.",
-  mutedAdd: "Приглушить",
-  mutedRemove: "Вернуть уведомления для {pattern}",
-  mutedLabel: "Папка или шаблон",
-  pauseTitle: "Пауза",
-  pauseOneHour: "Пауза на час",
-  pauseTomorrow: "Пауза до завтра",
-  notPaused: "Уведомления включены.",
-  appTitle: "Приложение",
-  startAtLogin: "Запускать DriveWatch при входе в систему",
-  language: "Язык",
-  lang_system: "Как в системе",
-  lang_en: "English",
-  lang_ru: "Русский",
-  saved: "Сохранено.",
-  saveFailed: "Не удалось сохранить: {message}",
-};
-
-const tables: Record<Locale, Messages> = { en, ru };
+const catalogs: Record<Locale, Catalog> = { en: load("en"), ru: load("ru") };
 
 /** The locale for a saved preference, `system` following the OS's preferred languages. */
 export function resolveLocale(pref: Language | undefined, systemLanguages: readonly string[]): Locale {
@@ -363,19 +52,35 @@ export function resolveLocale(pref: Language | undefined, systemLanguages: reado
   return "en";
 }
 
-/** A message with `{name}` placeholders replaced by the given values, as plain text. */
-export function translate(
-  locale: Locale,
-  key: MessageKey,
-  params: Record<string, string | number> = {},
-): string {
-  const template = tables[locale][key] ?? en[key];
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    name in params ? String(params[name]) : whole,
-  );
+function format(bundle: FluentBundle, key: string, params: Record<string, FluentVariable>, errors: Error[]): string | null {
+  const pattern = bundle.getMessage(key)?.value;
+  return pattern ? bundle.formatPattern(pattern, params, errors) : null;
 }
 
-/** Every key of both tables, for the completeness test. */
+/**
+ * A message with its `{ $name }` placeables filled from `params`, as plain text. Numbers select
+ * plural forms and are shown with the locale's digit grouping. A placeable without a value stays
+ * visible as `{name}` rather than dropping text; an unknown key shows itself.
+ */
+export function translate(locale: Locale, key: MessageKey, params: Record<string, string | number> = {}): string {
+  const catalog = catalogs[locale].bundle.hasMessage(key) ? catalogs[locale] : catalogs.en;
+  const errors: Error[] = [];
+  const text = format(catalog.bundle, key, params, errors);
+  if (text === null) return key;
+  const missing = errors
+    .map((e) => /^Unknown variable: \$(\w+)/.exec(e.message)?.[1])
+    .filter((name): name is string => name !== undefined);
+  if (missing.length === 0) return text;
+  const shown = Object.fromEntries(missing.map((name) => [name, `{${name}}`]));
+  return format(catalog.bundle, key, { ...shown, ...params }, []) ?? key;
+}
+
+/** Every message id of a catalog, for the completeness tests. */
 export function messageKeys(locale: Locale): string[] {
-  return Object.keys(tables[locale]);
+  return [...catalogs[locale].keys];
+}
+
+/** What went wrong loading a catalog (syntax errors, duplicate ids); empty when all is well. */
+export function catalogErrors(locale: Locale): string[] {
+  return [...catalogs[locale].errors];
 }

@@ -7,7 +7,7 @@
  */
 
 import type { TargetStatus } from "../bindings";
-import { clockTime, formatCount, relativeTime } from "./format";
+import { clockTime, relativeTime } from "./format";
 import { translate, type Locale, type MessageKey } from "./i18n";
 
 export type Tone = "ok" | "busy" | "warn" | "bad" | "idle";
@@ -53,7 +53,8 @@ export function describeStatus(s: TargetStatus, locale: Locale, now: Date, timeZ
       return {
         ...base,
         title: t("st_resyncing"),
-        text: t("st_resyncing_text", { items: formatCount(s.items, locale), pages: formatCount(s.pages, locale) }),
+        // Numbers, not text: the catalog declines "items" and "pages" by them.
+        text: t("st_resyncing_text", { items: s.items, pages: s.pages }),
         tone: "busy",
         progress: true,
       };

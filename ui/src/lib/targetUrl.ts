@@ -7,9 +7,8 @@
  * behalf, and never opens or fetches the URL.
  */
 
-import type { MessageKey } from "./i18n";
-
-export type UrlProblem = Extract<MessageKey, "url_empty" | "url_notUrl" | "url_notHttps" | "url_notMicrosoft">;
+/** Each problem is also the catalog's key for its explanation. */
+export type UrlProblem = "url_empty" | "url_notUrl" | "url_notHttps" | "url_notMicrosoft";
 
 const MICROSOFT_HOSTS = ["onedrive.live.com", "1drv.ms", "onedrive.com"];
 

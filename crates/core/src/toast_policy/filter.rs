@@ -1,0 +1,242 @@
+//! Which changes deserve no toast at all: the user's own, and those in paused periods, quiet
+//! hours or muted folders and patterns.
+//!
+//! Pure predicates over a change and the preferences; they never hide a change from the list,
+//! only from the screen.
+
+use chrono::NaiveTime;
+
+use super::{ToastContext, name_of};
+use crate::model::{Change, QuietHours};
+
+pub(super) fn is_paused(ctx: &ToastContext<'_>) -> bool {
+    ctx.paused_until.is_some_and(|until| ctx.now < until)
+}
+
+/// Whether `now` falls in the quiet hours; windows may cross midnight (22:00 to 07:00).
+/// Unreadable or empty windows (start equal to end) are treated as no quiet hours.
+pub fn is_quiet(quiet: Option<&QuietHours>, now: NaiveTime) -> bool {
+    let Some(quiet) = quiet else {
+        return false;
+    };
+    let (Some(start), Some(end)) = (parse_hh_mm(&quiet.start), parse_hh_mm(&quiet.end)) else {
+        return false;
+    };
+    if start <= end {
+        start <= now && now < end
+    } else {
+        now >= start || now < end
+    }
+}
+
+/// Parses "HH:MM" (24-hour clock), the format [`QuietHours`] stores.
+pub fn parse_hh_mm(text: &str) -> Option<NaiveTime> {
+    let (h, m) = text.trim().split_once(':')?;
+    if h.is_empty() || h.len() > 2 || m.len() != 2 {
+        return None;
+    }
+    NaiveTime::from_hms_opt(h.parse().ok()?, m.parse().ok()?, 0)
+}
+
+/// Whether a muted pattern covers the change: folder paths (`/Photos`) mute the folder and
+/// everything below it; patterns with `*` or `?` match the name, or the whole path when they
+/// contain a `/`. OneDrive names are case-insensitive, and so is matching.
+pub fn is_muted(change: &Change, patterns: &[String]) -> bool {
+    patterns.iter().any(|pattern| {
+        let pattern = pattern.trim();
+        if pattern.is_empty() {
+            return false;
+        }
+        let covers = |path: &str| -> bool {
+            if pattern.contains(['*', '?']) {
+                if pattern.contains('/') {
+                    wildcard_match(pattern, path)
+                } else {
+                    wildcard_match(pattern, name_of(path))
+                }
+            } else {
+                let folder = pattern.trim_end_matches('/');
+                if folder.is_empty() {
+                    return true; // "/" mutes the whole drive.
+                }
+                let folder = if folder.starts_with('/') {
+                    folder.to_owned()
+                } else {
+                    format!("/{folder}")
+                };
+                let lower = path.to_lowercase();
+                let folder = folder.to_lowercase();
+                lower == folder
+                    || lower
+                        .strip_prefix(&folder)
+                        .is_some_and(|rest| rest.starts_with('/'))
+            }
+        };
+        covers(&change.path) || change.old_path.as_deref().is_some_and(covers)
+    })
+}
+
+/// `*` matches any run of characters (including `/`), `?` exactly one; case-insensitive.
+fn wildcard_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    // Iterative matcher with one backtrack point: linear in practice, no recursion.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some((pi, ti));
+            pi += 1;
+        } else if let Some((sp, st)) = star {
+            pi = sp + 1;
+            ti = st + 1;
+            star = Some((sp, st + 1));
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ChangeKind, Preferences};
+    use crate::toast_policy::ToastPolicy;
+    use crate::toast_policy::fixtures::*;
+
+    #[test]
+    fn own_changes_toast_only_when_asked() {
+        let mut own = change(1, ChangeKind::Modified, "/Finance/Budget.xlsx", "Me");
+        own.own = true;
+        let b = batch(vec![own]);
+        let mut prefs = Preferences::default();
+        assert!(
+            ToastPolicy::default()
+                .decide(&b, &ctx(&prefs, at(0)))
+                .is_empty()
+        );
+        prefs.notify_own_changes = true;
+        assert_eq!(
+            summaries(&ToastPolicy::default().decide(&b, &ctx(&prefs, at(0)))),
+            vec!["Me edited Budget.xlsx"]
+        );
+    }
+
+    #[test]
+    fn paused_gives_nothing_until_the_deadline() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let b = batch(vec![change(1, ChangeKind::Modified, "/a.txt", "Alice")]);
+        let paused = ToastContext {
+            paused_until: Some(at(3600)),
+            ..ctx(&prefs, at(0))
+        };
+        assert!(policy.decide(&b, &paused).is_empty());
+        let after = ToastContext {
+            paused_until: Some(at(3600)),
+            ..ctx(&prefs, at(3600))
+        };
+        assert_eq!(policy.decide(&b, &after).len(), 1);
+    }
+
+    #[test]
+    fn quiet_hours_cross_midnight() {
+        let q = QuietHours {
+            start: "22:00".to_owned(),
+            end: "07:00".to_owned(),
+        };
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).expect("valid");
+        assert!(is_quiet(Some(&q), t(23, 30)));
+        assert!(is_quiet(Some(&q), t(22, 0)));
+        assert!(is_quiet(Some(&q), t(3, 0)));
+        assert!(!is_quiet(Some(&q), t(7, 0)));
+        assert!(!is_quiet(Some(&q), t(12, 0)));
+        let day = QuietHours {
+            start: "9:00".to_owned(),
+            end: "17:30".to_owned(),
+        };
+        assert!(is_quiet(Some(&day), t(9, 0)));
+        assert!(is_quiet(Some(&day), t(17, 29)));
+        assert!(!is_quiet(Some(&day), t(17, 30)));
+        let broken = QuietHours {
+            start: "25:00".to_owned(),
+            end: "soon".to_owned(),
+        };
+        assert!(!is_quiet(Some(&broken), t(1, 0)));
+        assert!(!is_quiet(None, t(1, 0)));
+    }
+
+    #[test]
+    fn quiet_hours_silence_toasts() {
+        let prefs = Preferences {
+            quiet_hours: Some(QuietHours {
+                start: "22:00".to_owned(),
+                end: "07:00".to_owned(),
+            }),
+            ..Preferences::default()
+        };
+        let b = batch(vec![change(1, ChangeKind::Modified, "/a.txt", "Alice")]);
+        let night = ToastContext {
+            local_time: NaiveTime::from_hms_opt(23, 0, 0).expect("valid"),
+            ..ctx(&prefs, at(0))
+        };
+        assert!(ToastPolicy::default().decide(&b, &night).is_empty());
+        assert_eq!(
+            ToastPolicy::default().decide(&b, &ctx(&prefs, at(0))).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn muted_folders_and_patterns() {
+        let patterns: Vec<String> = ["/Photos", "*.tmp", "/Work/*/drafts/*", "~$*"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let muted = |path: &str| is_muted(&change(1, ChangeKind::Created, path, "A"), &patterns);
+        assert!(muted("/Photos"));
+        assert!(muted("/photos/Trip/a.jpg"));
+        assert!(!muted("/PhotosOld/a.jpg"));
+        assert!(muted("/Docs/cache.TMP"));
+        assert!(!muted("/Docs/cache.tmp.txt"));
+        assert!(muted("/Work/Q1/drafts/plan.docx"));
+        assert!(!muted("/Work/Q1/final/plan.docx"));
+        assert!(muted("/Docs/~$Budget.xlsx"));
+        // A move out of a muted folder is muted too: it is about the muted folder.
+        let mut moved = change(1, ChangeKind::Moved, "/Docs/a.jpg", "A");
+        moved.old_path = Some("/Photos/a.jpg".to_owned());
+        assert!(is_muted(&moved, &patterns));
+        assert!(!is_muted(
+            &change(1, ChangeKind::Created, "/a", "A"),
+            &[" ".to_owned()]
+        ));
+    }
+
+    #[test]
+    fn muted_changes_give_no_toast_but_others_do() {
+        let prefs = Preferences {
+            muted_patterns: vec!["/Photos".to_owned()],
+            ..Preferences::default()
+        };
+        let b = batch(vec![
+            change(1, ChangeKind::Created, "/Photos/a.jpg", "Bob"),
+            change(2, ChangeKind::Modified, "/Finance/Budget.xlsx", "Alice"),
+        ]);
+        let toasts = ToastPolicy::default().decide(&b, &ctx(&prefs, at(0)));
+        assert_eq!(summaries(&toasts), vec!["Alice edited Budget.xlsx"]);
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("*", ""));
+        assert!(wildcard_match("a*b*c", "aXXbYYc"));
+        assert!(!wildcard_match("a*b*c", "aXXbYY"));
+        assert!(wildcard_match("?.txt", "a.txt"));
+        assert!(!wildcard_match("?.txt", "ab.txt"));
+        assert!(wildcard_match("*.JPG", "x.jpg"));
+    }
+}
