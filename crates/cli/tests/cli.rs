@@ -564,14 +564,13 @@ async fn two_accounts_side_by_side_and_logout_names_one() {
     for user in [demo::DEMO_USER, demo::PERSONAL_USER] {
         let handle = s.emu.handle();
         let approver = tokio::spawn(async move {
-            for _ in 0..400 {
-                if let Some(code) = handle.pending_user_codes().first() {
-                    handle.approve_device_code(code, user).unwrap();
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            panic!("no device code appeared");
+            let approved = graph_emulator::scenario::approve_next_sign_in(
+                &handle,
+                user,
+                Duration::from_secs(10),
+            )
+            .await;
+            assert!(approved, "no device code appeared");
         });
         let login = s.run(&["login"]).await;
         approver.await.unwrap();
