@@ -134,7 +134,8 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-async fn blocking<T: Send + 'static>(
+/// Runs a history call off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, HistoryError> + Send + 'static,
 ) -> Result<T, EngineError> {
     tokio::task::spawn_blocking(f)
@@ -344,7 +345,9 @@ impl Workspace {
         on_event: &(dyn Fn(SignInEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<SignedIn, EngineError> {
-        let result = self.sign_in_steps(kind, on_event, cancel).await;
+        // A sign-in layer that cannot even open (bad endpoints) fails before any sign-in event.
+        let auth = self.auth().await?.clone();
+        let result = self.sign_in_steps(&auth, kind, on_event, cancel).await;
         match &result {
             Ok(done) => on_event(SignInEvent::SignedIn {
                 account: done.account.clone(),
@@ -376,11 +379,11 @@ impl Workspace {
 
     async fn sign_in_steps(
         &self,
+        auth: &Auth,
         kind: AccountKind,
         on_event: &(dyn Fn(SignInEvent) + Send + Sync),
         cancel: &CancellationToken,
     ) -> Result<SignedIn, EngineError> {
-        let auth = self.auth().await?;
         let config = self.config().await;
         let tenant = tenant_for(kind, &config.tenant);
         let auth = if tenant == config.tenant {
@@ -434,6 +437,7 @@ impl Workspace {
     /// their cursors. History and other accounts stay. Watches of its targets must be stopped
     /// first.
     pub async fn sign_out(&self, account: &str) -> Result<SignedOut, EngineError> {
+        let auth = self.auth().await?;
         let record = self.find_account(Some(account))?;
         let id = record.account.id.clone();
         let removed = self.targets_of(&id).await;
@@ -441,7 +445,7 @@ impl Workspace {
             .await?;
         self.forget_cursors(&removed).await?;
         self.clients().remove(&id);
-        self.auth().await?.sign_out(&id).await?;
+        auth.sign_out(&id).await?;
         Ok(SignedOut { record, removed })
     }
 

@@ -28,7 +28,7 @@ pub use crate::workspace::{TargetInput, target_id};
 
 use crate::auth::Auth;
 use crate::config::{Config, Paths};
-use crate::history::{HistoryError, HistoryStore};
+use crate::history::HistoryStore;
 use crate::model::{
     Account, AccountKind, Change, EngineEvent, HistoryPage, HistoryQuery, Preferences, SignInEvent,
     TargetInfo,
@@ -36,7 +36,7 @@ use crate::model::{
 use crate::push::socketio::SocketIoTransport;
 use crate::push::{PushConfig, PushTransport};
 use crate::wake::WakeSource;
-use crate::workspace::{SaveSettings, Workspace};
+use crate::workspace::{SaveSettings, Workspace, blocking};
 use target::{TargetRuntime, stop_runtime};
 
 /// Capacity of the event broadcast; a host that lags further loses the oldest events (and can
@@ -109,15 +109,6 @@ impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine").finish_non_exhaustive()
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, HistoryError> + Send + 'static,
-) -> Result<T, EngineError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|_| EngineError::Worker)?
-        .map_err(EngineError::from)
 }
 
 impl Engine {

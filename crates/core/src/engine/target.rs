@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use super::status::StatusBoard;
-use super::{Engine, blocking};
+use super::Engine;
 use crate::auth::AuthError;
 use crate::config::TargetConfig;
 use crate::delta::debounce::{Debouncer, Tapper};
@@ -27,7 +27,7 @@ use crate::history::HistoryError;
 use crate::model::{AccountState, ChangeBatch, EngineEvent, TargetSpec, TargetStatus};
 use crate::push::PushSupervisor;
 use crate::push::backoff::Backoff;
-use crate::workspace::Workspace;
+use crate::workspace::{Workspace, blocking};
 
 /// A running target: its info as hosts see it and the handles that stop it.
 pub(super) struct TargetRuntime {
