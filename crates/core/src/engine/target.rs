@@ -14,8 +14,8 @@ use tokio::sync::{Notify, broadcast};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::status::StatusBoard;
 use super::Engine;
+use super::status::StatusBoard;
 use crate::auth::AuthError;
 use crate::config::TargetConfig;
 use crate::delta::debounce::{Debouncer, Tapper};
