@@ -311,7 +311,7 @@ impl Workspace {
     /// where a newer sign-in (in this or another process) may have put fresh tokens.
     pub async fn graph_for(&self, account: &str) -> Result<GraphClient, EngineError> {
         let auth = self.auth().await?;
-        let id = auth.find(account)?.account.id;
+        let id = self.find_account(Some(account))?.account.id;
         let cached = self.clients().get(&id).cloned();
         if let Some(client) = cached {
             if !client.tokens().needs_sign_in().await {
@@ -596,6 +596,85 @@ impl Workspace {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn register(paths: &Paths, id: &str, username: &str) {
+        AccountsRegistry::load(paths.accounts_file())
+            .unwrap()
+            .upsert(AccountRecord {
+                account: Account {
+                    id: id.into(),
+                    display_name: id.into(),
+                    username: username.into(),
+                    kind: AccountKind::Work,
+                    state: AccountState::SignedIn,
+                },
+                tenant: "common".into(),
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn accounts_are_named_by_id_or_sign_in_name_or_are_the_only_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        paths.ensure().unwrap();
+        let ws = Workspace::open(Config::default(), paths.clone(), SaveSettings::ChangesOnly);
+        assert!(matches!(ws.find_account(None), Err(EngineError::NoAccount)));
+        register(&paths, "id-1", "megan@contoso.com");
+        assert_eq!(ws.find_account(None).unwrap().account.id, "id-1");
+        register(&paths, "id-2", "alex\u{1b}[31m@contoso.com");
+        assert_eq!(
+            ws.find_account(Some("MEGAN@contoso.com"))
+                .unwrap()
+                .account
+                .id,
+            "id-1"
+        );
+        assert_eq!(ws.find_account(Some("id-2")).unwrap().account.id, "id-2");
+        match ws.find_account(None) {
+            Err(EngineError::AmbiguousAccount(names)) => {
+                assert!(names.contains("megan@contoso.com"), "{names}");
+                assert!(!names.contains('\u{1b}'), "names are printable: {names}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            ws.find_account(Some("nobody")),
+            Err(EngineError::UnknownAccount(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn changes_only_never_writes_a_flag_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        paths.ensure().unwrap();
+        Config::default().save(&paths.config_file()).unwrap();
+        let with_flag = Config {
+            client_id: Some("from-a-flag".into()),
+            ..Config::default()
+        };
+        let muted = Preferences {
+            muted_patterns: vec!["*.tmp".into()],
+            ..Preferences::default()
+        };
+        let ws = Workspace::open(with_flag.clone(), paths.clone(), SaveSettings::ChangesOnly);
+        ws.set_preferences(muted.clone()).await.unwrap();
+        let saved = Config::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.preferences, muted);
+        assert_eq!(saved.client_id, None);
+        assert_eq!(ws.config().await.client_id.as_deref(), Some("from-a-flag"));
+        assert!(matches!(
+            ws.remove_target("nobody/me").await,
+            Err(EngineError::UnknownTarget(_))
+        ));
+
+        // A host that keeps the settings it was given saves them whole.
+        let ws = Workspace::open(with_flag, paths.clone(), SaveSettings::All);
+        ws.set_preferences(muted).await.unwrap();
+        let saved = Config::load(&paths.config_file()).unwrap();
+        assert_eq!(saved.client_id.as_deref(), Some("from-a-flag"));
+    }
 
     #[test]
     fn sign_in_kinds_pick_the_tenant() {

@@ -151,7 +151,7 @@ async fn two_accounts_side_by_side_and_sign_out_removes_one() {
     f.workspace.sign_out(demo::PERSONAL_USER_ID).await.unwrap();
     assert!(matches!(
         f.workspace.graph_for(demo::PERSONAL_USER_ID).await,
-        Err(EngineError::Auth(AuthError::UnknownAccount(_)))
+        Err(EngineError::UnknownAccount(_))
     ));
     assert!(
         TokenStore::file(f.paths.tokens_dir())
