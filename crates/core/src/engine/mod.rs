@@ -282,15 +282,18 @@ impl Engine {
         }
     }
 
-    /// Stops a target's watch, if it has one; true if it had.
-    async fn stop_target(&self, id: &str) -> bool {
-        let runtime = self
-            .inner
+    /// The running target `id`, taken out of the engine's set (its tasks still run).
+    fn take_runtime(&self, id: &str) -> Option<TargetRuntime> {
+        self.inner
             .targets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        match runtime {
+            .remove(id)
+    }
+
+    /// Stops a target's watch, if it has one; true if it had.
+    async fn stop_target(&self, id: &str) -> bool {
+        match self.take_runtime(id) {
             Some(runtime) => {
                 stop_runtime(runtime).await;
                 true
@@ -340,13 +343,7 @@ impl Engine {
     }
 
     async fn restart_target(&self, id: &str) {
-        let runtime = self
-            .inner
-            .targets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
-        if let Some(runtime) = runtime {
+        if let Some(runtime) = self.take_runtime(id) {
             let config = runtime.config.clone();
             stop_runtime(runtime).await;
             self.start_target(config, false).await;
