@@ -8,9 +8,10 @@
 
 use std::sync::Mutex;
 
-use drivewatch_core::config::{Config, ConfigError, Paths};
-use drivewatch_core::engine::{Engine, EngineError as CoreError, EngineOptions, TargetInput};
-use drivewatch_core::graph::GraphError;
+use drivewatch_core::config::{Config, Paths};
+use drivewatch_core::engine::{
+    Engine, EngineError as CoreError, EngineOptions, ErrorKind, TargetInput,
+};
 use drivewatch_core::model::{
     Account, AccountKind, EngineEvent, HistoryPage, HistoryQuery, Preferences, SignInEvent,
     TargetInfo,
@@ -108,37 +109,9 @@ fn forward_events(engine: &Engine, to: broadcast::Sender<EngineEvent>) -> Cancel
     cancel
 }
 
-/// Core's errors in the terms the window acts on; messages are core's (already redacted).
+/// Core's errors as the window sees them: their kind and their message (already redacted).
 fn map_error(error: CoreError) -> EngineError {
-    use drivewatch_core::auth::AuthError;
-    let message = error.to_string();
-    match error {
-        CoreError::Config(ConfigError::MissingClientId)
-        | CoreError::Auth(AuthError::Config(ConfigError::MissingClientId)) => {
-            EngineError::NoClientId
-        }
-        CoreError::Auth(AuthError::NeedsSignIn) | CoreError::Graph(GraphError::NeedsSignIn) => {
-            EngineError::NeedsSignIn
-        }
-        CoreError::Auth(AuthError::Cancelled)
-        | CoreError::Graph(GraphError::Cancelled)
-        | CoreError::ShuttingDown => EngineError::Cancelled,
-        CoreError::Auth(AuthError::Network(_) | AuthError::Timeout)
-        | CoreError::Graph(GraphError::Network(_) | GraphError::Timeout) => {
-            EngineError::Network(message)
-        }
-        CoreError::Graph(GraphError::Throttled { .. }) => EngineError::Throttled,
-        CoreError::Graph(GraphError::AccessDenied) => EngineError::AccessDenied,
-        CoreError::Graph(GraphError::NotFound) => EngineError::NotFound { what: "item" },
-        CoreError::UnknownAccount(_) => EngineError::NotFound { what: "account" },
-        CoreError::UnknownTarget(_) => EngineError::NotFound {
-            what: "watched drive",
-        },
-        CoreError::Graph(GraphError::BadShareUrl { .. }) | CoreError::AlreadyWatched(_) => {
-            EngineError::InvalidInput(message)
-        }
-        _ => EngineError::Internal(message),
-    }
+    error.into()
 }
 
 impl EngineLink for CoreLink {
@@ -231,13 +204,12 @@ impl EngineLink for CoreLink {
                 if let Err(e) = engine.sign_in(kind, &on_event).await {
                     // Declined and expired arrive as events from the sign-in itself; anything
                     // else is reported here so the window leaves its waiting state.
-                    let event = match map_error(e) {
-                        EngineError::Cancelled => return,
-                        other => SignInEvent::Failed {
-                            message: other.to_string(),
-                        },
-                    };
-                    let _ = tx.try_send(event);
+                    if e.kind() == ErrorKind::Cancelled {
+                        return;
+                    }
+                    let _ = tx.try_send(SignInEvent::Failed {
+                        message: e.to_string(),
+                    });
                 }
             });
             let first = tokio::time::timeout(PROMPT_TIMEOUT, rx.recv()).await;
@@ -371,19 +343,25 @@ mod tests {
         );
     }
 
+    /// Which window kind each core failure gets is `error.rs`'s to say, from its kind alone.
     #[test]
-    fn core_errors_keep_their_meaning() {
+    fn core_errors_keep_their_kind_and_message() {
+        use drivewatch_core::config::ConfigError;
+        let missing = CoreError::Config(ConfigError::MissingClientId);
+        let message = missing.to_string();
         assert_eq!(
-            map_error(CoreError::Config(ConfigError::MissingClientId)),
-            EngineError::NoClientId
+            map_error(missing),
+            EngineError::Core {
+                kind: ErrorKind::Configuration,
+                message
+            }
         );
         assert!(matches!(
             map_error(CoreError::UnknownAccount("x".to_owned())),
-            EngineError::NotFound { .. }
-        ));
-        assert!(matches!(
-            map_error(CoreError::Graph(GraphError::BadShareUrl { reason: "no" })),
-            EngineError::InvalidInput(_)
+            EngineError::Core {
+                kind: ErrorKind::Usage,
+                ..
+            }
         ));
     }
 }

@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use drivewatch_core::engine::ErrorKind;
 use drivewatch_core::model::{
     Account, AccountKind, DeviceCodePrompt, EngineEvent, HistoryPage, HistoryQuery, Preferences,
     SignInEvent, TargetInfo,
@@ -37,6 +38,9 @@ pub enum EngineError {
     Cancelled,
     #[error("{0}")]
     Internal(String),
+    /// A failure the core engine reported: its kind decides how the window shows it.
+    #[error("{message}")]
+    Core { kind: ErrorKind, message: String },
 }
 
 /// A sign-in under way: the prompt to show, then its progress until an outcome.

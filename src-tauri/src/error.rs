@@ -1,9 +1,12 @@
 //! The shell's errors, and their one shape on the IPC boundary.
 //!
 //! [`ShellError`] is the shell layer's error enum; [`AppError`] is what crosses into the window
-//! as `{ kind, message }` so the UI can tell failures apart. A message must be safe to show:
-//! it never carries a token, a device code or a URL with secrets in it.
+//! as `{ kind, message }` so the UI can tell failures apart. A failure of the core engine gets
+//! its window kind from its [`ErrorKind`] alone (one map, below), the same kind the CLI turns
+//! into its exit code, so a failure reads the same in both hosts. A message must be safe to
+//! show: it never carries a token, a device code or a URL with secrets in it.
 
+use drivewatch_core::engine::{EngineError as CoreError, ErrorKind};
 use serde::{Deserialize, Serialize};
 
 use crate::engine::EngineError;
@@ -21,6 +24,31 @@ pub enum AppErrorKind {
     Throttled,
     Cancelled,
     Internal,
+}
+
+impl From<ErrorKind> for AppErrorKind {
+    fn from(kind: ErrorKind) -> Self {
+        match kind {
+            ErrorKind::Usage => Self::InvalidInput,
+            ErrorKind::SignInNeeded => Self::NeedsSignIn,
+            // The one setting the window can fix is the application id.
+            ErrorKind::Configuration => Self::NoClientId,
+            ErrorKind::Network => Self::Network,
+            ErrorKind::Refused => Self::AccessDenied,
+            ErrorKind::Cancelled => Self::Cancelled,
+            ErrorKind::Internal => Self::Internal,
+        }
+    }
+}
+
+/// A core engine failure as the shell carries it: its kind and its message.
+impl From<CoreError> for EngineError {
+    fn from(error: CoreError) -> Self {
+        EngineError::Core {
+            kind: error.kind(),
+            message: error.to_string(),
+        }
+    }
 }
 
 /// An error as the window receives it.
@@ -64,6 +92,7 @@ impl From<ShellError> for AppError {
                 EngineError::Throttled => AppErrorKind::Throttled,
                 EngineError::Cancelled => AppErrorKind::Cancelled,
                 EngineError::Internal(_) => AppErrorKind::Internal,
+                EngineError::Core { kind, .. } => (*kind).into(),
             },
             ShellError::InvalidClientId | ShellError::InvalidQuietHours => {
                 AppErrorKind::InvalidInput
@@ -98,5 +127,56 @@ mod tests {
             "notFound"
         );
         assert_eq!(e.message, "change not found");
+    }
+
+    /// The failures the CLI's tests exit 2, 3, 1 and 4 on reach the window as the matching
+    /// kinds, however deep in the core they were raised.
+    #[test]
+    fn core_failures_get_the_window_kind_of_their_kind() {
+        use drivewatch_core::auth::AuthError;
+        use drivewatch_core::config::ConfigError;
+        use drivewatch_core::graph::GraphError;
+        let window = |e: CoreError| AppError::from(EngineError::from(e));
+        let unknown = window(CoreError::Auth(AuthError::UnknownAccount("nobody".into())));
+        assert_eq!(unknown.kind, AppErrorKind::InvalidInput);
+        assert!(unknown.message.contains("nobody"), "{unknown:?}");
+        assert_eq!(
+            window(CoreError::UnknownAccount("nobody".into())).kind,
+            AppErrorKind::InvalidInput
+        );
+        assert_eq!(
+            window(CoreError::Graph(GraphError::BadShareUrl { reason: "no" })).kind,
+            AppErrorKind::InvalidInput
+        );
+        assert_eq!(
+            window(CoreError::Graph(GraphError::NeedsSignIn)).kind,
+            AppErrorKind::NeedsSignIn
+        );
+        assert_eq!(
+            window(CoreError::Auth(AuthError::NeedsSignIn)).kind,
+            AppErrorKind::NeedsSignIn
+        );
+        assert_eq!(
+            window(CoreError::Graph(GraphError::AccessDenied)).kind,
+            AppErrorKind::AccessDenied
+        );
+        assert_eq!(
+            window(CoreError::Graph(GraphError::NotFound)).kind,
+            AppErrorKind::AccessDenied
+        );
+        let missing = window(CoreError::Auth(AuthError::Config(
+            ConfigError::MissingClientId,
+        )));
+        assert_eq!(missing.kind, AppErrorKind::NoClientId);
+        assert!(missing.message.contains("client id"), "{missing:?}");
+        assert_eq!(
+            window(CoreError::Graph(GraphError::Timeout)).kind,
+            AppErrorKind::Network
+        );
+        assert_eq!(
+            window(CoreError::ShuttingDown).kind,
+            AppErrorKind::Cancelled
+        );
+        assert_eq!(window(CoreError::Worker).kind, AppErrorKind::Internal);
     }
 }

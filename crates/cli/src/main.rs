@@ -218,15 +218,15 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             "a command is needed; see drivewatch-cli --help".into(),
         ));
     };
-    let mut ctx = Context::load(&cli.global, None)?;
+    let ctx = Context::load(&cli.global, None)?;
     match command {
-        Command::Login => commands::login(&mut ctx).await,
-        Command::Logout { account } => commands::logout(&mut ctx, account.as_deref()).await,
+        Command::Login => commands::login(&ctx).await,
+        Command::Logout { account } => commands::logout(&ctx, account.as_deref()).await,
         Command::Accounts { json } => commands::accounts(&ctx, json),
-        Command::Targets(TargetsCommand::Add(args)) => commands::targets_add(&mut ctx, args).await,
+        Command::Targets(TargetsCommand::Add(args)) => commands::targets_add(&ctx, args).await,
         Command::Targets(TargetsCommand::List { json }) => commands::targets_list(&ctx, json),
         Command::Targets(TargetsCommand::Remove { id }) => {
-            commands::targets_remove(&mut ctx, &id).await
+            commands::targets_remove(&ctx, &id).await
         }
         Command::Watch { json } => commands::watch(ctx, json).await,
         Command::History { json, limit, grep } => commands::history(&ctx, json, limit, grep).await,

@@ -20,23 +20,13 @@ pub fn change_json(change: &Change) -> String {
     serde_json::to_string(change).unwrap_or_else(|_| "{}".to_string())
 }
 
-fn kind_word(kind: ChangeKind) -> &'static str {
-    match kind {
-        ChangeKind::Created => "created",
-        ChangeKind::Modified => "modified",
-        ChangeKind::Renamed => "renamed",
-        ChangeKind::Moved => "moved",
-        ChangeKind::Deleted => "deleted",
-    }
-}
-
 /// One change as a line a person reads.
 pub fn change_line(change: &Change) -> String {
     let when = change
         .at
         .with_timezone(&chrono::Local)
         .format("%Y-%m-%d %H:%M:%S");
-    let mut line = format!("{when}  {:<8}  ", kind_word(change.kind));
+    let mut line = format!("{when}  {:<8}  ", change.kind.as_str());
     match (&change.old_path, change.kind) {
         (Some(old), ChangeKind::Renamed | ChangeKind::Moved) => {
             line.push_str(&format!("{} -> {}", clean(old), clean(&change.path)));

@@ -11,56 +11,8 @@ use assert_cmd::cargo::CommandCargoExt;
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
 
-struct Setup {
-    emu: Emulator,
-    home: tempfile::TempDir,
-}
-
-async fn setup() -> Setup {
-    let emu = Emulator::start(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER))
-        .await
-        .expect("emulator starts");
-    Setup {
-        emu,
-        home: tempfile::tempdir().unwrap(),
-    }
-}
-
-impl Setup {
-    fn cli(&self) -> Command {
-        let mut cmd = Command::cargo_bin("drivewatch-cli").unwrap();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("DRIVEWATCH_HOME", self.home.path())
-            .env("DRIVEWATCH_AUTHORITY_URL", self.emu.authority_url())
-            .env("DRIVEWATCH_GRAPH_URL", self.emu.graph_url())
-            .env("DRIVEWATCH_CLIENT_ID", "drivewatch-cli-tests")
-            .env("DRIVEWATCH_TOKEN_STORE", "file")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    /// Runs to the end off the async threads (the emulator keeps serving).
-    async fn run(&self, args: &[&str]) -> Output {
-        let mut cmd = self.cli();
-        cmd.args(args);
-        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-            .await
-            .unwrap();
-        Output {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Output {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
+mod common;
+use common::{Setup, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_accounts_status_targets_logout() {
@@ -564,14 +516,13 @@ async fn two_accounts_side_by_side_and_logout_names_one() {
     for user in [demo::DEMO_USER, demo::PERSONAL_USER] {
         let handle = s.emu.handle();
         let approver = tokio::spawn(async move {
-            for _ in 0..400 {
-                if let Some(code) = handle.pending_user_codes().first() {
-                    handle.approve_device_code(code, user).unwrap();
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            panic!("no device code appeared");
+            let approved = graph_emulator::scenario::approve_next_sign_in(
+                &handle,
+                user,
+                Duration::from_secs(10),
+            )
+            .await;
+            assert!(approved, "no device code appeared");
         });
         let login = s.run(&["login"]).await;
         approver.await.unwrap();

@@ -443,7 +443,7 @@ pub fn require_secure_url(setting: &'static str, url: &Url) -> Result<(), Config
     } else {
         Err(ConfigError::InsecureUrl {
             setting,
-            url: crate::graph::redact::redact_url(url.as_str()),
+            url: crate::transport::redact::redact_url(url.as_str()),
         })
     }
 }

@@ -34,6 +34,8 @@
 //!   the index, incremental runs, and the baseline and resync diff.
 //! - [`history`]: SQLite: the append-only change history, delta cursors and item index, one
 //!   transaction per run.
+//! - [`error`]: [`error::EngineError`] and the [`model::ErrorKind`] each of its values has, which
+//!   hosts map to exit codes and window error kinds.
 //! - [`engine`]: the API hosts use (start/stop, sign in/out, targets, events, history), each
 //!   target's tasks and status, and the broadcast hosts listen to.
 //!
@@ -43,7 +45,8 @@
 //! - [`i18n`]: the Fluent catalogs (English, Russian) for toasts, tray and window.
 //!
 //! Around the loop:
-//! - [`wake`]: noticing a resume from sleep or a clock set (a clock-change timerfd on Linux).
+//! - [`wake`]: telling a resume from sleep (boot clock gaining on the monotonic clock) from a
+//!   wall-clock step, each rate-limited.
 //! - [`process`]: process-wide settings hosts apply at start (one malloc arena).
 
 pub mod auth;
@@ -51,6 +54,7 @@ pub mod classify;
 pub mod config;
 pub mod delta;
 pub mod engine;
+pub mod error;
 pub mod graph;
 pub mod history;
 pub mod i18n;
@@ -58,4 +62,6 @@ pub mod model;
 pub mod process;
 pub mod push;
 pub mod toast_policy;
+pub mod transport;
 pub mod wake;
+pub mod workspace;

@@ -19,6 +19,19 @@ pub enum ChangeKind {
     Deleted,
 }
 
+impl ChangeKind {
+    /// The kind as stored and serialised (`created`, `modified`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Modified => "modified",
+            Self::Renamed => "renamed",
+            Self::Moved => "moved",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
 /// One reported change to one drive item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
@@ -292,4 +305,30 @@ impl Default for Preferences {
             language: Language::System,
         }
     }
+}
+
+/// What kind of failure an error is, in the few terms both hosts act on: the CLI turns it into
+/// its exit code, the window into the `kind` of the error it shows. Every error of the engine's
+/// API has exactly one (see [`crate::error::EngineError::kind`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum ErrorKind {
+    /// Bad input: a malformed value or link, an unknown or ambiguous account or target, a drive
+    /// that is already watched.
+    Usage,
+    /// No account is signed in, or an account's refresh token was revoked or expired.
+    SignInNeeded,
+    /// The settings do not allow it: no client id, an invalid or insecure URL, an unreadable
+    /// settings file.
+    Configuration,
+    /// The identity platform or Graph could not be reached, or did not answer in time.
+    Network,
+    /// The service said no: access denied, not found, not supported, a declined or expired
+    /// sign-in, throttled beyond what is waited out.
+    Refused,
+    /// Stopped on purpose (the user cancelled, the engine is shutting down).
+    Cancelled,
+    /// A fault of DriveWatch or its storage.
+    Internal,
 }

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 
 use drivewatch_core::auth::{Auth, AuthError, TokenStore};
 use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::error::EngineError;
 use drivewatch_core::graph::{GraphError, build_http_client};
 use drivewatch_core::model::{AccountKind, SignInEvent, TargetSpec};
+use drivewatch_core::workspace::{SaveSettings, Workspace};
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig, ThrottleStatus};
 use tokio_util::sync::CancellationToken;
@@ -16,7 +18,7 @@ use url::Url;
 
 struct Fixture {
     emu: Emulator,
-    auth: Auth,
+    workspace: Workspace,
     paths: Paths,
     _dir: tempfile::TempDir,
 }
@@ -32,6 +34,17 @@ async fn fixture(config: EmulatorConfig) -> Fixture {
         token_store: TokenStoreKind::File,
         ..Config::default()
     };
+    let workspace = workspace(config, &paths);
+    Fixture {
+        emu,
+        workspace,
+        paths,
+        _dir: dir,
+    }
+}
+
+/// Sign-in through the layer that joins auth and Graph, over a file token store.
+fn workspace(config: Config, paths: &Paths) -> Workspace {
     let auth = Auth::with_parts(
         &config,
         build_http_client().unwrap(),
@@ -39,12 +52,7 @@ async fn fixture(config: EmulatorConfig) -> Fixture {
         paths.accounts_file(),
     )
     .unwrap();
-    Fixture {
-        emu,
-        auth,
-        paths,
-        _dir: dir,
-    }
+    Workspace::with_parts(config, paths.clone(), auth, None, SaveSettings::All)
 }
 
 type Events = Arc<Mutex<Vec<SignInEvent>>>;
@@ -85,8 +93,8 @@ async fn device_flow_signs_in_names_the_account_and_stores_tokens() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (events, on_event) = recorder();
     let done = f
-        .auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap();
     assert_eq!(done.account.id, demo::DEMO_USER_ID);
@@ -105,7 +113,7 @@ async fn device_flow_signs_in_names_the_account_and_stores_tokens() {
         }
         other => panic!("{other:?}"),
     }
-    let accounts = f.auth.accounts().unwrap();
+    let accounts = f.workspace.accounts().unwrap();
     assert_eq!(accounts.len(), 1);
     assert!(
         !stored_refresh_token(&f, demo::DEMO_USER_ID)
@@ -114,7 +122,7 @@ async fn device_flow_signs_in_names_the_account_and_stores_tokens() {
     );
 
     // A later run opens the account from the store.
-    let graph = f.auth.graph_for(demo::DEMO_USER).await.unwrap();
+    let graph = f.workspace.graph_for(demo::DEMO_USER).await.unwrap();
     let me = graph.me(&CancellationToken::new()).await.unwrap();
     assert_eq!(me.id, demo::DEMO_USER_ID);
 }
@@ -126,10 +134,13 @@ async fn two_accounts_side_by_side_and_sign_out_removes_one() {
     for user in [demo::DEMO_USER, demo::PERSONAL_USER] {
         let (_events, on_event) = recorder();
         let approver = approve_when_prompted(&f.emu, user);
-        f.auth.sign_in(&on_event, &cancel).await.unwrap();
+        f.workspace
+            .sign_in(AccountKind::Any, &on_event, &cancel)
+            .await
+            .unwrap();
         approver.await.unwrap();
     }
-    let accounts = f.auth.accounts().unwrap();
+    let accounts = f.workspace.accounts().unwrap();
     assert_eq!(accounts.len(), 2);
     let personal = accounts
         .iter()
@@ -137,10 +148,10 @@ async fn two_accounts_side_by_side_and_sign_out_removes_one() {
         .unwrap();
     assert_eq!(personal.account.kind, AccountKind::Personal);
 
-    f.auth.sign_out(demo::PERSONAL_USER_ID).await.unwrap();
+    f.workspace.sign_out(demo::PERSONAL_USER_ID).await.unwrap();
     assert!(matches!(
-        f.auth.graph_for(demo::PERSONAL_USER_ID).await,
-        Err(AuthError::UnknownAccount(_))
+        f.workspace.graph_for(demo::PERSONAL_USER_ID).await,
+        Err(EngineError::UnknownAccount(_))
     ));
     assert!(
         TokenStore::file(f.paths.tokens_dir())
@@ -149,7 +160,7 @@ async fn two_accounts_side_by_side_and_sign_out_removes_one() {
             .unwrap()
             .is_none()
     );
-    let work = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let work = f.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
     work.me(&cancel).await.unwrap();
 }
 
@@ -157,14 +168,10 @@ async fn two_accounts_side_by_side_and_sign_out_removes_one() {
 fn approve_when_prompted(emu: &Emulator, user: &'static str) -> tokio::task::JoinHandle<()> {
     let handle = emu.handle();
     tokio::spawn(async move {
-        for _ in 0..200 {
-            if let Some(code) = handle.pending_user_codes().first() {
-                handle.approve_device_code(code, user).unwrap();
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("no device code appeared");
+        let approved =
+            graph_emulator::scenario::approve_next_sign_in(&handle, user, Duration::from_secs(5))
+                .await;
+        assert!(approved, "no device code appeared");
     })
 }
 
@@ -183,13 +190,16 @@ async fn declined_sign_in_ends_in_declined() {
     });
     let (events, on_event) = recorder();
     let err = f
-        .auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, AuthError::Declined), "{err:?}");
+    assert!(
+        matches!(err, EngineError::Auth(AuthError::Declined)),
+        "{err:?}"
+    );
     assert_eq!(kinds(&events), ["prompt", "declined"]);
-    assert!(f.auth.accounts().unwrap().is_empty());
+    assert!(f.workspace.accounts().unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -198,11 +208,14 @@ async fn unused_code_expires() {
         .await;
     let (events, on_event) = recorder();
     let err = f
-        .auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, AuthError::Expired), "{err:?}");
+    assert!(
+        matches!(err, EngineError::Auth(AuthError::Expired)),
+        "{err:?}"
+    );
     assert_eq!(kinds(&events), ["prompt", "expired"]);
 }
 
@@ -225,8 +238,8 @@ async fn slow_down_adds_five_seconds_and_still_signs_in() {
     });
     let (events, on_event) = recorder();
     let start = Instant::now();
-    f.auth
-        .sign_in(&on_event, &CancellationToken::new())
+    f.workspace
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap();
     approver.await.unwrap();
@@ -250,8 +263,12 @@ async fn cancelled_sign_in_stops_quietly() {
     });
     let (events, on_event) = recorder();
     let start = Instant::now();
-    let err = f.auth.sign_in(&on_event, &cancel).await.unwrap_err();
-    assert!(matches!(err, AuthError::Cancelled));
+    let err = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, EngineError::Auth(AuthError::Cancelled)));
     assert!(start.elapsed() < Duration::from_secs(2));
     assert_eq!(kinds(&events), ["prompt"]);
 }
@@ -260,16 +277,10 @@ async fn cancelled_sign_in_stops_quietly() {
 async fn missing_client_id_is_a_config_error_not_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::under(dir.path());
-    let auth = Auth::with_parts(
-        &Config::default(),
-        build_http_client().unwrap(),
-        TokenStore::file(paths.tokens_dir()),
-        paths.accounts_file(),
-    )
-    .unwrap();
+    let auth = workspace(Config::default(), &paths);
     let (events, on_event) = recorder();
     let err = auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap_err();
     assert!(
@@ -290,9 +301,12 @@ async fn short_lived_access_tokens_are_refreshed_and_rotation_is_persisted() {
     .await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    f.workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     let first = stored_refresh_token(&f, demo::DEMO_USER_ID).await;
-    let graph = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let graph = f.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
     graph.me(&cancel).await.unwrap();
     let second = stored_refresh_token(&f, demo::DEMO_USER_ID).await;
     assert_ne!(first, second, "the rotated refresh token was stored");
@@ -300,7 +314,7 @@ async fn short_lived_access_tokens_are_refreshed_and_rotation_is_persisted() {
     let third = stored_refresh_token(&f, demo::DEMO_USER_ID).await;
     assert_ne!(second, third);
     // A fresh process reading the store can still refresh (the old token was not kept).
-    let again = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let again = f.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
     again.me(&cancel).await.unwrap();
 }
 
@@ -309,7 +323,11 @@ async fn expired_access_token_gets_one_refresh_on_401() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let done = f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    let done = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     let before = stored_refresh_token(&f, demo::DEMO_USER_ID).await;
     f.emu.expire_access_tokens();
     let me = done.graph.me(&cancel).await.unwrap();
@@ -322,7 +340,11 @@ async fn revoked_refresh_token_needs_sign_in_without_looping() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let done = f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    let done = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     f.emu.revoke_refresh_tokens(Some(demo::DEMO_USER)).unwrap();
     f.emu.expire_access_tokens();
     let start = Instant::now();
@@ -342,7 +364,7 @@ async fn revoked_refresh_token_needs_sign_in_without_looping() {
         start.elapsed()
     );
     // A new process reading the (now useless) stored token is told the same.
-    let again = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let again = f.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
     assert!(matches!(
         again.me(&cancel).await,
         Err(GraphError::NeedsSignIn)
@@ -354,7 +376,11 @@ async fn retry_after_is_honoured_before_the_next_request() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let done = f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    let done = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     for status in [ThrottleStatus::TooManyRequests, ThrottleStatus::Unavailable] {
         f.emu.throttle_next(1, status, Duration::from_secs(2));
         let start = Instant::now();
@@ -377,7 +403,11 @@ async fn server_errors_are_retried_with_backoff() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let done = f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    let done = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     f.emu.fail_next(2);
     done.graph.me(&cancel).await.unwrap();
     f.emu.fail_next(10);
@@ -396,7 +426,12 @@ async fn subscriptions_and_delta_for_every_target_form() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let graph = f.auth.sign_in(&on_event, &cancel).await.unwrap().graph;
+    let graph = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap()
+        .graph;
     let specs = [
         TargetSpec::MyDrive,
         TargetSpec::Drive {
@@ -484,7 +519,12 @@ async fn invalid_delta_tokens_are_a_resync() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let graph = f.auth.sign_in(&on_event, &cancel).await.unwrap().graph;
+    let graph = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap()
+        .graph;
     let start = graph
         .delta_start(&TargetSpec::MyDrive, &cancel)
         .await
@@ -506,7 +546,12 @@ async fn a_sharing_link_resolves_to_its_drive() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    let graph = f.auth.sign_in(&on_event, &cancel).await.unwrap().graph;
+    let graph = f
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap()
+        .graph;
     let drive = graph.drive(&TargetSpec::MyDrive, &cancel).await.unwrap();
     let web_url = drive.web_url.expect("drive has a webUrl");
     let shared = graph.resolve_share_url(&web_url, &cancel).await.unwrap();
@@ -524,10 +569,13 @@ async fn every_client_of_an_account_shares_one_throttle_gate() {
     let f = fixture(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await;
     let (_e, on_event) = recorder();
     let cancel = CancellationToken::new();
-    f.auth.sign_in(&on_event, &cancel).await.unwrap();
+    f.workspace
+        .sign_in(AccountKind::Any, &on_event, &cancel)
+        .await
+        .unwrap();
     // Two targets of one account ask separately, as the engine does.
-    let a = f.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
-    let b = f.auth.graph_for(demo::DEMO_USER).await.unwrap();
+    let a = f.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
+    let b = f.workspace.graph_for(demo::DEMO_USER).await.unwrap();
     f.emu
         .throttle_next(1, ThrottleStatus::TooManyRequests, Duration::from_secs(3));
     let start = Instant::now();
@@ -559,13 +607,7 @@ async fn losing_the_network_while_polling_reports_offline_then_expiry() {
         client_id: Some("drivewatch-tests".into()),
         ..Config::default()
     };
-    let auth = Auth::with_parts(
-        &config,
-        build_http_client().unwrap(),
-        TokenStore::file(paths.tokens_dir()),
-        paths.accounts_file(),
-    )
-    .unwrap();
+    let auth = workspace(config, &paths);
     let (events, on_event) = recorder();
     let watcher = events.clone();
     // Once the prompt is out, the service goes away (connections are refused from then on).
@@ -577,11 +619,14 @@ async fn losing_the_network_while_polling_reports_offline_then_expiry() {
     });
     let start = Instant::now();
     let err = auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap_err();
     stopper.await.unwrap();
-    assert!(matches!(err, AuthError::Expired), "{err:?}");
+    assert!(
+        matches!(err, EngineError::Auth(AuthError::Expired)),
+        "{err:?}"
+    );
     assert_eq!(kinds(&events), ["prompt", "offline", "expired"]);
     // It kept trying until the code's expiry, not longer.
     assert!(
@@ -596,12 +641,12 @@ async fn an_unknown_client_id_fails_with_the_platforms_reason() {
     let f = fixture(EmulatorConfig::for_tests().with_allowed_client_ids(["someone-else"])).await;
     let (events, on_event) = recorder();
     let err = f
-        .auth
-        .sign_in(&on_event, &CancellationToken::new())
+        .workspace
+        .sign_in(AccountKind::Any, &on_event, &CancellationToken::new())
         .await
         .unwrap_err();
     match &err {
-        AuthError::TokenEndpoint { error, description } => {
+        EngineError::Auth(AuthError::TokenEndpoint { error, description }) => {
             assert_eq!(error, "invalid_client");
             assert!(
                 description

@@ -22,6 +22,8 @@ use drivewatch_core::graph::transport::{
     GraphRequest, GraphTransport, RawResponse, ReqwestTransport, TransportFuture,
 };
 use drivewatch_core::graph::{GraphClient, RetryPolicy, build_http_client};
+use drivewatch_core::model::AccountKind;
+use drivewatch_core::workspace::{SaveSettings, Workspace};
 use drivewatch_core::history::HistoryStore;
 use drivewatch_core::model::{EngineEvent, HistoryQuery, SignInEvent, TargetSpec, TargetStatus};
 use drivewatch_core::push::socketio::SocketIoTransport;
@@ -138,7 +140,7 @@ impl GraphTransport for Recorder {
 /// A signed-in account on the emulator, and a history database that outlives one run.
 struct Fixture {
     emu: Emulator,
-    auth: Auth,
+    workspace: Workspace,
     dir: tempfile::TempDir,
 }
 
@@ -154,10 +156,17 @@ impl Fixture {
             paths.accounts_file(),
         )
         .unwrap();
-        auth.sign_in(&|_: SignInEvent| {}, &CancellationToken::new())
+        let workspace =
+            Workspace::with_parts(config(&emu), paths, auth, None, SaveSettings::All);
+        workspace
+            .sign_in(
+                AccountKind::Any,
+                &|_: SignInEvent| {},
+                &CancellationToken::new(),
+            )
             .await
             .unwrap();
-        Fixture { emu, auth, dir }
+        Fixture { emu, workspace, dir }
     }
 
     fn store(&self) -> HistoryStore {
@@ -166,11 +175,13 @@ impl Fixture {
 
     /// One run of the library target, as the engine would start it, over `recorder`.
     async fn start(&self, recorder: &Arc<Recorder>, store: &HistoryStore) -> Run {
-        let real = self.auth.graph_for(demo::DEMO_USER_ID).await.unwrap();
+        let real = self.workspace.graph_for(demo::DEMO_USER_ID).await.unwrap();
+        let auth = self.workspace.auth().await.unwrap();
+        let (_, tokens) = auth.token_source(demo::DEMO_USER_ID).await.unwrap();
         let graph = GraphClient::with_transport(
             recorder.clone(),
             real.graph_url().clone(),
-            real.tokens().clone(),
+            tokens,
             RetryPolicy::default(),
         )
         .unwrap();

@@ -181,3 +181,18 @@ pub async fn play_demo_activity(emu: &EmulatorHandle, cancel: CancellationToken)
         );
     }
 }
+
+/// Approves the next device-code sign-in as `user` once one is pending, as a person on the
+/// verification page would. False when none appeared within `within` or the approval failed.
+pub async fn approve_next_sign_in(emu: &EmulatorHandle, user: &str, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(code) = emu.pending_user_codes().first() {
+            return emu.approve_device_code(code, user).is_ok();
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -1,33 +1,33 @@
 //! Signing in and staying signed in: the device-code flow, per-account token sources that refresh
 //! themselves, the token store (OS keyring or private files) and the accounts registry.
 //!
-//! [`Auth`] is what hosts and the engine use: sign in (events from prompt to outcome), open a
-//! [`GraphClient`] for a registered account, sign out. Nothing in this module may log, print or
-//! put into an error an access token, a refresh token, an id token or a device code.
+//! [`Auth`] runs the device-code flow up to the tokens ([`Auth::begin_sign_in`]), registers the
+//! account once the layer above has named it ([`Auth::finish_sign_in`]), opens the token source
+//! of a registered account and signs out. It knows nothing of Graph: the request path reaches a
+//! [`TokenSource`] only through the [`crate::transport::AccessTokens`] port. Nothing in this
+//! module may log, print or put into an error an access token, a refresh token, an id token or a
+//! device code.
 
 pub mod accounts;
 pub mod oauth;
-pub mod secret;
 pub mod store;
 pub mod token_source;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 use tracing::info;
-use url::Url;
 
 pub use accounts::{AccountRecord, AccountsRegistry};
 pub use oauth::{OAuthRefresher, SCOPES};
-pub use secret::Secret;
 pub use store::TokenStore;
 pub use token_source::{StoredTokens, TokenRefresher, TokenSet, TokenSource};
 
 use crate::config::{Config, ConfigError, IdentityConfig, Paths};
-use crate::graph::{GraphClient, GraphError, build_http_client};
-use crate::model::{Account, AccountState, SignInEvent};
+use crate::model::{Account, AccountKind, AccountState, ErrorKind, SignInEvent};
+pub use crate::transport::Secret;
+use crate::transport::{TokenError, build_http_client};
 
 /// What can go wrong signing in, refreshing or keeping tokens.
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +65,6 @@ pub enum AuthError {
     },
     #[error("{path} is damaged; sign in again to rewrite it")]
     StoreCorrupt { path: PathBuf },
-    /// Signed in, but reading the profile (`GET /me`) failed.
-    #[error("signed in, but reading the account's profile failed: {0}")]
-    Profile(#[source] Box<GraphError>),
     #[error("no account {0} is signed in")]
     UnknownAccount(String),
 }
@@ -77,16 +74,60 @@ impl AuthError {
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Timeout | Self::Network(_) | Self::Keyring(_))
     }
+
+    /// What kind of failure this is, for hosts (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NeedsSignIn => ErrorKind::SignInNeeded,
+            Self::Declined | Self::Expired | Self::TokenEndpoint { .. } => ErrorKind::Refused,
+            Self::Cancelled => ErrorKind::Cancelled,
+            Self::Timeout | Self::Network(_) => ErrorKind::Network,
+            Self::Config(_) => ErrorKind::Configuration,
+            Self::UnknownAccount(_) => ErrorKind::Usage,
+            Self::InvalidResponse(_)
+            | Self::Keyring(_)
+            | Self::StoreIo { .. }
+            | Self::StoreCorrupt { .. } => ErrorKind::Internal,
+        }
+    }
 }
 
-/// A finished sign-in.
-#[derive(Debug, Clone)]
-pub struct SignedIn {
-    pub account: Account,
-    pub graph: GraphClient,
+impl From<AuthError> for TokenError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::NeedsSignIn => Self::NeedsSignIn,
+            AuthError::Cancelled => Self::Cancelled,
+            AuthError::Config(c) => Self::Misconfigured(c.to_string()),
+            e if e.is_transient() => Self::Unavailable(e.to_string()),
+            e @ (AuthError::Declined | AuthError::Expired | AuthError::TokenEndpoint { .. }) => {
+                Self::Refused(e.to_string())
+            }
+            other => Self::Failed(other.to_string()),
+        }
+    }
 }
 
-/// Sign-in, sign-out and per-account Graph clients over one HTTP client and one token store.
+/// A device-code sign-in whose tokens arrived but whose account is not known yet: the layer
+/// above reads who signed in (Graph's `/me`) through [`PendingSignIn::tokens`], then hands the
+/// names to [`Auth::finish_sign_in`].
+#[derive(Debug)]
+pub struct PendingSignIn {
+    /// Not bound to an account and not stored yet.
+    pub tokens: TokenSource,
+    /// What the id token says, or what the tenant implies.
+    pub kind: AccountKind,
+    tenant: String,
+}
+
+/// Who signed in, as the profile says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountName {
+    pub id: String,
+    pub display_name: String,
+    pub username: String,
+}
+
+/// Sign-in, sign-out and per-account token sources over one HTTP client and one token store.
 /// Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Auth {
@@ -99,22 +140,19 @@ struct AuthInner {
     /// `None` without a client id: registry and status still work, sign-in and refresh do not.
     identity: Option<IdentityConfig>,
     tenant: String,
-    graph_url: Url,
     store: TokenStore,
     accounts_file: PathBuf,
     /// Serialises registry read-modify-write within this process.
     registry_lock: tokio::sync::Mutex<()>,
-    /// One Graph client per account, so every target of an account shares its token source
-    /// (one refresh at a time) and its throttle gate (a Retry-After pauses all of them).
-    clients: std::sync::Mutex<HashMap<String, GraphClient>>,
 }
 
 impl Auth {
     /// From settings and paths: probes the keyring (falling back to files) and builds the
     /// shared HTTP client.
     pub async fn open(config: &Config, paths: &Paths) -> Result<Self, AuthError> {
-        let http = build_http_client()
-            .map_err(|e| AuthError::Network(crate::graph::redact::redact_text(&e.to_string())))?;
+        let http = build_http_client().map_err(|e| {
+            AuthError::Network(crate::transport::redact::redact_text(&e.to_string()))
+        })?;
         let store = TokenStore::open(config.token_store, paths.tokens_dir()).await;
         Self::with_parts(config, http, store, paths.accounts_file())
     }
@@ -132,11 +170,9 @@ impl Auth {
                 http,
                 identity: config.identity().ok(),
                 tenant: config.tenant.clone(),
-                graph_url: config.graph_url.clone(),
                 store,
                 accounts_file,
                 registry_lock: tokio::sync::Mutex::new(()),
-                clients: std::sync::Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -172,146 +208,97 @@ impl Auth {
             .to_vec())
     }
 
+    /// A registered account by id or sign-in name (case-insensitive).
+    pub fn find(&self, account: &str) -> Result<AccountRecord, AuthError> {
+        AccountsRegistry::load(&self.inner.accounts_file)?
+            .find(account)
+            .cloned()
+            .ok_or_else(|| AuthError::UnknownAccount(account.to_string()))
+    }
+
     /// Marks an account as needing sign-in (or signed in) in the registry.
     pub async fn set_account_state(&self, id: &str, state: AccountState) -> Result<(), AuthError> {
         let _guard = self.inner.registry_lock.lock().await;
         AccountsRegistry::load(&self.inner.accounts_file)?.set_state(id, state)
     }
 
-    /// Runs the device-code flow, names the account with `GET /me`, stores its tokens and
-    /// registers it. Every step is reported through `on_event`, ending in exactly one of
-    /// `SignedIn`, `Declined`, `Expired` or `Failed` (nothing after cancellation).
-    pub async fn sign_in(
+    /// Runs the device-code flow until the tokens arrive, reporting the prompt (and offline
+    /// spells) through `on_event`; the outcome events are the caller's, which knows when the
+    /// sign-in is complete.
+    pub async fn begin_sign_in(
         &self,
         on_event: &(dyn Fn(SignInEvent) + Send + Sync),
         cancel: &CancellationToken,
-    ) -> Result<SignedIn, AuthError> {
-        let result = self.sign_in_inner(on_event, cancel).await;
-        match &result {
-            Ok(done) => on_event(SignInEvent::SignedIn {
-                account: done.account.clone(),
-            }),
-            Err(AuthError::Cancelled) => {}
-            Err(AuthError::Declined) => on_event(SignInEvent::Declined),
-            Err(AuthError::Expired) => on_event(SignInEvent::Expired),
-            Err(e) => on_event(SignInEvent::Failed {
-                message: e.to_string(),
-            }),
-        }
-        result
-    }
-
-    async fn sign_in_inner(
-        &self,
-        on_event: &(dyn Fn(SignInEvent) + Send + Sync),
-        cancel: &CancellationToken,
-    ) -> Result<SignedIn, AuthError> {
+    ) -> Result<PendingSignIn, AuthError> {
         let identity = self.identity()?.clone();
         let tokens =
             oauth::device_code_sign_in(&self.inner.http, &identity, on_event, cancel).await?;
-        let kind_from_token = tokens
+        let kind = tokens
             .id_token
             .as_ref()
-            .and_then(oauth::account_kind_from_id_token);
+            .and_then(oauth::account_kind_from_id_token)
+            .unwrap_or_else(|| identity.account_kind());
         let refresher = self.refresher(&identity.tenant)?;
-        // The account id is known only after `/me`: read it with an unbound source first.
-        let pending = TokenSource::new("(signing in)", tokens, refresher, None);
-        let graph = GraphClient::new(
-            self.inner.http.clone(),
-            self.inner.graph_url.clone(),
-            pending.clone(),
-        )
-        .map_err(|e| AuthError::Profile(Box::new(e)))?;
-        let me = graph.me(cancel).await.map_err(|e| match e {
-            GraphError::Cancelled => AuthError::Cancelled,
-            other => AuthError::Profile(Box::new(other)),
-        })?;
-        let source = pending
-            .bind(me.id.clone(), self.inner.store.clone())
-            .await?;
-        let kind = kind_from_token.unwrap_or_else(|| identity.account_kind());
-        let account = Account {
-            id: me.id.clone(),
-            display_name: me
-                .display_name
-                .clone()
-                .or_else(|| me.user_principal_name.clone())
-                .unwrap_or_else(|| me.id.clone()),
-            username: me
-                .user_principal_name
-                .clone()
-                .or_else(|| me.mail.clone())
-                .unwrap_or_default(),
+        // The account id is known only once the caller has read the profile.
+        let tokens = TokenSource::new("(signing in)", tokens, refresher, None);
+        Ok(PendingSignIn {
+            tokens,
             kind,
+            tenant: identity.tenant,
+        })
+    }
+
+    /// Stores the tokens of a sign-in under the account's id and registers the account.
+    pub async fn finish_sign_in(
+        &self,
+        pending: PendingSignIn,
+        name: AccountName,
+    ) -> Result<(Account, TokenSource), AuthError> {
+        let source = pending
+            .tokens
+            .bind(name.id.clone(), self.inner.store.clone())
+            .await?;
+        let account = Account {
+            id: name.id,
+            display_name: name.display_name,
+            username: name.username,
+            kind: pending.kind,
             state: AccountState::SignedIn,
         };
         {
             let _guard = self.inner.registry_lock.lock().await;
             AccountsRegistry::load(&self.inner.accounts_file)?.upsert(AccountRecord {
                 account: account.clone(),
-                tenant: identity.tenant.clone(),
+                tenant: pending.tenant,
             })?;
         }
         info!(account = %account.id, "signed in");
-        let graph = GraphClient::new(
-            self.inner.http.clone(),
-            self.inner.graph_url.clone(),
-            source,
-        )
-        .map_err(|e| AuthError::Profile(Box::new(e)))?;
-        self.clients().insert(account.id.clone(), graph.clone());
-        Ok(SignedIn { account, graph })
+        Ok((account, source))
     }
 
-    fn clients(&self) -> std::sync::MutexGuard<'_, HashMap<String, GraphClient>> {
-        self.inner.clients.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The Graph client of a registered account (by id or sign-in name). Every call for the same
-    /// account returns a clone of one client; one that needs sign-in is reloaded from the store,
-    /// where a newer sign-in (in this or another process) may have put fresh tokens.
-    pub async fn graph_for(&self, account: &str) -> Result<GraphClient, AuthError> {
-        let record = AccountsRegistry::load(&self.inner.accounts_file)?
-            .find(account)
-            .cloned()
-            .ok_or_else(|| AuthError::UnknownAccount(account.to_string()))?;
-        let id = record.account.id.clone();
-        let cached = self.clients().get(&id).cloned();
-        if let Some(client) = cached {
-            if !client.tokens().needs_sign_in().await {
-                return Ok(client);
-            }
-        }
+    /// The token source of a registered account (by id or sign-in name), from what the store
+    /// keeps; `NeedsSignIn` when it keeps nothing.
+    pub async fn token_source(
+        &self,
+        account: &str,
+    ) -> Result<(AccountRecord, TokenSource), AuthError> {
+        let record = self.find(account)?;
         let tenant = if record.tenant.is_empty() {
             self.inner.tenant.clone()
         } else {
             record.tenant.clone()
         };
         let source = TokenSource::load(
-            id.clone(),
+            record.account.id.clone(),
             self.inner.store.clone(),
             self.refresher(&tenant)?,
         )
         .await?;
-        let client = GraphClient::new(
-            self.inner.http.clone(),
-            self.inner.graph_url.clone(),
-            source,
-        )
-        .map_err(|e| AuthError::Profile(Box::new(e)))?;
-        // Another caller may have loaded one meanwhile: keep the first, so all share one client.
-        let existing = self.clients().get(&id).cloned();
-        if let Some(existing) = existing {
-            if !existing.tokens().needs_sign_in().await {
-                return Ok(existing);
-            }
-        }
-        self.clients().insert(id, client.clone());
-        Ok(client)
+        Ok((record, source))
     }
 
     /// Forgets one account: its tokens and its registry entry. Other accounts are untouched;
-    /// the engine drops the account's targets and cursors.
+    /// the layer above drops the account's targets and cursors.
     pub async fn sign_out(&self, account: &str) -> Result<AccountRecord, AuthError> {
         let _guard = self.inner.registry_lock.lock().await;
         let mut registry = AccountsRegistry::load(&self.inner.accounts_file)?;
@@ -319,7 +306,6 @@ impl Auth {
             .find(account)
             .cloned()
             .ok_or_else(|| AuthError::UnknownAccount(account.to_string()))?;
-        self.clients().remove(&record.account.id);
         self.inner.store.remove(&record.account.id).await?;
         registry.remove(&record.account.id)?;
         info!(account = %record.account.id, "signed out");

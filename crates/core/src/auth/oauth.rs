@@ -27,8 +27,8 @@ use tracing::{debug, info};
 use super::token_source::{TokenRefresher, TokenSet};
 use super::{AuthError, Secret};
 use crate::config::IdentityConfig;
-use crate::graph::transport::{TransportError, map_reqwest_error};
 use crate::model::{DeviceCodePrompt, SignInEvent};
+use crate::transport::{TransportError, map_reqwest_error};
 
 /// Least privilege for push and delta, plus the account's name and a refresh token.
 pub const SCOPES: &[&str] = &[
@@ -102,7 +102,7 @@ fn http_adapter(
         let reachability = reachability.clone();
         Box::pin(async move {
             let mut request = reqwest::Request::try_from(request).map_err(|e| {
-                TransportError::Network(crate::graph::redact::redact_text(&e.to_string()))
+                TransportError::Network(crate::transport::redact::redact_text(&e.to_string()))
             })?;
             *request.timeout_mut() = Some(IDENTITY_REQUEST_TIMEOUT);
             let result = async {
@@ -143,7 +143,7 @@ fn token_set(response: &MsTokenResponse) -> TokenSet {
 }
 
 fn server_error(error: &str, description: Option<&String>) -> AuthError {
-    let mut description = description.map(|d| crate::graph::redact::redact_text(d));
+    let mut description = description.map(|d| crate::transport::redact::redact_text(d));
     // The two registration mistakes people make, said in their terms.
     let hint = match description.as_deref() {
         Some(d) if d.contains("AADSTS7000218") => Some(

@@ -10,11 +10,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use tracing::{debug, warn};
 
 use super::store::TokenStore;
 use super::{AuthError, Secret};
+use crate::transport::{AccessTokens, TokenError};
 
 /// Refresh when less than this is left.
 pub const REFRESH_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
@@ -261,6 +263,28 @@ impl TokenSource {
         let store = self.inner.store.as_ref()?;
         let stored = store.load(&self.inner.account_id).await.ok()??;
         (stored.refresh_token != *used).then_some(stored.refresh_token)
+    }
+}
+
+/// The port through which Graph's request path gets this account's tokens.
+impl AccessTokens for TokenSource {
+    fn account_id(&self) -> &str {
+        TokenSource::account_id(self)
+    }
+
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret, TokenError>> {
+        Box::pin(async move { Ok(TokenSource::access_token(self).await?) })
+    }
+
+    fn refresh_after_rejection<'a>(
+        &'a self,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Secret, TokenError>> {
+        Box::pin(async move { Ok(self.refresh_after_401(rejected).await?) })
+    }
+
+    fn needs_sign_in(&self) -> BoxFuture<'_, bool> {
+        Box::pin(TokenSource::needs_sign_in(self))
     }
 }
 
@@ -514,6 +538,49 @@ pub(crate) mod tests {
         assert!(matches!(
             TokenSource::load("nobody", store, r).await,
             Err(AuthError::NeedsSignIn)
+        ));
+    }
+
+    #[tokio::test]
+    async fn the_access_token_port_refreshes_once_and_maps_errors() {
+        let r = ScriptedRefresher::new();
+        let ts = TokenSource::new(
+            "a",
+            tokens("AT0", chrono::Duration::hours(1)),
+            r.clone(),
+            None,
+        );
+        let port: &dyn AccessTokens = &ts;
+        assert_eq!(port.account_id(), "a");
+        assert_eq!(port.access_token().await.unwrap().expose(), "AT0");
+        let rejected = Secret::new("AT0");
+        assert_eq!(
+            port.refresh_after_rejection(&rejected)
+                .await
+                .unwrap()
+                .expose(),
+            "AT1"
+        );
+        // Someone else already refreshed: the newer token, no second refresh.
+        assert_eq!(
+            port.refresh_after_rejection(&rejected)
+                .await
+                .unwrap()
+                .expose(),
+            "AT1"
+        );
+        assert_eq!(r.calls.load(Ordering::SeqCst), 1);
+        r.revoked.lock().unwrap().push("RT1".into());
+        assert_eq!(
+            port.refresh_after_rejection(&Secret::new("AT1")).await,
+            Err(TokenError::NeedsSignIn)
+        );
+        assert!(port.needs_sign_in().await);
+        *r.fail_with.lock().unwrap() = Some(|| AuthError::Network("down".into()));
+        let offline = TokenSource::new("b", tokens("AT0", chrono::Duration::seconds(-1)), r, None);
+        assert!(matches!(
+            AccessTokens::access_token(&offline).await,
+            Err(TokenError::Unavailable(_))
         ));
     }
 

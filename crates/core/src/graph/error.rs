@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use super::wire::ErrorResponse;
-use crate::auth::AuthError;
+use crate::model::ErrorKind;
+use crate::transport::TokenError;
 
 /// Codes Graph uses on `410 Gone` when a delta cursor must be re-baselined.
 const RESYNC_CODES: &[&str] = &[
@@ -64,7 +65,7 @@ pub enum GraphError {
     InvalidResponse(String),
     /// Getting a token failed for a reason other than a needed sign-in.
     #[error("could not get an access token: {0}")]
-    Auth(#[source] Box<AuthError>),
+    Token(#[source] TokenError),
 }
 
 impl GraphError {
@@ -73,18 +74,47 @@ impl GraphError {
         match self {
             Self::Throttled { .. } | Self::Timeout | Self::Network(_) => true,
             Self::Service { status, .. } => *status >= 500,
-            Self::Auth(e) => e.is_transient(),
+            Self::Token(e) => e.is_transient(),
             _ => false,
         }
     }
 }
 
-impl From<AuthError> for GraphError {
-    fn from(e: AuthError) -> Self {
+impl GraphError {
+    /// What kind of failure this is, for hosts (see [`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::NeedsSignIn => ErrorKind::SignInNeeded,
+            Self::Throttled { .. }
+            | Self::PushUnsupported
+            | Self::NotFound
+            | Self::AccessDenied
+            | Self::Service { .. } => ErrorKind::Refused,
+            Self::Timeout | Self::Network(_) => ErrorKind::Network,
+            Self::Cancelled => ErrorKind::Cancelled,
+            Self::InsecureUrl { .. } => ErrorKind::Configuration,
+            Self::BadShareUrl { .. } => ErrorKind::Usage,
+            Self::ResyncRequired { .. } | Self::ForeignUrl { .. } | Self::InvalidResponse(_) => {
+                ErrorKind::Internal
+            }
+            Self::Token(e) => match e {
+                TokenError::NeedsSignIn => ErrorKind::SignInNeeded,
+                TokenError::Cancelled => ErrorKind::Cancelled,
+                TokenError::Unavailable(_) => ErrorKind::Network,
+                TokenError::Misconfigured(_) => ErrorKind::Configuration,
+                TokenError::Refused(_) => ErrorKind::Refused,
+                TokenError::Failed(_) => ErrorKind::Internal,
+            },
+        }
+    }
+}
+
+impl From<TokenError> for GraphError {
+    fn from(e: TokenError) -> Self {
         match e {
-            AuthError::NeedsSignIn => Self::NeedsSignIn,
-            AuthError::Cancelled => Self::Cancelled,
-            other => Self::Auth(Box::new(other)),
+            TokenError::NeedsSignIn => Self::NeedsSignIn,
+            TokenError::Cancelled => Self::Cancelled,
+            other => Self::Token(other),
         }
     }
 }
@@ -155,7 +185,7 @@ pub fn decode_error(
         code: top_code,
         message: detail
             .message
-            .map(|m| super::redact::redact_text(&m))
+            .map(|m| crate::transport::redact::redact_text(&m))
             .unwrap_or_default(),
     }
 }

@@ -8,7 +8,6 @@
 //! token (or the notification URL's token) in a log line, an error or Debug output.
 
 pub mod error;
-pub mod redact;
 pub mod retry;
 pub mod transport;
 pub mod wire;
@@ -23,15 +22,16 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 use url::Url;
 
+pub use crate::transport::build_http_client;
 pub use error::GraphError;
 pub use retry::{RetryPolicy, ThrottleGate};
-pub use transport::{GraphTransport, ReqwestTransport, build_http_client};
+pub use transport::{GraphTransport, ReqwestTransport};
 pub use wire::DriveItem;
 
-use crate::auth::{Secret, TokenSource};
 use crate::config::require_secure_url;
 use crate::model::TargetSpec;
-use redact::redact_url;
+use crate::transport::redact::redact_url;
+use crate::transport::{AccessTokens, Secret};
 use transport::{GraphRequest, RawResponse, TransportError};
 
 /// A socket.io notification URL. It carries a token: Debug and Display show it redacted.
@@ -95,7 +95,8 @@ struct Inner {
     /// e.g. `https://graph.microsoft.com/v1.0`, without a trailing slash.
     base: Url,
     transport: Arc<dyn GraphTransport>,
-    tokens: TokenSource,
+    /// The account's tokens (in the app, its `TokenSource`), shared by every client of it.
+    tokens: Arc<dyn AccessTokens>,
     /// Shared by every clone: a Retry-After pauses all requests of this account.
     gate: ThrottleGate,
     policy: RetryPolicy,
@@ -115,7 +116,7 @@ impl GraphClient {
     pub fn new(
         http: reqwest::Client,
         graph_url: Url,
-        tokens: TokenSource,
+        tokens: impl AccessTokens,
     ) -> Result<Self, GraphError> {
         Self::with_transport(
             Arc::new(ReqwestTransport::new(http)),
@@ -129,7 +130,7 @@ impl GraphClient {
     pub fn with_transport(
         transport: Arc<dyn GraphTransport>,
         graph_url: Url,
-        tokens: TokenSource,
+        tokens: impl AccessTokens,
         policy: RetryPolicy,
     ) -> Result<Self, GraphError> {
         require_secure_url("Graph URL", &graph_url).map_err(|_| GraphError::InsecureUrl {
@@ -144,15 +145,15 @@ impl GraphClient {
             inner: Arc::new(Inner {
                 base,
                 transport,
-                tokens,
+                tokens: Arc::new(tokens),
                 gate: ThrottleGate::new(),
                 policy,
             }),
         })
     }
 
-    pub fn tokens(&self) -> &TokenSource {
-        &self.inner.tokens
+    pub fn tokens(&self) -> &dyn AccessTokens {
+        self.inner.tokens.as_ref()
     }
 
     pub fn account_id(&self) -> &str {
@@ -445,7 +446,7 @@ impl GraphClient {
     ) -> Result<Secret, GraphError> {
         tokio::select! {
             _ = cancel.cancelled() => Err(GraphError::Cancelled),
-            t = self.inner.tokens.refresh_after_401(rejected) => Ok(t?),
+            t = self.inner.tokens.refresh_after_rejection(rejected) => Ok(t?),
         }
     }
 }

@@ -2,18 +2,96 @@
 //! backoff, refresh-once on 401, cancellation, link checks and target paths.
 
 use std::collections::VecDeque;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::transport::{GraphRequest, RawResponse, TransportError, TransportFuture};
 use super::*;
-use crate::auth::token_source::tests::ScriptedRefresher;
-use crate::auth::{AuthError, Secret, TokenSet, TokenSource};
+use crate::transport::{AccessTokens, Secret, TokenError};
+
+/// Access tokens as the sign-in layer hands them out: `AT{n}` after the n-th refresh, one
+/// refresh at a time, a stale rejection answered with the newer token, and no refresh at all
+/// once the refresh token was refused.
+struct ScriptedTokens {
+    current: tokio::sync::Mutex<(Option<Secret>, bool)>,
+    /// Refreshes asked for.
+    calls: AtomicUsize,
+    /// The refresh token is refused (only a new sign-in helps).
+    revoked: AtomicBool,
+    /// The next this-many refreshes fail on the network.
+    network_failures: AtomicUsize,
+}
+
+impl ScriptedTokens {
+    /// Starting with `access`, still valid unless `expired`.
+    fn new(access: &str, expired: bool) -> Arc<Self> {
+        Arc::new(Self {
+            current: tokio::sync::Mutex::new((Some(Secret::new(access)), expired)),
+            calls: AtomicUsize::new(0),
+            revoked: AtomicBool::new(false),
+            network_failures: AtomicUsize::new(0),
+        })
+    }
+
+    fn refresh_locked(&self, current: &mut (Option<Secret>, bool)) -> Result<Secret, TokenError> {
+        let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if self
+            .network_failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(TokenError::Unavailable("unreachable".into()));
+        }
+        if self.revoked.load(Ordering::SeqCst) {
+            current.0 = None;
+            return Err(TokenError::NeedsSignIn);
+        }
+        let fresh = Secret::new(format!("AT{n}"));
+        *current = (Some(fresh.clone()), false);
+        Ok(fresh)
+    }
+}
+
+impl AccessTokens for Arc<ScriptedTokens> {
+    fn account_id(&self) -> &str {
+        "acc"
+    }
+
+    fn access_token(&self) -> BoxFuture<'_, Result<Secret, TokenError>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            match &*current {
+                (None, _) => Err(TokenError::NeedsSignIn),
+                (Some(token), false) => Ok(token.clone()),
+                (Some(_), true) => self.refresh_locked(&mut current),
+            }
+        })
+    }
+
+    fn refresh_after_rejection<'a>(
+        &'a self,
+        rejected: &'a Secret,
+    ) -> BoxFuture<'a, Result<Secret, TokenError>> {
+        Box::pin(async move {
+            let mut current = self.current.lock().await;
+            match &current.0 {
+                None => Err(TokenError::NeedsSignIn),
+                Some(token) if token != rejected => Ok(token.clone()),
+                Some(_) => self.refresh_locked(&mut current),
+            }
+        })
+    }
+
+    fn needs_sign_in(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move { self.current.lock().await.0.is_none() })
+    }
+}
 
 type Step = Result<RawResponse, TransportError>;
 
@@ -73,23 +151,12 @@ fn status(code: u16, body: &str, retry_after: Option<u64>) -> Step {
     })
 }
 
-fn client(transport: Arc<ScriptedTransport>) -> (GraphClient, Arc<ScriptedRefresher>) {
-    let refresher = ScriptedRefresher::new();
-    let tokens = TokenSource::new(
-        "acc",
-        TokenSet {
-            access_token: Secret::new("AT0"),
-            refresh_token: Some(Secret::new("RT0")),
-            expires_at: chrono::Utc::now() + chrono::Duration::hours(1),
-            id_token: None,
-        },
-        refresher.clone(),
-        None,
-    );
+fn client(transport: Arc<ScriptedTransport>) -> (GraphClient, Arc<ScriptedTokens>) {
+    let refresher = ScriptedTokens::new("AT0", false);
     let graph = GraphClient::with_transport(
         transport,
         Url::parse("https://graph.example.com/v1.0/").unwrap(),
-        tokens,
+        refresher.clone(),
         RetryPolicy::default(),
     )
     .unwrap();
@@ -230,7 +297,7 @@ async fn revoked_refresh_token_gives_needs_sign_in_without_a_loop() {
         ok(ME),
     ]);
     let (graph, refresher) = client(t.clone());
-    *refresher.fail_with.lock().unwrap() = Some(|| AuthError::NeedsSignIn);
+    refresher.revoked.store(true, Ordering::SeqCst);
     assert!(matches!(
         graph.me(&CancellationToken::new()).await,
         Err(GraphError::NeedsSignIn)
@@ -246,23 +313,12 @@ async fn revoked_refresh_token_gives_needs_sign_in_without_a_loop() {
 #[tokio::test(start_paused = true)]
 async fn a_refresh_that_fails_on_the_network_is_retried_with_backoff() {
     let t = ScriptedTransport::new(vec![ok(ME)]);
-    let refresher = ScriptedRefresher::new();
+    let refresher = ScriptedTokens::new("EXPIRED", true);
     refresher.network_failures.store(2, Ordering::SeqCst);
-    let tokens = TokenSource::new(
-        "acc",
-        TokenSet {
-            access_token: Secret::new("EXPIRED"),
-            refresh_token: Some(Secret::new("RT0")),
-            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
-            id_token: None,
-        },
-        refresher.clone(),
-        None,
-    );
     let graph = GraphClient::with_transport(
         t.clone(),
         Url::parse("https://graph.example.com/v1.0").unwrap(),
-        tokens,
+        refresher.clone(),
         RetryPolicy::default(),
     )
     .unwrap();
@@ -277,23 +333,12 @@ async fn a_refresh_that_fails_on_the_network_is_retried_with_backoff() {
 
     // Down for longer than the policy allows: the error comes back, bounded.
     let t = ScriptedTransport::new(vec![ok(ME)]);
-    let refresher = ScriptedRefresher::new();
+    let refresher = ScriptedTokens::new("EXPIRED", true);
     refresher.network_failures.store(100, Ordering::SeqCst);
-    let tokens = TokenSource::new(
-        "acc",
-        TokenSet {
-            access_token: Secret::new("EXPIRED"),
-            refresh_token: Some(Secret::new("RT0")),
-            expires_at: chrono::Utc::now() - chrono::Duration::minutes(1),
-            id_token: None,
-        },
-        refresher.clone(),
-        None,
-    );
     let graph = GraphClient::with_transport(
         t.clone(),
         Url::parse("https://graph.example.com/v1.0").unwrap(),
-        tokens,
+        refresher.clone(),
         RetryPolicy::default(),
     )
     .unwrap();
@@ -508,21 +553,10 @@ fn five_target_forms_and_their_delta_paths() {
 #[test]
 fn insecure_graph_base_is_refused() {
     let t = ScriptedTransport::new(vec![]);
-    let tokens = TokenSource::new(
-        "a",
-        TokenSet {
-            access_token: Secret::new("x"),
-            refresh_token: None,
-            expires_at: chrono::Utc::now(),
-            id_token: None,
-        },
-        ScriptedRefresher::new(),
-        None,
-    );
     let err = GraphClient::with_transport(
         t,
         Url::parse("http://graph.example.com/v1.0").unwrap(),
-        tokens,
+        ScriptedTokens::new("x", true),
         RetryPolicy::default(),
     )
     .unwrap_err();

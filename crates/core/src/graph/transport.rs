@@ -1,9 +1,8 @@
-//! The HTTP underneath Graph and the identity platform: the one shared `reqwest` client, and a
-//! small transport trait so the retry policy can be tested without a network.
+//! The HTTP underneath Graph: a small transport trait so the retry policy can be tested without
+//! a network, and its implementation over the shared `reqwest` client (built in
+//! [`crate::transport`]).
 //!
-//! The shared client forces HTTP/1.1, never follows redirects (token calls must not be bounced
-//! elsewhere), has a connect timeout and a per-request timeout, and keeps reqwest's default
-//! `HTTPS_PROXY`/`NO_PROXY` handling. Errors leaving this module never carry a URL with a token.
+//! Errors leaving this module never carry a URL with a token.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -11,24 +10,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::redact::redact_text;
-use crate::auth::Secret;
-
-/// Time to open a TCP+TLS connection.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Upper bound for any single request made with the shared client.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// The shared HTTP client for identity and Graph calls.
-pub fn build_http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .connect_timeout(CONNECT_TIMEOUT)
-        .timeout(REQUEST_TIMEOUT)
-        .http1_only()
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("DriveWatch/", env!("CARGO_PKG_VERSION")))
-        .build()
-}
+use crate::transport::Secret;
+pub use crate::transport::{TransportError, map_reqwest_error};
 
 /// One authenticated GET.
 #[derive(Debug, Clone)]
@@ -47,16 +30,6 @@ pub struct RawResponse {
     /// `Location`, as sent.
     pub location: Option<String>,
     pub body: Vec<u8>,
-}
-
-/// Why no response arrived.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum TransportError {
-    #[error("timed out")]
-    Timeout,
-    /// Redacted description of the failure.
-    #[error("{0}")]
-    Network(String),
 }
 
 pub type TransportFuture<'a> =
@@ -110,23 +83,4 @@ impl GraphTransport for ReqwestTransport {
             })
         })
     }
-}
-
-/// A reqwest error as a transport error, without the URL (it may carry a token).
-pub fn map_reqwest_error(e: reqwest::Error) -> TransportError {
-    if e.is_timeout() {
-        return TransportError::Timeout;
-    }
-    // The innermost cause says most (connection refused, DNS, TLS ...).
-    let mut innermost: Option<String> = None;
-    let mut cur = std::error::Error::source(&e);
-    while let Some(c) = cur {
-        innermost = Some(c.to_string());
-        cur = c.source();
-    }
-    let mut text = e.without_url().to_string();
-    if let Some(c) = innermost {
-        text = format!("{text}: {c}");
-    }
-    TransportError::Network(redact_text(&text))
 }

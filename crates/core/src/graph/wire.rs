@@ -204,7 +204,7 @@ impl std::fmt::Debug for SocketIoSubscription {
             .field("id", &self.id)
             .field(
                 "notification_url",
-                &super::redact::redact_url(&self.notification_url),
+                &crate::transport::redact::redact_url(&self.notification_url),
             )
             .field("expiration_date_time", &self.expiration_date_time)
             .finish()

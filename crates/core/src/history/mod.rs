@@ -71,16 +71,6 @@ pub struct RunCommit<'a> {
     pub delta_link: &'a str,
 }
 
-pub(crate) fn kind_str(kind: ChangeKind) -> &'static str {
-    match kind {
-        ChangeKind::Created => "created",
-        ChangeKind::Modified => "modified",
-        ChangeKind::Renamed => "renamed",
-        ChangeKind::Moved => "moved",
-        ChangeKind::Deleted => "deleted",
-    }
-}
-
 fn kind_from(seq: i64, s: &str) -> Result<ChangeKind, HistoryError> {
     Ok(match s {
         "created" => ChangeKind::Created,
@@ -308,7 +298,7 @@ impl HistoryStore {
             )?;
             for c in run.changes {
                 insert.execute(params![
-                    kind_str(c.kind),
+                    c.kind.as_str(),
                     c.name,
                     c.path,
                     c.old_path,
@@ -416,7 +406,7 @@ impl HistoryStore {
         if !q.kinds.is_empty() {
             let mut marks = Vec::new();
             for k in &q.kinds {
-                args.push(Value::Text(kind_str(*k).to_owned()));
+                args.push(Value::Text(k.as_str().to_owned()));
                 marks.push(format!("?{}", args.len()));
             }
             sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));

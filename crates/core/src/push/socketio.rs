@@ -1,4 +1,4 @@
-//! [`PushTransport`] over rust_socketio 0.6 (async), as PROTOCOL.md §2 describes the crate.
+//! [`PushTransport`] over rust_socketio 0.6 (async), as docs/PROTOCOL.md §2.14 describes the crate.
 //!
 //! The crate's callbacks run on the reader task that also answers pings, so they only forward
 //! into a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor

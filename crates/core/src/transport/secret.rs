@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::graph::redact::redact_secret;
+use super::redact::redact_secret;
 
 /// A secret string; compares by value, prints as `REDACTED(n chars)`.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
