@@ -22,12 +22,12 @@ use drivewatch_core::graph::transport::{
     GraphRequest, GraphTransport, RawResponse, ReqwestTransport, TransportFuture,
 };
 use drivewatch_core::graph::{GraphClient, RetryPolicy, build_http_client};
-use drivewatch_core::model::AccountKind;
-use drivewatch_core::workspace::{SaveSettings, Workspace};
 use drivewatch_core::history::HistoryStore;
+use drivewatch_core::model::AccountKind;
 use drivewatch_core::model::{EngineEvent, HistoryQuery, SignInEvent, TargetSpec, TargetStatus};
 use drivewatch_core::push::socketio::SocketIoTransport;
 use drivewatch_core::push::{PushConfig, PushSupervisor};
+use drivewatch_core::workspace::{SaveSettings, Workspace};
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::{Notify, mpsc};
@@ -156,8 +156,7 @@ impl Fixture {
             paths.accounts_file(),
         )
         .unwrap();
-        let workspace =
-            Workspace::with_parts(config(&emu), paths, auth, None, SaveSettings::All);
+        let workspace = Workspace::with_parts(config(&emu), paths, auth, None, SaveSettings::All);
         workspace
             .sign_in(
                 AccountKind::Any,
@@ -166,7 +165,11 @@ impl Fixture {
             )
             .await
             .unwrap();
-        Fixture { emu, workspace, dir }
+        Fixture {
+            emu,
+            workspace,
+            dir,
+        }
     }
 
     fn store(&self) -> HistoryStore {
