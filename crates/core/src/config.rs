@@ -2,8 +2,8 @@
 //! data folder, every endpoint, and the persisted list of watched targets.
 //!
 //! Endpoints are settings, never constants, so national clouds and the local emulator need no code
-//! change. This module must never hold a token or write one to disk, and it must never accept a
-//! plain `http://` endpoint that is not a loopback host.
+//! change (`docs/PROTOCOL.md §1.8`). This module must never hold a token or write one to disk, and
+//! it must never accept a plain `http://` endpoint that is not a loopback host.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

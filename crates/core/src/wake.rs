@@ -1,6 +1,7 @@
-//! Noticing that the machine resumed from sleep, and telling that apart from a wall clock that
-//! was merely set, so the engine reconnects every push link after a real suspend instead of
-//! waiting for ping timeouts, and does not reconnect anything when only the clock moved.
+//! Noticing that the machine resumed from sleep, and telling that apart from a wall clock that was
+//! merely set, so the engine reconnects every push link after a real suspend instead of waiting for
+//! ping timeouts (`docs/PROTOCOL.md §2.8`), and does not reconnect anything when only the clock
+//! moved.
 //!
 //! A clock step alone leaves every link healthy. Treating each one as a resume made an idle
 //! DriveWatch on a VM whose time sync stepped the clock ten times a second reconnect ten times a

@@ -1,7 +1,7 @@
 //! Push for a SharePoint library against the Graph emulator on 127.0.0.1: the library's drive id
 //! is resolved once and kept in the history database, push subscribes by
 //! `/drives/{id}/root/subscriptions/socketIo` (what peers found SharePoint needs,
-//! `docs/PROTOCOL.md §2`), a restart subscribes without resolving again, and when the service
+//! `docs/PROTOCOL.md §2.11`), a restart subscribes without resolving again, and when the service
 //! refuses the drive form the target's own `/sites/...` form is used and push still delivers.
 //!
 //! The emulator serves both forms alike and has no request log or per-path refusal, so the

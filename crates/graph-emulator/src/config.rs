@@ -33,7 +33,7 @@ pub struct EmulatorConfig {
     /// into one notification per socket. Default 1 s; zero sends at once. Not used in
     /// realistic mode.
     pub coalescing_delay: Duration,
-    /// Realistic push (docs/PROTOCOL.md §2): every changed item gets its own notification, each
+    /// Realistic push (docs/PROTOCOL.md §2.9): every changed item gets its own notification, each
     /// after a delay drawn from `realistic_delay_min..=realistic_delay_max`. Default off.
     pub realistic_push: bool,
     /// Shortest delay of a notification in realistic mode (default 5 s).

@@ -1,10 +1,10 @@
 //! Delta: what changed in a drive since a token, as Graph answers `root/delta`.
 //!
 //! A deltaLink token names a drive generation and the global sequence number it was issued at;
-//! items whose last change is later are returned once each, in their latest state, parents
-//! before children. Answers larger than a page are snapshotted and served through nextLinks so
-//! pages never skip or repeat an item. Bumping a drive's generation (a fault) makes older tokens
-//! answer 410. This module must never return items of another drive.
+//! items whose last change is later are returned once each, in their latest state, parents before
+//! children. Answers larger than a page are snapshotted and served through nextLinks so pages never
+//! skip or repeat an item. Bumping a drive's generation (a fault) makes older tokens answer 410
+//! (docs/PROTOCOL.md §3.1, §3.2, §3.4). This module must never return items of another drive.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

@@ -1,4 +1,5 @@
-//! Faults tests switch on at run time: throttling, failures, latency, push refusals.
+//! Faults tests switch on at run time: throttling, failures, latency, push refusals
+//! (docs/PROTOCOL.md §4.2, §4.4, §2.4).
 //!
 //! The HTTP control API and the Rust control methods both set these; a middleware applies them
 //! to Graph requests (`/v1.0/...`) only, so the identity endpoints, the people's page and the

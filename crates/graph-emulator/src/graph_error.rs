@@ -1,5 +1,6 @@
 //! Graph's error responses: `{"error":{"code","message","innerError":{"date","request-id",
-//! "client-request-id"}}}` with the status, `Retry-After` and `Location` headers Graph sends.
+//! "client-request-id"}}}` with the status, `Retry-After` and `Location` headers Graph sends
+//! (docs/PROTOCOL.md §4.1, §4.2, §3.4).
 //!
 //! Every Graph handler returns this enum so no error body is ever hand-written elsewhere. Its
 //! messages must never contain a token.

@@ -3,7 +3,8 @@
 //!
 //! A request to `/socket.io/` marks its connection as a push connection. "Drop all sockets"
 //! resets every push connection; "stall" stops all traffic on them (no pings, no pongs, no close)
-//! until cleared, keeping the TCP connection open like a dead NAT mapping would. Ordinary HTTP
+//! until cleared, keeping the TCP connection open like a dead NAT mapping would
+//! (docs/PROTOCOL.md §2.8). Ordinary HTTP
 //! connections are never affected. This module must never touch non-loopback addresses.
 
 use std::io;

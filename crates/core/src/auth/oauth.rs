@@ -1,5 +1,7 @@
-//! The identity platform, spoken through the `oauth2` crate: the device-code flow (with
-//! Microsoft's `message` kept) and the refresh-token grant, both over the shared reqwest client.
+//! The identity platform, spoken through the `oauth2` crate: the device-code flow (with Microsoft's
+//! `message` kept) and the refresh-token grant, both over the shared reqwest client
+//! (`docs/PROTOCOL.md §1.1`–`§1.5`; the crate's own handling of pending and `slow_down` polls:
+//! `§1.9`).
 //!
 //! This module must never log a token or a device code, never follow a redirect from the token
 //! endpoint, and never retry `invalid_grant`: that answer means the user has to sign in again.

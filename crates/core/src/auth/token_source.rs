@@ -1,5 +1,6 @@
 //! One account's access token, kept fresh: refreshed about five minutes before it expires, or
-//! once when Graph rejects it, with every rotated refresh token persisted at once.
+//! once when Graph rejects it, with every rotated refresh token persisted at once
+//! (`docs/PROTOCOL.md §1.5` rotation and revocation, `§4.3` the 401 that asks for one refresh).
 //!
 //! Concurrency: one lock serialises refreshes, so many tasks asking at once cause one refresh.
 //! After `invalid_grant` the source stays in "needs sign-in" and never calls the identity

@@ -1,5 +1,6 @@
-//! One delta run classified against the item index: created, modified, renamed, moved,
-//! deleted.
+//! One delta run classified against the item index: created, modified, renamed, moved, deleted. The
+//! last occurrence of an item wins (`docs/PROTOCOL.md §3.2`); `lastModifiedBy` tells the user's own
+//! changes and a missing `name` on a deleted item is taken from the index (`§3.3`).
 //!
 //! It reads the index as it was before the run and never writes it: the index changes only
 //! through the [`IndexUpdate`](super::IndexUpdate) it returns, once the run's transaction

@@ -2,11 +2,12 @@
 //! renamed, moved, deleted.
 //!
 //! Delta reports each item's latest state, not what happened to it, and often omits
-//! `parentReference.path`. The classifier therefore compares every item with a local item index
-//! (id → name, parent, cTag, eTag, folder) kept from earlier runs, and builds paths by walking
-//! parent ids. It is a pure function: no I/O, no clock except the fallback timestamp passed in, so
-//! every rule is table-tested. It must never report folder eTag churn (a child changed) or
-//! metadata-only edits as changes, and never invent a path it cannot justify.
+//! `parentReference.path` (`docs/PROTOCOL.md §3.2`, `§3.3`). The classifier therefore compares
+//! every item with a local item index (id → name, parent, cTag, eTag, folder) kept from earlier
+//! runs, and builds paths by walking parent ids. It is a pure function: no I/O, no clock except the
+//! fallback timestamp passed in, so every rule is table-tested. It must never report folder eTag
+//! churn (a child changed) or metadata-only edits as changes, and never invent a path it cannot
+//! justify.
 //!
 //! # Layout
 //! - `index`: the item index (id → entry in reusable slots) and paths built from parent ids.

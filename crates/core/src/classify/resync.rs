@@ -1,5 +1,5 @@
 //! A full enumeration (after Graph asks for a resync) compared with the item index, and the
-//! baseline that builds a fresh index from one.
+//! baseline that builds a fresh index from one (`docs/PROTOCOL.md §3.4`).
 //!
 //! It must never hold a big drive's whole enumeration: pages are compared as they arrive and
 //! only what differs is kept.

@@ -6,9 +6,10 @@
 //! applies the one retry policy) and never put a link or token into an error.
 //!
 //! It also decides which form of the socketIo resource a target subscribes: SharePoint libraries
-//! and group drives by their drive id, which it resolves once and keeps in the history store,
-//! and the target's own form when the service refuses that. It must never retry a refused form
-//! within one run of the target, and never let a failed lookup or store stop push altogether.
+//! and group drives by their drive id, which it resolves once and keeps in the history store, and
+//! the target's own form when the service refuses that (`docs/PROTOCOL.md §2.1`, `§2.11`). It must
+//! never retry a refused form within one run of the target, and never let a failed lookup or store
+//! stop push altogether.
 
 use std::sync::{Arc, Mutex};
 
@@ -106,7 +107,7 @@ impl GraphTargetSource {
     }
 
     /// This run's route, deciding it on the first call. SharePoint libraries and group drives
-    /// need their drive id (`docs/PROTOCOL.md §2`): a list target already names it; the others
+    /// need their drive id (`docs/PROTOCOL.md §2.11`): a list target already names it; the others
     /// take it from the store, or from one lookup whose answer the store then keeps.
     async fn push_route(&self) -> Result<PushRoute, GraphError> {
         let current = self.route.lock().unwrap_or_else(|p| p.into_inner()).clone();
@@ -243,8 +244,8 @@ impl TargetSource for GraphTargetSource {
         location: Option<&'a str>,
     ) -> BoxFuture<'a, Result<DeltaPage, SourceError>> {
         // Delta keeps the target's own path even where push goes by drive id: only the
-        // subscription needs the drive's form (docs/PROTOCOL.md §2), the target's delta serves
-        // its drive as it is, and its links are followed as given (§3), so cursors saved before
+        // subscription needs the drive's form (docs/PROTOCOL.md §2.11), the target's delta serves
+        // its drive as it is, and its links are followed as given (§3.1), so cursors saved before
         // stay valid and a delta run never waits on a drive lookup.
         async move {
             let p = match location {

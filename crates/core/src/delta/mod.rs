@@ -3,11 +3,11 @@
 //! A run fetches every page first and commits nothing until the page carrying the deltaLink has
 //! arrived; then the run's changes, its index updates and the new deltaLink go into ONE
 //! transaction. A run that fails or is cancelled half-way leaves the store as it was, so the next
-//! run starts again from the same cursor: nothing is lost and nothing is reported twice. When
-//! Graph says the cursor is gone (410 / `syncStateNotFound`), the target is enumerated again and
-//! the enumeration is diffed against the item index, so the changes that happened are still
-//! reported. This module must never follow a link it built itself (links are opaque) and never
-//! log one (they carry sync tokens).
+//! run starts again from the same cursor: nothing is lost and nothing is reported twice. When Graph
+//! says the cursor is gone (410 / `syncStateNotFound`), the target is enumerated again and the
+//! enumeration is diffed against the item index, so the changes that happened are still reported
+//! (`docs/PROTOCOL.md §3.4`). This module must never follow a link it built itself (links are
+//! opaque, `docs/PROTOCOL.md §3.1`) and never log one (they carry sync tokens).
 //!
 //! The item index stays in SQLite between runs: an incremental run loads only the entries its
 //! items need (their own, their ancestors, a deleted folder's contents), a resync loads the whole

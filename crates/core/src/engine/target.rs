@@ -2,9 +2,10 @@
 //! started (a push supervisor and a delta loop fed by a debouncer, both tracked and ended by the
 //! target's cancellation token), and the delta loop that turns taps into committed runs.
 //!
-//! A batch is broadcast only after its run committed, and a cancellation never drops a run in
-//! the middle of its commit. Nothing here may retry without bound: a failed run waits out its
-//! backoff (or Retry-After), and a refused refresh token stops the loop until a new sign-in.
+//! A batch is broadcast only after its run committed, and a cancellation never drops a run in the
+//! middle of its commit. Nothing here may retry without bound: a failed run waits out its backoff
+//! (or Retry-After, `docs/PROTOCOL.md §4.2`), and a refused refresh token stops the loop until a
+//! new sign-in (`§1.5`). The safety-net tap every few hours is `docs/PROTOCOL.md §3.5`'s.
 
 use std::sync::Arc;
 use std::time::Duration;

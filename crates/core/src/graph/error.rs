@@ -1,4 +1,5 @@
-//! The one error type of the Graph layer, and the decoding of Graph's error bodies into it.
+//! The one error type of the Graph layer, and the decoding of Graph's error bodies into it
+//! (`docs/PROTOCOL.md §4.1`; the codes acted on: `§3.4`, `§4.2`–`§4.4`).
 //!
 //! Decisions branch on `error.code` (case-insensitively, at any nesting depth), never on the
 //! message. Nothing here may carry a token: URLs are redacted before they are stored in a variant.

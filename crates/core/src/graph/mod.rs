@@ -1,7 +1,8 @@
 //! The one request path to Microsoft Graph: every Graph call DriveWatch makes goes through
 //! [`GraphClient`], which owns the retry policy (Retry-After on 429/503 pausing all requests of the
 //! account, bounded backoff with jitter on 5xx and network errors, one token refresh on 401) and
-//! decodes Graph's error bodies into [`GraphError`].
+//! decodes Graph's error bodies into [`GraphError`] (`docs/PROTOCOL.md §4.1`–`§4.4`). Links are
+//! followed as Graph returned them (`docs/PROTOCOL.md §3.1`).
 //!
 //! It must never follow a link to another host than the configured Graph base, never retry after
 //! cancellation, never send a token over plain `http://` to a non-loopback host, and never put a
@@ -198,7 +199,7 @@ impl GraphClient {
     }
 
     /// Just the id of the drive a target lives on (`$select=id`): what push subscribes a
-    /// SharePoint library or group drive by (`docs/PROTOCOL.md §2`).
+    /// SharePoint library or group drive by (`docs/PROTOCOL.md §2.11`).
     pub async fn drive_id(
         &self,
         spec: &TargetSpec,

@@ -1,5 +1,6 @@
-//! The retry policy of the one request path to Graph: how long to back off after a network error
-//! or a 5xx, and the per-account gate that holds every request while Graph says "wait".
+//! The retry policy of the one request path to Graph: how long to back off after a network error or
+//! a 5xx (`docs/PROTOCOL.md §4.4`), and the per-account gate that holds every request while Graph
+//! says "wait" (`Retry-After` on 429 and 503, `docs/PROTOCOL.md §4.2`).
 //!
 //! Waiting always uses tokio's clock (so tests run on a paused clock) and always ends on
 //! cancellation: nothing here may sleep past a cancelled token or retry without bound.

@@ -1,5 +1,5 @@
 //! Graph's JSON, as Microsoft sends it: users, drives, drive items with their facets, delta pages,
-//! socketIo subscriptions and error bodies.
+//! socketIo subscriptions and error bodies (`docs/PROTOCOL.md §2.2`, `§3.1`–`§3.3`, `§4.1`).
 //!
 //! Only serde types live here; logic lives in the modules that use them. Parsing is lenient
 //! (unknown fields ignored, most fields optional) because personal and business accounts omit

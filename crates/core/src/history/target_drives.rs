@@ -1,6 +1,6 @@
 //! The drive id each SharePoint library or group target resolved to, kept beside its cursor.
 //!
-//! Push subscribes such targets by drive id (`docs/PROTOCOL.md §2`), which takes one Graph
+//! Push subscribes such targets by drive id (`docs/PROTOCOL.md §2.11`), which takes one Graph
 //! request to learn; remembering the answer here means a restart does not ask again. The id is
 //! a fact about the target, not about push: this module must never store whether the service
 //! accepted a subscription by it (that is decided anew on every start).

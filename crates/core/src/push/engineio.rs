@@ -1,5 +1,6 @@
 //! A small Engine.IO v4 + socket.io client over an already open websocket: exactly what the push
-//! service needs (docs/PROTOCOL.md §2) and nothing more.
+//! service needs (docs/PROTOCOL.md §2.12; the frame §2.7, the namespace §2.6, dead links §2.8) and
+//! nothing more.
 //!
 //! It exists because rust_socketio's websocket transport cannot run on a stream we hand it, so a
 //! tunnelled connection (see [`super::tunnel`]) needs its own client. It speaks the websocket
@@ -443,7 +444,7 @@ mod tests {
 
     #[test]
     fn notification_events_parse_in_every_observed_shape() {
-        // The real frame: a JSON string holding {"value":[…]} (docs/PROTOCOL.md §2).
+        // The real frame: a JSON string holding {"value":[…]} (docs/PROTOCOL.md §2.7).
         let real = r#"42/notifications,["notification","{\"value\":[{\"subscriptionId\":\"5554a2f6\",\"clientState\":\"system-managed:8082D436\",\"resource\":\"b8a61df7\",\"tenantId\":\"9188040d\"}]}"]"#;
         let args = event_args(real);
         assert!(matches!(

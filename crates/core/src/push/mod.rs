@@ -6,12 +6,15 @@
 //! the [`supervisor`] owns every retry, renewal and shutdown instead. Nothing here may log or
 //! return a notificationUrl or its `token`: use [`scrub`] on any text that could hold one.
 //!
-//! Two transports, both websocket-only (the service refuses long-polling, docs/PROTOCOL.md §2):
+//! A `notificationUrl`'s path is the namespace, not the server's path (docs/PROTOCOL.md §2.6); a
+//! notification's argument is a JSON string holding JSON (docs/PROTOCOL.md §2.7).
+//!
+//! Two transports, both websocket-only (the service refuses long-polling, docs/PROTOCOL.md §2.5):
 //! [`socketio::SocketIoTransport`] is the one hosts construct; it connects directly with
 //! rust_socketio, and when an HTTP(S) proxy applies to the push host ([`proxy`]) it hands over to
 //! [`tunnel::TunnelTransport`], a second push transport that opens the `CONNECT` tunnel itself and
 //! speaks Engine.IO v4 ([`engineio`]) over tokio-tungstenite, because rust_socketio's websocket
-//! transport cannot take a proxy.
+//! transport cannot take a proxy (docs/PROTOCOL.md §6.6, §6.7).
 
 pub mod backoff;
 pub mod engineio;

@@ -1,5 +1,5 @@
-//! Which HTTP(S) proxy, if any, the push websocket must tunnel through (docs/PROTOCOL.md §2,
-//! "Corporate networks"), read from the usual variables the way curl and reqwest read them.
+//! Which HTTP(S) proxy, if any, the push websocket must tunnel through (docs/PROTOCOL.md §6.1,
+//! §6.2, credentials §6.4), read from the usual variables the way curl and reqwest read them.
 //!
 //! `HTTPS_PROXY`, then `https_proxy`, then `ALL_PROXY` and `all_proxy` name the proxy for the
 //! `wss://` push host; `NO_PROXY`/`no_proxy` exempt hosts: a comma list of `*`, domain suffixes

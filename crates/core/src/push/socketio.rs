@@ -1,15 +1,15 @@
 //! [`PushTransport`] over rust_socketio 0.6 (async), as docs/PROTOCOL.md §2.14 describes the crate.
 //!
-//! The crate's callbacks run on the reader task that also answers pings, so they only forward
-//! into a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor
-//! owns retries. Dead links: the crate's Engine.IO layer times out when no ping arrives within
-//! `pingInterval + pingTimeout` (from the open packet) and reports it as the `error` event, which
-//! is also the only event a lost transport fires; both end the link here. Websocket only: the
-//! service refuses long-polling (docs/PROTOCOL.md §2). The crate's websocket transport ignores
-//! proxies, so when an HTTP(S) proxy applies to the push host ([`super::proxy`]) the connect is
-//! handed to [`TunnelTransport`], which tunnels the websocket through it. This module must never
-//! let a callback block, never fall back to polling, and never put the notificationUrl into a log
-//! or error.
+//! The crate's callbacks run on the reader task that also answers pings, so they only forward into
+//! a channel. Its own reconnect loop is switched off (`reconnect(false)`): the supervisor owns
+//! retries. Dead links: the crate's Engine.IO layer times out when no ping arrives within
+//! `pingInterval + pingTimeout` (from the open packet, docs/PROTOCOL.md §2.8) and reports it as the
+//! `error` event, which is also the only event a lost transport fires; both end the link here.
+//! Websocket only: the service refuses long-polling (docs/PROTOCOL.md §2.5). The crate's websocket
+//! transport ignores proxies (docs/PROTOCOL.md §6.6), so when an HTTP(S) proxy applies to the push
+//! host ([`super::proxy`]) the connect is handed to [`TunnelTransport`], which tunnels the
+//! websocket through it. This module must never let a callback block, never fall back to polling,
+//! and never put the notificationUrl into a log or error.
 
 use std::sync::Arc;
 use std::time::Duration;

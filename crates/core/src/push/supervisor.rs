@@ -1,13 +1,14 @@
 //! The per-target push supervisor: subscribe, connect, stay live, renew, fall back, shut down.
 //!
 //! It owns everything the socket.io crate does not do well: connect timeouts, backoff with jitter
-//! (1 s → 60 s), dead-link handling, renewal about two minutes before the subscription expires
-//! (connecting the new URL before dropping the old one), falling back to timed delta polling when
-//! push is unsupported or keeps failing (retrying push every few minutes), and a clean
-//! `disconnect()` on every exit. Every (re)connect taps delta, because nothing arrives while
-//! disconnected. It must never sleep without also watching its cancellation token and its nudge,
-//! never report a notificationUrl, and never renew faster than its floor, however short the
-//! lifetime the service hands out.
+//! (1 s → 60 s), dead-link handling (`docs/PROTOCOL.md §2.8`), renewal at the later of two minutes
+//! before the subscription expires and half its lifetime, never twice within 30 s (connecting the
+//! new URL before dropping the old one, `docs/PROTOCOL.md §2.3`), falling back to timed delta
+//! polling when push is unsupported or keeps failing (retrying push every few minutes,
+//! `docs/PROTOCOL.md §2.4`), and a clean `disconnect()` on every exit. Every (re)connect taps
+//! delta, because nothing arrives while disconnected (`docs/PROTOCOL.md §2.9`). It must never sleep
+//! without also watching its cancellation token and its nudge, never report a notificationUrl, and
+//! never renew faster than its floor, however short the lifetime the service hands out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +24,8 @@ use crate::delta::debounce::Tapper;
 use crate::delta::source::{PushSubscription, SourceError, TargetSource};
 use crate::model::TargetStatus;
 
-/// Timing of the supervisor; the defaults follow docs/PROTOCOL.md §2, tests shorten them.
+/// Timing of the supervisor; the defaults follow docs/PROTOCOL.md §2.3 and §2.4, tests shorten
+/// them.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
     /// Bound on `GET .../subscriptions/socketIo`.
@@ -135,9 +137,9 @@ impl Lease {
 }
 
 /// How long after receipt a subscription with `lifetime` (expiry minus the time it was
-/// obtained) is renewed: `renew_before` ahead of its expiry as docs/PROTOCOL.md §2 says peers do,
+/// obtained) is renewed: `renew_before` ahead of its expiry as docs/PROTOCOL.md §2.3 says peers do,
 /// but never before half its lifetime, which is "now" for any lifetime under `renew_before`; and
-/// hourly without an expiry (docs/PROTOCOL.md §2).
+/// hourly without an expiry (docs/PROTOCOL.md §2.3).
 pub(crate) fn renewal_delay(lifetime: Option<Duration>, config: &PushConfig) -> Duration {
     match lifetime {
         Some(l) => l.saturating_sub(config.renew_before).max(l / 2),
@@ -374,7 +376,7 @@ impl PushSupervisor {
     }
 
     /// Gets a fresh subscription; the same URL keeps the link, a new one is joined before the old
-    /// is left (docs/PROTOCOL.md §2: peers reconnect only when the URL changed).
+    /// is left (docs/PROTOCOL.md §2.3: peers reconnect only when the URL changed).
     async fn renew(&self, live: &mut Live, cancel: &CancellationToken) -> Renewal {
         let lease = match self.subscribe(cancel).await {
             Ok(lease) => lease,

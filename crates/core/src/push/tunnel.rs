@@ -1,15 +1,16 @@
 //! The second [`PushTransport`]: the push websocket through an HTTP proxy's `CONNECT` tunnel.
 //!
 //! rust_socketio's websocket transport cannot take a proxy, and its polling transport is useless
-//! because the service refuses long-polling (docs/PROTOCOL.md §2). So this transport opens the
-//! `CONNECT` tunnel itself (with Basic credentials from the proxy URL; over TLS to the proxy for
-//! an `https://` proxy), runs TLS to the push host
-//! inside it (SNI = push host, trust from the system store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, plus
-//! optional extra roots), does the HTTP/1.1 websocket handshake with tokio-tungstenite and speaks
-//! Engine.IO v4 with [`super::engineio`]. Direct connections keep rust_socketio's websocket
-//! transport ([`super::socketio`]), which picks this one when a proxy applies. Every step has its
-//! own timeout. A proxy's refusal is [`PushError::ProxyRefused`], never a silent fallback. This
-//! module must never log or return the notificationUrl, its token, or the proxy's credentials.
+//! because the service refuses long-polling (docs/PROTOCOL.md §2.5, §6.6). So this transport opens
+//! the `CONNECT` tunnel itself (with Basic credentials from the proxy URL; over TLS to the proxy
+//! for an `https://` proxy), runs TLS to the push host inside it (SNI = push host, trust from the
+//! system store, `SSL_CERT_FILE`/`SSL_CERT_DIR`, plus optional extra roots), does the HTTP/1.1
+//! websocket handshake with tokio-tungstenite and speaks Engine.IO v4 with [`super::engineio`].
+//! Direct connections keep rust_socketio's websocket transport ([`super::socketio`]), which picks
+//! this one when a proxy applies. Every step has its own timeout. A proxy's refusal is
+//! [`PushError::ProxyRefused`] (docs/PROTOCOL.md §6.5), never a silent fallback. The design is
+//! docs/PROTOCOL.md §6.3, §6.4 and §6.7. This module must never log or return the notificationUrl,
+//! its token, or the proxy's credentials.
 
 use std::time::Duration;
 

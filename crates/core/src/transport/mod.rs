@@ -1,7 +1,9 @@
 //! What both the sign-in layer ([`crate::auth`]) and the Graph layer ([`crate::graph`]) stand on:
 //! the one shared `reqwest` client, the mapping of its errors, secrets that never print, the
-//! redaction of URLs and text, and the small access-token port through which Graph asks for a
-//! token without knowing who keeps it.
+//! redaction of URLs and text, and the small access-token port through which Graph asks for a token
+//! without knowing who keeps it. The client offers HTTP/1.1 only (`docs/PROTOCOL.md §2.10`),
+//! follows no redirect (`§1.9`) and lets reqwest apply the proxy variables to Graph and sign-in
+//! (`docs/PROTOCOL.md §6.1`, `§6.2`).
 //!
 //! This is the bottom layer: it must never import another module of this crate, so neither auth
 //! nor graph can reach the other through it. Errors leaving it never carry a URL with a token.

@@ -1,5 +1,6 @@
 //! Redaction for everything that may reach a log line, an error message or Debug output:
-//! URLs whose query or OData arguments carry tokens, and raw secrets.
+//! URLs whose query or OData arguments carry tokens (a notificationUrl's `token`,
+//! `docs/PROTOCOL.md §2.2`; a delta link's `token`, `§3.1`), and raw secrets.
 //!
 //! Every log and error that mentions a URL goes through [`redact_url`]. This module must never
 //! return its input unchanged when it cannot parse it: unknown shapes are redacted harder.

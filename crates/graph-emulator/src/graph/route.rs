@@ -1,6 +1,6 @@
 //! Parses a `/v1.0` path into a [`Route`]: Graph addresses items with `root:/a/b.txt:` and
-//! functions like `delta(token='...')`, which routers do not express. Parsing only: this module
-//! must never look at the world or at who is asking.
+//! functions like `delta(token='...')` (docs/PROTOCOL.md §3.1), which routers do not express.
+//! Parsing only: this module must never look at the world or at who is asking.
 
 use percent_encoding::percent_decode_str;
 

@@ -1,5 +1,5 @@
-//! `…/subscriptions/socketIo` on a drive's root or a library's list, answered by `push`. It must
-//! never subscribe to anything but a whole drive the caller may read.
+//! `…/subscriptions/socketIo` on a drive's root or a library's list (docs/PROTOCOL.md §2.1),
+//! answered by `push`. It must never subscribe to anything but a whole drive the caller may read.
 
 use axum::response::Response;
 

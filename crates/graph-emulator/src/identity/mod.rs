@@ -1,7 +1,7 @@
 //! Microsoft identity platform v2 subset: the device authorization grant, refresh with
 //! rotation, access-token checks for Graph, and the verification page a person approves on.
 //!
-//! Responses and errors follow docs/PROTOCOL.md §1 field by field. Tokens are opaque random
+//! Responses and errors follow docs/PROTOCOL.md §1.2–§1.5 field by field. Tokens are opaque random
 //! strings; this module must never log or echo a token, and never accept a token it did not
 //! issue. `tokens` holds the state (device codes, issued tokens), `oauth` the two endpoints,
 //! `page` the verification page's HTML.

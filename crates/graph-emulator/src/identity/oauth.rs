@@ -1,5 +1,5 @@
 //! The two OAuth endpoints, `POST /{tenant}/oauth2/v2.0/devicecode` and `.../token`, with
-//! Microsoft's error bodies (docs/PROTOCOL.md §1). They must never put a token into an error
+//! Microsoft's error bodies (docs/PROTOCOL.md §1.1–§1.5). They must never put a token into an error
 //! description or a log line.
 
 use std::collections::HashMap;

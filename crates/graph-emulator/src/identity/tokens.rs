@@ -1,5 +1,6 @@
 //! Identity state: pending device codes and the access and refresh tokens issued, with the
-//! decisions a person (or a test) makes on a device code. It must never hand out a token's text
+//! decisions a person (or a test) makes on a device code; refresh rotates and revocation is
+//! `invalid_grant` (docs/PROTOCOL.md §1.5). It must never hand out a token's text
 //! in a Debug print or log line.
 
 use std::collections::HashMap;

@@ -1,4 +1,4 @@
-//! The `notification` event's argument, shaped like the real frame (docs/PROTOCOL.md §2): a JSON
+//! The `notification` event's argument, shaped like the real frame (docs/PROTOCOL.md §2.7): a JSON
 //! *string* holding `{"value":[{subscriptionId, clientState, expirationDateTime, resource,
 //! tenantId, siteUrl, webId}]}`, a system-managed SharePoint webhook relayed over socket.io. It
 //! has no `changeType` and says nothing about what changed. The GUIDs are stable per drive. This

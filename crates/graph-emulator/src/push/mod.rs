@@ -1,5 +1,5 @@
-//! Graph's socket.io push (docs/PROTOCOL.md §2): the `subscriptions/socketIo` endpoint and the
-//! subscriptions it hands out. `server` is the socket.io v4 server (websocket transport only,
+//! Graph's socket.io push (docs/PROTOCOL.md §2.1–§2.3): the `subscriptions/socketIo` endpoint and
+//! the subscriptions it hands out. `server` is the socket.io v4 server (websocket transport only,
 //! namespace `/notifications`), `frame` the notification's payload, `notifier` turns changes into
 //! notifications with the configured timing.
 //!

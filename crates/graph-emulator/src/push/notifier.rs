@@ -1,4 +1,4 @@
-//! Turns changes into `notification` events with the configured timing (docs/PROTOCOL.md §2),
+//! Turns changes into `notification` events with the configured timing (docs/PROTOCOL.md §2.9),
 //! and drops the sockets of subscriptions when they expire.
 //!
 //! Outside realistic mode a drive's changes within the coalescing delay give one notification

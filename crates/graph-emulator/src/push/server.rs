@@ -1,9 +1,9 @@
-//! The socket.io v4 server behind every notificationUrl (docs/PROTOCOL.md §2): Engine.IO v4 over
-//! the websocket transport only (a long-polling request is refused with HTTP 400, as the real
-//! service refuses polling), the URL's path as the namespace `/notifications`, the token from the
-//! URL's query. A client may join `/notifications` alone or after the default namespace `/`, as
-//! peers do; notifications come on `/notifications` only. This module must never accept a socket
-//! without a live token, and never log a token.
+//! The socket.io v4 server behind every notificationUrl (docs/PROTOCOL.md §2.5, §2.6, §2.12):
+//! Engine.IO v4 over the websocket transport only (a long-polling request is refused with HTTP 400,
+//! as the real service refuses polling), the URL's path as the namespace `/notifications`, the
+//! token from the URL's query. A client may join `/notifications` alone or after the default
+//! namespace `/`, as peers do; notifications come on `/notifications` only. This module must never
+//! accept a socket without a live token, and never log a token.
 
 use std::sync::Arc;
 
