@@ -2,7 +2,7 @@
 //!
 //! It composes a [`Workspace`] (settings, accounts, history and the use-cases over them) and
 //! adds the watching: one supervised set of tasks per target (a push supervisor and a delta loop
-//! fed by a debouncer, see [`target`]), each target's status board ([`status`]), and a broadcast
+//! fed by a debouncer, see `target`), each target's status board (`status`), and a broadcast
 //! of [`EngineEvent`]s (change batches, status, account changes). Its sign-in, sign-out and
 //! target calls delegate to the workspace and start or stop watches around them. A tap starts a
 //! delta run at once, so a burst reaches hosts as several batches; grouping them into one toast
