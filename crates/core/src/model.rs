@@ -111,7 +111,8 @@ pub struct Account {
     pub state: AccountState,
 }
 
-/// What a watched target points at, in the forms Graph's socketIo endpoint accepts.
+/// What a watched target points at, in the forms Graph's socketIo endpoint accepts
+/// (docs/PROTOCOL.md §2.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 #[serde(

@@ -89,7 +89,8 @@ struct Inner {
     /// never creates it.
     history: std::sync::Mutex<Option<HistoryStore>>,
     /// One Graph client per account, so every target of an account shares its token source
-    /// (one refresh at a time) and its throttle gate (a Retry-After pauses all of them).
+    /// (one refresh at a time) and its throttle gate (a Retry-After pauses all of them,
+    /// docs/PROTOCOL.md §4.2).
     clients: std::sync::Mutex<HashMap<String, GraphClient>>,
 }
 

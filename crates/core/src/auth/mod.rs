@@ -1,5 +1,6 @@
-//! Signing in and staying signed in: the device-code flow, per-account token sources that refresh
-//! themselves, the token store (OS keyring or private files) and the accounts registry.
+//! Signing in and staying signed in: the device-code flow (docs/PROTOCOL.md §1.1–§1.3), per-account
+//! token sources that refresh themselves (§1.5), the token store (OS keyring or private files)
+//! and the accounts registry.
 //!
 //! [`Auth`] runs the device-code flow up to the tokens ([`Auth::begin_sign_in`]), registers the
 //! account once the layer above has named it ([`Auth::finish_sign_in`]), opens the token source

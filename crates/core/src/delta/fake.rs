@@ -1,5 +1,6 @@
-//! An in-memory drive that answers delta the way Graph does, for unit tests of delta and the
-//! engine without HTTP. Test-only; it must never grow into a second emulator.
+//! An in-memory drive that answers delta the way Graph does (docs/PROTOCOL.md §3.1–§3.4), for unit
+//! tests of delta and the engine without HTTP. Test-only; it must never grow into a second
+//! emulator.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};

@@ -42,7 +42,8 @@ impl std::fmt::Debug for PushSubscription {
 /// What a Graph call made for a target can end in, as the engine acts on it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SourceError {
-    /// The delta cursor is gone (410 resync codes or `syncStateNotFound`).
+    /// The delta cursor is gone (410 resync codes or `syncStateNotFound`,
+    /// docs/PROTOCOL.md §3.4).
     #[error("the delta cursor must be rebuilt ({code})")]
     ResyncRequired {
         code: String,

@@ -4,9 +4,10 @@
 //! deltaLink must commit together, so a crash between "stored the changes" and "stored the cursor"
 //! can neither lose a change (cursor saved first) nor report it twice (changes saved first). The
 //! `changes` table is append-only and read by its integer `seq`. This module must never store a
-//! token (the deltaLink's `token` is Graph's sync position, not a credential, but it is still never
-//! logged), and must never be called from an async task without `spawn_blocking` or an equally
-//! short critical section: every method here is synchronous and quick.
+//! token (the deltaLink's `token` is Graph's sync position, docs/PROTOCOL.md §3.1, not a
+//! credential, but it is still never logged), and must never be called from an async task
+//! without `spawn_blocking` or an equally short critical section: every method here is
+//! synchronous and quick.
 
 mod migrations;
 mod target_drives;

@@ -1,5 +1,6 @@
 //! The access-token port: how the Graph request path asks for a bearer token (and for a new one
-//! after a 401) without depending on the sign-in layer that keeps and refreshes tokens.
+//! after a 401, docs/PROTOCOL.md §4.3) without depending on the sign-in layer that keeps and
+//! refreshes tokens.
 //!
 //! The sign-in layer's `TokenSource` implements [`AccessTokens`]; tests of the request path
 //! script their own. A [`TokenError`] never carries a token, only redacted text.

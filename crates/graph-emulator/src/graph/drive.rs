@@ -1,6 +1,7 @@
-//! Drives in all their URL forms (`/me/drive`, `/drives/{id}`, group, site and user drives),
-//! sites, shares (`/shares/u!…`), and the item an URL addresses below a drive. It decides which
-//! drive and item a request is about and must never let a user reach a drive without access.
+//! Drives in all their URL forms (`/me/drive`, `/drives/{id}`, group, site and user drives;
+//! docs/PROTOCOL.md §2.1), sites, shares (`/shares/u!…`), and the item an URL addresses below a
+//! drive. It decides which drive and item a request is about and must never let a user reach a
+//! drive without access.
 
 use axum::http::Method;
 use axum::response::Response;
