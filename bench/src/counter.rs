@@ -1,13 +1,18 @@
-//! Counts the delta requests the emulator serves, from the emulator's per-request trace event.
+//! Counts the delta requests the emulator serves, from the emulator's per-request trace event,
+//! and notes when it sent each push notification (its `notification sent` event).
 //!
 //! Neither the engine nor the emulator keeps a request counter, and delta's nextLinks and
 //! deltaLinks are absolute URLs to the emulator, so a proxy in between would miss them. The
 //! emulator does emit one `request` trace event per HTTP request (with its path); this layer
-//! counts those whose path is a delta call. It must never record anything else from the event
-//! (no query strings, no tokens) and must stay cheap: it only looks at the emulator's events.
+//! counts those whose path is a delta call. Its `notification sent` event carries the drive, so
+//! the instant each drive was notified is known without a socket of the benchmark's own. It must
+//! never record anything else from the events (no query strings, no tokens) and must stay cheap:
+//! it only looks at the emulator's events.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::time::Instant;
 
 use tracing::field::{Field, Visit};
 use tracing::{Event, Metadata, Subscriber};
@@ -37,21 +42,44 @@ pub fn is_delta_path(path: &str) -> bool {
         })
 }
 
+/// When the emulator sent a push notification, by drive.
+#[derive(Clone, Debug, Default)]
+pub struct Notifications {
+    sent: Arc<Mutex<Vec<(String, Instant)>>>,
+}
+
+impl Notifications {
+    /// The first notification for `drive` sent at or after `after`.
+    pub fn first_after(&self, drive: &str, after: Instant) -> Option<Instant> {
+        let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.iter()
+            .filter(|(d, at)| d == drive && *at >= after)
+            .map(|(_, at)| *at)
+            .min()
+    }
+}
+
 #[derive(Default)]
 struct RequestEvent {
     is_request: bool,
     delta: bool,
+    notification: bool,
+    drive: Option<String>,
 }
 
 impl Visit for RequestEvent {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "path" {
             self.delta = is_delta_path(value);
+        } else if field.name() == "drive" {
+            self.drive = Some(value.to_owned());
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
         if field.name() == "message" {
-            self.is_request = format!("{value:?}") == "request";
+            let message = format!("{value:?}");
+            self.is_request = message == "request";
+            self.notification = message == "notification sent";
         } else if field.name() == "path" {
             self.delta = is_delta_path(format!("{value:?}").trim_matches('"'));
         }
@@ -61,15 +89,19 @@ impl Visit for RequestEvent {
 /// The counting layer; install it with [`DeltaRequests`] from [`layer`].
 pub struct DeltaRequestLayer {
     counter: DeltaRequests,
+    notifications: Notifications,
 }
 
-pub fn layer() -> (DeltaRequestLayer, DeltaRequests) {
+pub fn layer() -> (DeltaRequestLayer, DeltaRequests, Notifications) {
     let counter = DeltaRequests::default();
+    let notifications = Notifications::default();
     (
         DeltaRequestLayer {
             counter: counter.clone(),
+            notifications: notifications.clone(),
         },
         counter,
+        notifications,
     )
 }
 
@@ -86,6 +118,12 @@ impl<S: Subscriber> Layer<S> for DeltaRequestLayer {
         event.record(&mut seen);
         if seen.is_request && seen.delta {
             self.counter.count.fetch_add(1, Ordering::Relaxed);
+        }
+        if let (true, Some(drive)) = (seen.notification, seen.drive) {
+            let at = Instant::now();
+            (self.notifications.sent.lock())
+                .unwrap_or_else(|p| p.into_inner())
+                .push((drive, at));
         }
     }
 }
@@ -109,7 +147,7 @@ mod tests {
 
     #[test]
     fn counts_only_the_emulators_request_events_for_delta() {
-        let (layer, counter) = layer();
+        let (layer, counter, _) = layer();
         let subscriber = tracing_subscriber::registry().with(layer);
         tracing::subscriber::with_default(subscriber, || {
             tracing::debug!(target: "graph_emulator", method = "GET", path = "/v1.0/me/drive/root/delta", "request");
@@ -118,5 +156,25 @@ mod tests {
             tracing::debug!(target: "drivewatch_core", path = "/v1.0/me/drive/root/delta", "request");
         });
         assert_eq!(counter.get(), 1);
+    }
+
+    #[test]
+    fn notes_when_each_drive_was_notified() {
+        let (layer, _, notifications) = layer();
+        let before = Instant::now();
+        let subscriber = tracing_subscriber::registry().with(layer);
+        tracing::subscriber::with_default(subscriber, || {
+            tracing::debug!(target: "graph_emulator::push", drive = "b!a", sockets = 1, "notification sent");
+            tracing::debug!(target: "graph_emulator::push", drive = "b!b", "something else");
+            tracing::debug!(target: "drivewatch_core", drive = "b!b", "notification sent");
+        });
+        let at = notifications.first_after("b!a", before).expect("noted");
+        assert!(at >= before);
+        assert!(notifications.first_after("b!b", before).is_none());
+        assert!(
+            notifications
+                .first_after("b!a", Instant::now() + std::time::Duration::from_millis(1))
+                .is_none()
+        );
     }
 }

@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::Utc;
 use drivewatch_core::model::{EngineEvent, Preferences};
 use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy};
-use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, Receiver};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -64,10 +64,22 @@ fn context(preferences: &Preferences, now: chrono::DateTime<Utc>) -> ToastContex
 
 /// Observes until `expected` changes named `prefix*` were decided, or `cancel`.
 pub async fn decisions(
+    events: Receiver<EngineEvent>,
+    prefix: &'static str,
+    expected: usize,
+    cancel: CancellationToken,
+) -> Decisions {
+    decisions_telling(events, prefix, expected, cancel, None).await
+}
+
+/// [`decisions`], also telling `tell` each name the moment its decision was taken, for a
+/// driver that waits for one change before making the next.
+pub async fn decisions_telling(
     mut events: Receiver<EngineEvent>,
     prefix: &'static str,
     expected: usize,
     cancel: CancellationToken,
+    tell: Option<broadcast::Sender<String>>,
 ) -> Decisions {
     let preferences = Preferences::default();
     let mut policy = ToastPolicy::default();
@@ -99,8 +111,11 @@ pub async fn decisions(
                 out.count(&toasts, false);
                 out.batches += 1;
                 for change in batch.changes {
-                    if change.name.starts_with(prefix) {
-                        out.decided.entry(change.name).or_insert(at);
+                    if change.name.starts_with(prefix) && !out.decided.contains_key(&change.name) {
+                        if let Some(tell) = &tell {
+                            let _ = tell.send(change.name.clone());
+                        }
+                        out.decided.insert(change.name, at);
                     }
                 }
                 out.progress.push((at, out.decided.len()));

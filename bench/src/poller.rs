@@ -35,6 +35,8 @@ pub struct Poller {
     http: reqwest::Client,
     access_token: String,
     every: Duration,
+    /// The drive polled; `None` is the signed-in user's own (`/me/drive`).
+    drive: Option<String>,
 }
 
 impl std::fmt::Debug for Poller {
@@ -62,7 +64,14 @@ impl Poller {
             http,
             access_token,
             every,
+            drive: None,
         })
+    }
+
+    /// Polls the drive `drive_id` instead of the user's own.
+    pub fn on_drive(mut self, drive_id: &str) -> Self {
+        self.drive = Some(drive_id.to_owned());
+        self
     }
 
     async fn page(&self, url: &str) -> Result<DeltaPage, BenchError> {
@@ -113,9 +122,13 @@ impl Poller {
         mut last_change: watch::Receiver<Option<Instant>>,
     ) -> Result<Observed, BenchError> {
         let mut observed = Observed::default();
+        let root = match &self.drive {
+            Some(id) => format!("drives/{id}"),
+            None => "me/drive".to_owned(),
+        };
         let mut link = self
             .drain(
-                &format!("{graph_url}/me/drive/root/delta?token=latest"),
+                &format!("{graph_url}/{root}/root/delta?token=latest"),
                 &mut observed,
                 |_, _| {},
             )

@@ -11,6 +11,8 @@ use clap::Parser;
 #[command(name = "drivewatch", version)]
 struct Args {
     /// Run against a built-in emulator with scripted activity; needs no Microsoft account.
+    /// Changes are notified 5-40 s late, as by Microsoft; DRIVEWATCH_DEMO_PUSH=instant delivers
+    /// at once (for scripted tests and quick looks).
     #[arg(long)]
     demo: bool,
     /// Start in the tray with the window closed.

@@ -4,8 +4,10 @@
 //! `DRIVEWATCH_*` overrides). `--demo` starts the Graph emulator on 127.0.0.1, points a fresh
 //! settings folder at it, signs the demo user in through the real device-code flow (the
 //! emulator approves it), watches their OneDrive and the shared Marketing library, and plays
-//! the emulator's scripted activity. It must never start the emulator outside `--demo`, never
-//! let demo mode touch a real setup, and never print secrets.
+//! the emulator's scripted activity. Its push is as slow as Microsoft's (docs/PROTOCOL.md §2:
+//! one notification per changed item, 5-40 s after the change) unless
+//! `DRIVEWATCH_DEMO_PUSH=instant`, for scripted tests and quick looks. It must never start the
+//! emulator outside `--demo`, never let demo mode touch a real setup, and never print secrets.
 
 use std::sync::Arc;
 
@@ -22,6 +24,14 @@ use crate::shell::Shell;
 
 /// The application id the emulator is given in demo mode (it accepts any).
 const DEMO_CLIENT_ID: &str = "00000000-0000-0000-0000-00000000d3e0";
+
+/// `instant` turns the demo's realistic delivery delay off.
+const ENV_DEMO_PUSH: &str = "DRIVEWATCH_DEMO_PUSH";
+
+/// Realistic push (Microsoft's delay) unless `value` is `instant`.
+fn realistic_push(value: Option<&str>) -> bool {
+    !value.is_some_and(|v| v.trim().eq_ignore_ascii_case("instant"))
+}
 
 /// Why DriveWatch could not start its engine.
 #[derive(Debug, thiserror::Error)]
@@ -68,12 +78,20 @@ async fn start_demo() -> Result<Shell, StartError> {
         None => Paths::from_env()?,
     };
     paths.ensure()?;
-    let emulator = Emulator::start(EmulatorConfig::default().with_auto_approve(seed::DEMO_USER))
-        .await
-        .map_err(|e| StartError::Emulator(e.to_string()))?;
+    let realistic = realistic_push(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
+    let emulator = Emulator::start(
+        EmulatorConfig::default()
+            .with_auto_approve(seed::DEMO_USER)
+            .with_realistic_push(realistic),
+    )
+    .await
+    .map_err(|e| StartError::Emulator(e.to_string()))?;
     tracing::info!(
         authority = %emulator.authority_url(),
-        "demo: the stand-in for Microsoft runs on loopback (open it in a browser to change files)"
+        realistic,
+        "demo: the stand-in for Microsoft runs on loopback (open it in a browser to change files); \
+         realistic: changes are notified 5-40 s late, as by Microsoft (DRIVEWATCH_DEMO_PUSH=instant \
+         for no delay)"
     );
     let parse = |u: String| url::Url::parse(&u).map_err(|e| StartError::Emulator(e.to_string()));
     // A demo folder named by DRIVEWATCH_HOME keeps the Settings chosen in an earlier demo
@@ -148,4 +166,17 @@ async fn run_demo(
     }
     tracing::info!("demo: scripted activity starts now");
     graph_emulator::scenario::play_demo_activity(&handle, activity).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_is_realistic_unless_told_instant() {
+        assert!(realistic_push(None));
+        assert!(realistic_push(Some("realistic")));
+        assert!(!realistic_push(Some("instant")));
+        assert!(!realistic_push(Some("INSTANT ")));
+    }
 }

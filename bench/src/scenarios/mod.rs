@@ -1,4 +1,4 @@
-//! The five measurements of issue 7, each against the emulator on loopback.
+//! The measurements of issue 7 (and section 8, latency with Microsoft's delivery delay), each against the emulator on loopback.
 //!
 //! Each returns its figures and a section saying how it was measured and what limits it. They
 //! run one after another, never overlapping, so no figure pays for another's load (except where
@@ -8,6 +8,7 @@
 mod burst;
 mod footprint;
 mod latency;
+mod realistic;
 mod scale;
 
 use std::collections::HashMap;
@@ -25,6 +26,7 @@ use crate::world::EmulatorOnItsOwn;
 pub use burst::burst;
 pub use footprint::{Measured, footprint};
 pub use latency::latency;
+pub use realistic::realistic;
 pub use scale::scale;
 
 pub(crate) const DRIVE: &str = demo::DEMO_DRIVE_ID;
@@ -42,6 +44,12 @@ pub struct Sizes {
     pub burst_folders: usize,
     pub scale_items: usize,
     pub idle: Duration,
+    /// Section 8: drives changed side by side, one change in flight each.
+    pub realistic_lanes: usize,
+    /// Section 8: how long lanes keep making changes.
+    pub realistic_span: Duration,
+    /// Section 8: the range each notification's delay is drawn from.
+    pub realistic_delay: (Duration, Duration),
 }
 
 impl Sizes {
@@ -56,6 +64,9 @@ impl Sizes {
             burst_folders: 200,
             scale_items: 100_000,
             idle: Duration::from_secs(60),
+            realistic_lanes: 12,
+            realistic_span: Duration::from_secs(170),
+            realistic_delay: (Duration::from_secs(5), Duration::from_secs(40)),
         }
     }
 
@@ -70,6 +81,9 @@ impl Sizes {
             burst_folders: 20,
             scale_items: 5_000,
             idle: Duration::from_secs(5),
+            realistic_lanes: 4,
+            realistic_span: Duration::from_secs(12),
+            realistic_delay: (Duration::from_secs(1), Duration::from_secs(4)),
         }
     }
 }

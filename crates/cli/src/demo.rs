@@ -3,6 +3,10 @@
 //! the engine watches their OneDrive and the Marketing library, and the emulator's scripted
 //! activity plays until Ctrl-C.
 //!
+//! Push is as slow as Microsoft's by default (docs/PROTOCOL.md §2): one notification per changed
+//! item, each 5-40 s after the change, so the demo shows what real users get.
+//! `DRIVEWATCH_DEMO_PUSH=instant` delivers at once instead, for scripted tests and quick looks.
+//!
 //! Demo mode keeps its settings and data in a fresh temporary folder unless `DRIVEWATCH_HOME` is
 //! set, so it never touches a real setup. It must never talk to anything but loopback.
 
@@ -19,6 +23,21 @@ use crate::{Command, GlobalArgs, commands, output};
 
 /// The client id the emulator is given in demo mode (it accepts any).
 const DEMO_CLIENT_ID: &str = "drivewatch-demo";
+
+/// `instant`: the demo's notifications arrive at once; anything else: Microsoft's delay.
+const ENV_DEMO_PUSH: &str = "DRIVEWATCH_DEMO_PUSH";
+
+/// Whether the value of [`ENV_DEMO_PUSH`] asks for instant delivery.
+fn instant_push(value: Option<&str>) -> bool {
+    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("instant"))
+}
+
+/// The demo's emulator: Microsoft's realistic delivery unless [`ENV_DEMO_PUSH`] says instant.
+fn emulator_config(instant: bool) -> EmulatorConfig {
+    EmulatorConfig::default()
+        .with_auto_approve(seed::DEMO_USER)
+        .with_realistic_push(!instant)
+}
 
 pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), CliError> {
     let json = match command {
@@ -40,13 +59,25 @@ pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), C
     };
     paths.ensure()?;
 
-    let emulator = Emulator::start(EmulatorConfig::default().with_auto_approve(seed::DEMO_USER))
+    let instant = instant_push(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
+    let emulator = Emulator::start(emulator_config(instant))
         .await
         .map_err(|e| CliError::Demo(e.to_string()))?;
     eprintln!(
         "Demo: a stand-in for Microsoft runs at {} (open it in a browser to change files yourself).",
         emulator.authority_url()
     );
+    if instant {
+        eprintln!("Demo: changes are notified at once ({ENV_DEMO_PUSH}=instant).");
+    } else {
+        let t = emulator.push_timing();
+        eprintln!(
+            "Demo: as with Microsoft, each change is notified {}-{} s after it happens \
+             ({ENV_DEMO_PUSH}=instant for no delay).",
+            t.realistic_delay_min.as_secs(),
+            t.realistic_delay_max.as_secs()
+        );
+    }
     let config = Config {
         authority_url: Url::parse(&emulator.authority_url())
             .map_err(|e| CliError::Demo(e.to_string()))?,
@@ -88,4 +119,35 @@ pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), C
     let _ = player.await;
     emulator.shutdown().await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_instant_turns_the_realistic_delay_off() {
+        assert!(instant_push(Some("instant")));
+        assert!(instant_push(Some(" Instant ")));
+        assert!(!instant_push(None));
+        assert!(!instant_push(Some("")));
+        assert!(!instant_push(Some("realistic")));
+    }
+
+    #[test]
+    fn the_demo_delivers_like_microsoft_by_default() {
+        let realistic = emulator_config(false).push_timing();
+        assert!(realistic.realistic);
+        assert_eq!(
+            realistic.realistic_delay_min,
+            std::time::Duration::from_secs(5)
+        );
+        assert_eq!(
+            realistic.realistic_delay_max,
+            std::time::Duration::from_secs(40)
+        );
+        let instant = emulator_config(true);
+        assert!(!instant.push_timing().realistic);
+        assert_eq!(instant.auto_approve.as_deref(), Some(seed::DEMO_USER));
+    }
 }

@@ -58,6 +58,8 @@ struct GlobalArgs {
     )]
     token_store: Option<TokenStoreKind>,
     /// Run against a built-in stand-in for Microsoft with scripted activity (no account needed).
+    /// Changes are notified 5-40 s late, as by Microsoft; DRIVEWATCH_DEMO_PUSH=instant delivers
+    /// at once (for scripted tests and quick looks).
     #[arg(long, global = true)]
     demo: bool,
     /// More log output on stderr (repeat for more).
