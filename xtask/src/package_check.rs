@@ -55,17 +55,20 @@ pub fn expected(family: Family) -> Vec<&'static str> {
     all
 }
 
-/// The expected files a package listing lacks. Listings may write paths as `./usr/...`
-/// (dpkg) or `/usr/...` (rpm).
+/// The expected files a package listing lacks. Listings may write paths as `usr/...` or
+/// `./usr/...` (dpkg, depending on how the archive was made) or `/usr/...` (rpm).
 pub fn missing<'a>(expected: &[&'a str], listing: &[String]) -> Vec<&'a str> {
-    let listed: Vec<&str> = listing
+    let listed: Vec<String> = listing
         .iter()
-        .map(|l| l.trim_start_matches('.').trim_end_matches('/'))
+        .map(|l| {
+            let path = l.trim_start_matches('.').trim_start_matches('/');
+            format!("/{}", path.trim_end_matches('/'))
+        })
         .collect();
     expected
         .iter()
         .copied()
-        .filter(|e| !listed.contains(e))
+        .filter(|e| !listed.iter().any(|l| l == e))
         .collect()
 }
 
@@ -269,6 +272,8 @@ mod tests {
         let mut dpkg: Vec<String> = expected.iter().map(|p| format!(".{p}")).collect();
         dpkg.push("./usr/".into());
         assert!(missing(&expected, &dpkg).is_empty());
+        let bare: Vec<String> = expected.iter().map(|p| p[1..].to_owned()).collect();
+        assert!(missing(&expected, &bare).is_empty());
         dpkg.retain(|p| !p.ends_with("drivewatch-cli.1.gz"));
         assert_eq!(
             missing(&expected, &dpkg),
