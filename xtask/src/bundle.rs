@@ -5,8 +5,8 @@
 //! names; the generated part of that (the CLI binary, man pages, completions) comes from the
 //! freshly built release binaries themselves, written into the git-ignored `src-tauri/generated/`
 //! before the bundler runs, so nothing a package ships about the command line is written by
-//! hand. The `.rpm` requires shared-library capabilities (`libwebkit2gtk-4.1.so.0()(64bit)`)
-//! rather than package names, because Fedora and openSUSE name the packages differently.
+//! hand. tauri-cli adds the desktop's libraries to both packages' requirements itself (as
+//! shared-library capabilities in the `.rpm`, which Fedora and openSUSE both resolve).
 //!
 //! It must never write into the repository outside `src-tauri/generated/`, and never download
 //! anything but tauri-cli from crates.io (once, into the tools folder outside the clone).

@@ -37,7 +37,8 @@ const COMMON: &[&str] = &[
     "/usr/share/man/man1/drivewatch-cli-completions.1.gz",
 ];
 
-/// What the `.rpm` must require so Fedora and openSUSE pull in the desktop's libraries.
+/// What the `.rpm` must require so Fedora and openSUSE pull in the desktop's libraries
+/// (tauri-cli adds these).
 const RPM_REQUIRES: &[&str] = &[
     "libwebkit2gtk-4.1.so.0()(64bit)",
     "libayatana-appindicator3.so.1()(64bit)",
