@@ -4,7 +4,9 @@
 
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-use clap::Parser;
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser};
 
 /// DriveWatch: desktop notifications for OneDrive and SharePoint changes.
 #[derive(Debug, Parser)]
@@ -18,10 +20,21 @@ struct Args {
     /// Start in the tray with the window closed.
     #[arg(long)]
     hidden: bool,
+    // The packages' man page comes from a hidden flag of the binary itself rather than from a
+    // generator elsewhere: these `Args` are the one definition of the command line, and the
+    // release binary is at hand when `cargo xtask bundle` runs. It returns before logging, the
+    // engine or a window start, so it works without a display.
+    /// Write the man page (drivewatch.1) into DIR and exit.
+    #[arg(long, hide = true, value_name = "DIR")]
+    manpages: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.manpages {
+        clap_mangen::generate_to(Args::command(), dir)?;
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("DRIVEWATCH_LOG")

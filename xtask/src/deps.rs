@@ -25,6 +25,18 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("libxdo-dev", "Tauri's menus on X11"),
     ("xvfb", "a virtual display for desktop tests"),
     ("xauth", "xvfb-run"),
+    (
+        "rpm",
+        "listing the .rpm's files (cargo xtask bundle --check)",
+    ),
+    (
+        "appstream",
+        "validating the AppStream metainfo (appstreamcli)",
+    ),
+    (
+        "desktop-file-utils",
+        "validating the desktop entry (desktop-file-validate)",
+    ),
     ("dbus", "a session bus for desktop tests"),
     ("chromium", "browser tests of the web UI"),
     ("webkit2gtk-driver", "WebDriver tests of the desktop window"),

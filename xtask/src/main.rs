@@ -4,7 +4,9 @@
 //! and it is the one place that knows how the pieces are checked together. Every task stops at
 //! the first failure and lets each runner print its own summary.
 
+mod bundle;
 mod deps;
+mod package_check;
 mod steps;
 
 use std::process::ExitCode;
@@ -15,8 +17,11 @@ usage: cargo xtask <task>
 tasks:
   deps    install what is missing (Debian packages, npm packages); nothing when all is present
   demo    run DriveWatch in demo mode against the built-in emulator (no account needed)
-  test    formatting, lints, every Rust test, the UI's checks and the cross-process suites
-  bundle  build the desktop app's .deb (installs tauri-cli once into a cache outside the repo)
+  test    formatting, lints, every Rust test, the UI's checks, the cross-process suites and
+          the packages (bundle --check)
+  bundle  build the .deb and the .rpm (both binaries, desktop entry, icons, AppStream metainfo,
+          completions, man pages; installs tauri-cli once into a cache outside the repo);
+          `--check` then checks what they install (the last step of `test`)
   bench   measure latency, bursts, scale and footprint against the emulator (release build,
           about 6 minutes); writes bench/REPORT.md and bench/report.json (`--quick`: a smoke run)
 ";
@@ -28,7 +33,7 @@ fn main() -> ExitCode {
         Some("demo") => steps::demo(&args[1..]),
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
-        Some("bundle") => steps::bundle(&args[1..]),
+        Some("bundle") => bundle::run_bundle(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

@@ -107,6 +107,11 @@ pub fn test(args: &[String]) -> Result<(), String> {
         }
     }
 
+    // Last, as it is the slowest from cold (tauri-cli, two release builds): the packages hold
+    // what distributions expect, where they expect it.
+    step("packages (cargo xtask bundle --check)");
+    crate::bundle::run_bundle(&["--check".to_owned()])?;
+
     println!("\nxtask test: every step passed");
     Ok(())
 }
@@ -191,46 +196,7 @@ fn wants_desktop(args: &[String]) -> bool {
     only.is_empty() || only.iter().any(|o| o == "footprint")
 }
 
-/// Builds the desktop app's Debian package with tauri-cli (installed on first use).
-pub fn bundle(args: &[String]) -> Result<(), String> {
-    if !args.is_empty() {
-        return Err(format!("`bundle` takes no arguments, got {args:?}"));
-    }
-    deps::run()?;
-    let root = deps::tools_root();
-    let cli = root.join("bin").join("cargo-tauri");
-    if !cli.is_file() {
-        step(&format!(
-            "installing tauri-cli into {} (once; about 15 minutes)",
-            root.display()
-        ));
-        let mut c = cargo();
-        c.args([
-            "install",
-            "tauri-cli",
-            "--version",
-            "^2",
-            "--locked",
-            "--root",
-        ])
-        .arg(&root);
-        run(c)?;
-    }
-    step("UI (npm run build)");
-    let mut c = Command::new("npm");
-    c.args(["run", "--silent", "build"])
-        .current_dir(repo_root().join("ui"));
-    run(c)?;
-    step("desktop app (.deb)");
-    let mut c = Command::new(&cli);
-    c.args(["build", "--bundles", "deb"])
-        .current_dir(repo_root().join("src-tauri"));
-    run(c)?;
-    println!("\nxtask bundle: the .deb is under <target dir>/release/bundle/deb/");
-    Ok(())
-}
-
-fn step(name: &str) {
+pub fn step(name: &str) {
     println!("\n==> {name}");
 }
 

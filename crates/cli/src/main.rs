@@ -5,6 +5,7 @@
 //! stdout (text or NDJSON); prompts, status and logs go to stderr. It must never print a token.
 
 mod commands;
+mod completions;
 mod demo;
 mod error;
 mod output;
@@ -104,6 +105,8 @@ enum Command {
     },
     /// Show settings, accounts and targets, and check each account against Graph.
     Status,
+    /// Print a completion script for SHELL (e.g. `source <(drivewatch-cli completions bash)`).
+    Completions(completions::CompletionsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +176,9 @@ fn init_logging(verbose: u8) {
 
 fn main() -> ExitCode {
     drivewatch_core::process::limit_malloc_arenas();
+    if let Some(dir) = completions::manpages_requested(std::env::args_os()) {
+        return completions::write_manpages::<Cli>(&dir);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -180,6 +186,9 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if let Some(Command::Completions(args)) = &cli.command {
+        return completions::print::<Cli>(args);
+    }
     init_logging(cli.global.verbose);
     let runtime = match runtime() {
         Ok(r) => r,
@@ -233,5 +242,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Watch { json } => commands::watch(ctx, json).await,
         Command::History { json, limit, grep } => commands::history(&ctx, json, limit, grep).await,
         Command::Status => commands::status(&ctx).await,
+        Command::Completions(_) => unreachable!("main prints completions before settings load"),
     }
 }
