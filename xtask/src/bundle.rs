@@ -9,7 +9,7 @@
 //! shared-library capabilities in the `.rpm`, which Fedora and openSUSE both resolve).
 //!
 //! It must never write into the repository outside `src-tauri/generated/`, and never download
-//! anything but tauri-cli from crates.io (once, into the tools folder outside the clone).
+//! anything but tauri-cli from npm (once, into the tools folder outside the clone).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -82,25 +82,36 @@ pub fn run_bundle(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// tauri-cli from the tools folder, installed there on first use.
+/// The version of tauri-cli that packs the app; the same release line as the `@tauri-apps/api`
+/// the window uses.
+const TAURI_CLI: &str = "2.12.5";
+
+/// tauri-cli from the tools folder, installed there on first use. It comes from npm, where
+/// `@tauri-apps/cli` ships the same program prebuilt for each platform: installing it takes
+/// seconds, where `cargo install tauri-cli` compiles for 15 to 35 minutes on a small machine.
 fn tauri_cli() -> Result<PathBuf, String> {
-    let root = deps::tools_root();
-    let cli = root.join("bin").join("cargo-tauri");
-    if !cli.is_file() {
+    let root = deps::tools_root().join("tauri-cli");
+    let cli = root.join("node_modules").join(".bin").join("tauri");
+    let installed = std::fs::read_to_string(root.join("node_modules/@tauri-apps/cli/package.json"))
+        .map(|s| s.contains(&format!("\"version\": \"{TAURI_CLI}\"")))
+        .unwrap_or(false);
+    if !(installed && cli.is_file()) {
         step(&format!(
-            "installing tauri-cli into {} (once; about 15 minutes)",
+            "installing tauri-cli {TAURI_CLI} into {} (once, from npm)",
             root.display()
         ));
-        let mut c = cargo();
+        std::fs::create_dir_all(&root)
+            .map_err(|e| format!("cannot create {}: {e}", root.display()))?;
+        let mut c = Command::new("npm");
         c.args([
             "install",
-            "tauri-cli",
-            "--version",
-            "^2",
-            "--locked",
-            "--root",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
         ])
-        .arg(&root);
+        .arg(&root)
+        .arg(format!("@tauri-apps/cli@{TAURI_CLI}"));
         run(c)?;
     }
     Ok(cli)
