@@ -12,6 +12,7 @@
 //! - [`tray`], [`toasts`], [`window`]: the three faces of the app.
 //! - [`relay`]: engine events to window, tray and toasts.
 //! - [`lifecycle`]: Quit (cancel, bounded wait, exit 0) and start at login.
+//! - [`windows_toast`], [`shortcut`]: toasts on Windows and the Start-menu shortcut they need.
 
 pub mod commands;
 mod core_link;
@@ -21,11 +22,13 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod relay;
 pub mod shell;
+pub mod shortcut;
 mod startup;
 pub mod surface;
 pub mod toasts;
 pub mod tray;
 pub mod window;
+pub mod windows_toast;
 
 use tauri::{Manager, Runtime};
 
@@ -78,6 +81,9 @@ pub fn wire<R: Runtime>(
 
 /// Runs the desktop app until Quit. A second launch focuses the running window instead.
 pub fn run(shell: Shell) -> Result<(), tauri::Error> {
+    // Windows shows toasts under DriveWatch's name only with its AppUserModelID on a shortcut.
+    #[cfg(windows)]
+    shortcut::ensure();
     let builder = tauri::Builder::default()
         // Must be the first plugin, so a second instance exits before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

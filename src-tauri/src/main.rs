@@ -16,6 +16,9 @@ struct Args {
     /// Start in the tray with the window closed.
     #[arg(long)]
     hidden: bool,
+    /// Remove the Start-menu shortcut DriveWatch writes on Windows, then exit.
+    #[arg(long)]
+    uninstall_shortcut: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,6 +30,10 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.uninstall_shortcut {
+        eprintln!("{}", drivewatch_desktop::shortcut::uninstall()?);
+        return Ok(());
+    }
     if args.hidden {
         drivewatch_desktop::window::start_hidden();
     }

@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::steps::{repo_root, run as run_cmd};
 
-/// Debian packages and why each is needed.
+/// Debian packages and why each is needed (one purpose per entry; it may name several).
 pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "finding the C libraries below"),
     ("libssl-dev", "TLS for HTTPS and secure WebSockets"),
@@ -28,6 +28,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("dbus", "a session bus for desktop tests"),
     ("chromium", "browser tests of the web UI"),
     ("webkit2gtk-driver", "WebDriver tests of the desktop window"),
+    (
+        "rustc-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 zip",
+        "Windows builds, tested under Wine (windows.rs)",
+    ),
 ];
 
 pub fn run() -> Result<(), String> {
@@ -69,7 +73,10 @@ fn tauri_driver() -> Result<(), String> {
 }
 
 fn apt() -> Result<(), String> {
-    let names: Vec<&str> = APT_PACKAGES.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = APT_PACKAGES
+        .iter()
+        .flat_map(|(n, _)| n.split_whitespace())
+        .collect();
     let missing = missing_debian_packages(&names);
     if missing.is_empty() {
         println!("deps: Debian packages present ({})", names.len());

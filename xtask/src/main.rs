@@ -6,6 +6,7 @@
 
 mod deps;
 mod steps;
+mod windows;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,8 @@ tasks:
   demo    run DriveWatch in demo mode against the built-in emulator (no account needed)
   test    formatting, lints, every Rust test, the UI's checks and the cross-process suites
   bundle  build the desktop app's .deb (installs tauri-cli once into a cache outside the repo)
+  windows build DriveWatch for Windows (Debian's Rust and MinGW-w64): the desktop app and the CLI
+          in DriveWatch-<version>-windows-x64.zip, under the Windows target folder
   bench   measure latency, bursts, scale and footprint against the emulator (release build,
           about 6 minutes); writes bench/REPORT.md and bench/report.json (`--quick`: a smoke run)
 ";
@@ -29,6 +32,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
         Some("bundle") => steps::bundle(&args[1..]),
+        Some("windows") => windows::task(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

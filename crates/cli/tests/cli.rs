@@ -185,6 +185,7 @@ impl Drop for ChildGuard {
 }
 
 /// Sends a signal through the shell's `kill` builtin (no extra binary or unsafe code needed).
+#[cfg_attr(windows, allow(dead_code))]
 fn signal(pid: &str, name: &str) {
     let ok = Command::new("sh")
         .args(["-c", &format!("kill -{name} {pid}")])
@@ -262,6 +263,7 @@ async fn wait_until_reporting(
 type Step = (&'static str, Box<dyn Fn() + Send>);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     let s = setup().await;
     assert_eq!(s.run(&["login"]).await.code, Some(0));
@@ -396,6 +398,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn no_token_reaches_the_logs_of_a_full_run() {
     let s = setup().await;
     let mut logs = String::new();
@@ -484,6 +487,7 @@ async fn no_token_reaches_the_logs_of_a_full_run() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn demo_mode_signs_in_and_streams_scripted_changes() {
     let mut cmd = Command::cargo_bin("drivewatch-cli").unwrap();
     cmd.env_clear()
