@@ -35,6 +35,26 @@ export default ts.config(
     },
   },
   {
+    // The store is the window's one caller of the shell: components and helpers call its
+    // methods and take only types from the bindings.
+    files: ["src/**/*.ts", "src/**/*.svelte"],
+    ignores: ["src/lib/app.svelte.ts", "src/**/*.test.ts"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              regex: "(^|/)bindings$",
+              importNames: ["commands", "events"],
+              message: "Call the store (src/lib/app.svelte.ts), which alone talks to the shell.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ["tests/**/*.mjs", "*.config.*"],
     languageOptions: { globals: { ...globals.node, ...globals.browser } },
   },

@@ -1,20 +1,18 @@
-//! The IPC contract between the shell and the web UI, declared once, here.
+//! The IPC contract's data: the types that cross between the shell and the web UI, and the
+//! events the shell sends, declared once, here.
 //!
-//! Commands (in [`crate::commands`]) and the events below are collected by
-//! [`specta_builder`]; tauri-specta generates `ui/src/bindings.ts` from them, and a test fails
-//! when the committed file differs. The UI calls only `commands.*` and listens only through
-//! `events.*`. Nothing here may carry a token or open a URL the UI chose.
+//! The crate root registers these events, with the calls the window may make, for the invoke
+//! handler and for tauri-specta, which generates `ui/src/bindings.ts` from them (a test fails
+//! when the committed file differs). This module holds data only: it depends on no other
+//! module of the shell, so the shell, the tray and the IPC layer can all use it. Nothing here
+//! may carry a token or a URL the UI chose.
 
 use chrono::{DateTime, Utc};
 use drivewatch_core::model::{
     Account, ChangeBatch, DeviceCodePrompt, Preferences, SignInEvent, TargetInfo,
 };
 use serde::{Deserialize, Serialize};
-use specta_typescript::Typescript;
-use tauri::Runtime;
-use tauri_specta::{Event, collect_commands, collect_events};
-
-use crate::commands;
+use tauri_specta::Event;
 
 /// Everything the window needs to draw itself from scratch.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
@@ -61,58 +59,4 @@ pub struct SnapshotChanged(pub AppSnapshot);
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, Event)]
 pub struct FocusChange {
     pub seq: i64,
-}
-
-/// The one list of commands and events, for the invoke handler and for the bindings.
-pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
-    tauri_specta::Builder::<R>::new()
-        .commands(collect_commands![
-            commands::get_snapshot,
-            commands::start_sign_in,
-            commands::cancel_sign_in,
-            commands::sign_out,
-            commands::list_changes,
-            commands::add_target,
-            commands::remove_target,
-            commands::save_preferences,
-            commands::set_pause,
-            commands::open_change,
-            commands::open_verification_page,
-            commands::set_client_id,
-        ])
-        .events(collect_events![
-            ChangesAdded,
-            TargetStatusChanged,
-            SignInProgress,
-            SnapshotChanged,
-            FocusChange
-        ])
-        .dangerously_cast_bigints_to_number()
-        // One TypeScript type per Rust type, not separate input and output shapes.
-        .disable_serde_phases()
-}
-
-/// Put above the generated code: where it comes from, and the `Result` type the UI names in
-/// its own signatures (the generated commands return exactly this shape).
-const HEADER: &str =
-    "// Generated from src-tauri/src/ipc.rs by DriveWatch's bindings test. Do not edit.
-export type Result<T, E> = { status: \"ok\"; data: T } | { status: \"error\"; error: E };
-";
-
-/// The TypeScript exporter settings `ui/src/bindings.ts` is written with.
-pub fn typescript() -> Typescript {
-    Typescript::default().header(HEADER)
-}
-
-/// Renders the bindings to a string, as they are committed.
-pub fn render_bindings<R: Runtime>(builder: &tauri_specta::Builder<R>) -> Result<String, String> {
-    let dir = std::env::temp_dir().join(format!("drivewatch-bindings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let path = dir.join("bindings.ts");
-    builder
-        .export(typescript(), &path)
-        .map_err(|e| e.to_string())?;
-    let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let _ = std::fs::remove_dir_all(&dir);
-    Ok(text)
 }

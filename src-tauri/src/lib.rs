@@ -1,18 +1,27 @@
 //! DriveWatch for the desktop: a thin Tauri shell over drivewatch-core.
 //!
-//! This file only wires the builder: plugins, state, commands, events, window, tray and the
-//! engine relay. Everything with behaviour lives in its own module, and nothing here decides
-//! what deserves a toast or talks to Graph: the engine and core's toast policy do.
+//! This file only wires the builder: plugins, state, the IPC registration (commands and
+//! events), window, tray and the engine relay. Everything with behaviour lives in its own
+//! module, and nothing here decides what deserves a toast or talks to Graph: the engine and
+//! core's toast policy do.
 //!
 //! # Layout
 //! - [`engine`]: the [`engine::EngineLink`] trait, what the shell needs from the engine;
 //!   `core_link` implements it over drivewatch-core, `startup` starts it (real or `--demo`).
-//! - [`shell`]: the shell's own state (pause, sign-in prompt, latest changes, toast memory).
-//! - [`ipc`] and [`commands`]: the typed IPC contract with the web UI.
-//! - [`tray`], [`toasts`], [`window`]: the three faces of the app.
+//! - [`shell`]: the shell's own state (pause, sign-in prompt, latest changes, toast memory)
+//!   and every action (sign-in, targets, preferences, pause, opening a change, Quit); it
+//!   reaches the desktop only through its [`shell::Surface`], which [`surface`] implements.
+//! - [`ipc`]: the data and events of the IPC contract with the web UI.
+//! - [`commands`]: the IPC registration layer, thin calls into the shell; registered by
+//!   [`specta_builder`] here, and used by nothing else.
+//! - [`tray`], [`toasts`], [`window`]: the three faces of the app; the tray and the toasts act
+//!   through the shell.
 //! - [`relay`]: engine events to window, tray and toasts.
-//! - [`lifecycle`]: Quit (cancel, bounded wait, exit 0) and start at login.
+//! - [`lifecycle`]: start at login.
 //! - [`windows_toast`], [`shortcut`]: toasts on Windows and the Start-menu shortcut they need.
+//!
+//! Dependencies point one way: the faces, the relay and the IPC layer depend on the shell, and
+//! the shell on the engine link, the errors and the IPC data only.
 
 pub mod commands;
 mod core_link;
@@ -30,7 +39,9 @@ pub mod tray;
 pub mod window;
 pub mod windows_toast;
 
+use specta_typescript::Typescript;
 use tauri::{Manager, Runtime};
+use tauri_specta::{collect_commands, collect_events};
 
 use crate::shell::Shell;
 pub use crate::startup::{StartError, start_engine};
@@ -50,7 +61,7 @@ pub fn wire<R: Runtime>(
     shell: Shell,
     wiring: Wiring,
 ) -> tauri::Builder<R> {
-    let ipc = ipc::specta_builder::<R>();
+    let ipc = specta_builder::<R>();
     let handler = ipc.invoke_handler();
     builder
         .plugin(tauri_plugin_opener::init())
@@ -91,8 +102,8 @@ pub fn run(shell: Shell) -> Result<(), tauri::Error> {
         }));
     let app = wire(builder, shell, Wiring { tray: true }).build(tauri::generate_context!())?;
     app.run(|_app, event| {
-        // The window hides instead of closing, so only Quit (exit code 0) ends the app; an
-        // exit request without a code (all windows gone) must not.
+        // Only Quit (exit code 0) ends the app; the exit request without a code that closing
+        // the last window makes must not.
         if let tauri::RunEvent::ExitRequested {
             code: None, api, ..
         } = event
@@ -101,4 +112,57 @@ pub fn run(shell: Shell) -> Result<(), tauri::Error> {
         }
     });
     Ok(())
+}
+
+/// The IPC registration: the one list of commands and events, for the invoke handler and for
+/// the bindings.
+pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
+    tauri_specta::Builder::<R>::new()
+        .commands(collect_commands![
+            commands::get_snapshot,
+            commands::start_sign_in,
+            commands::cancel_sign_in,
+            commands::sign_out,
+            commands::list_changes,
+            commands::add_target,
+            commands::remove_target,
+            commands::save_preferences,
+            commands::set_pause,
+            commands::open_change,
+            commands::open_verification_page,
+            commands::set_client_id,
+        ])
+        .events(collect_events![
+            ipc::ChangesAdded,
+            ipc::TargetStatusChanged,
+            ipc::SignInProgress,
+            ipc::SnapshotChanged,
+            ipc::FocusChange
+        ])
+        .dangerously_cast_bigints_to_number()
+        // One TypeScript type per Rust type, not separate input and output shapes.
+        .disable_serde_phases()
+}
+
+/// Put above the generated code: where it comes from, and the `Result` type the UI names in
+/// its own signatures (the generated commands return exactly this shape).
+const HEADER: &str =
+    "// Generated from src-tauri/src/ipc.rs by DriveWatch's bindings test. Do not edit.
+export type Result<T, E> = { status: \"ok\"; data: T } | { status: \"error\"; error: E };
+";
+
+/// The TypeScript exporter settings `ui/src/bindings.ts` is written with.
+fn typescript() -> Typescript {
+    Typescript::default().header(HEADER)
+}
+
+/// Renders the bindings to a string, as they are committed.
+pub fn render_bindings<R: Runtime>(builder: &tauri_specta::Builder<R>) -> Result<String, String> {
+    // A folder of its own per call: tests render side by side in one process.
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let path = dir.path().join("bindings.ts");
+    builder
+        .export(typescript(), &path)
+        .map_err(|e| e.to_string())?;
+    std::fs::read_to_string(&path).map_err(|e| e.to_string())
 }

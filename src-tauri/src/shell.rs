@@ -1,10 +1,16 @@
-//! The shell's own state: what the engine does not keep but the window and tray show.
+//! The shell: the desktop app's own state, and every action the window, the tray and the
+//! toasts can ask for.
 //!
-//! [`Shell`] is shared by the IPC commands, the tray and the event relay. It holds the pause
-//! deadline, the sign-in prompt in progress, the latest changes for the tray menu and the
-//! toast policy's rate-limit memory, plus the cancellation token and task tracker that Quit
-//! uses. It must never block: every lock is held for a few field updates only, and never
-//! across an `.await`.
+//! [`Shell`] holds the pause deadline, the sign-in prompt in progress, the latest changes for
+//! the tray menu and the toast policy's rate-limit memory, plus the cancellation token and task
+//! tracker that Quit uses. Its actions (signing in and out, targets, preferences, pausing,
+//! opening a change, Quit) live in its `actions` module; the IPC layer, the tray menu and the
+//! toasts' buttons are all thin callers of them, and the shell reaches the desktop back only
+//! through its [`Surface`]. So the dependencies point one way: everything depends on the
+//! shell, the shell on none of its callers. It must never block: every lock is held for a few
+//! field updates only, and never across an `.await`.
+
+mod actions;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -18,7 +24,8 @@ use tokio_util::task::TaskTracker;
 use crate::engine::EngineLink;
 use crate::error::ShellError;
 use crate::ipc::{AppSnapshot, PauseFor};
-use crate::tray::TrayState;
+
+pub use actions::QUIT_GRACE;
 
 /// How many changes the tray menu lists.
 pub const TRAY_CHANGES: usize = 5;
@@ -30,7 +37,7 @@ const TOMORROW_AT: NaiveTime = match NaiveTime::from_hms_opt(8, 0, 0) {
 
 /// What the shell tells the desktop (window, tray, OS) when its state changes.
 ///
-/// Implemented over the app handle in [`crate::surface`]; kept as a trait so commands are not
+/// Implemented over the app handle in the `surface` module; kept as a trait so the shell is not
 /// generic over the Tauri runtime and tests can watch what the shell announces.
 pub trait Surface: Send + Sync + 'static {
     /// The snapshot changed: tell the window and redraw the tray.
@@ -39,6 +46,12 @@ pub trait Surface: Send + Sync + 'static {
     fn tray_changed(&self);
     fn sign_in_progress(&self, event: &SignInEvent);
     fn set_autostart(&self, enabled: bool) -> Result<(), ShellError>;
+    /// Shows, restores and focuses the main window, building it again if it was closed.
+    fn show_window(&self);
+    /// Shows the window and points its list at this change.
+    fn show_change(&self, seq: i64);
+    /// Ends the process with this exit code; Quit calls it once everything has stopped.
+    fn exit(&self, code: i32);
 }
 
 /// Shared state of the running desktop app; clones share everything.
@@ -112,22 +125,20 @@ impl Shell {
     }
 
     pub fn tray_changed(&self) {
-        if let Some(surface) = self.surface.get() {
+        if let Some(surface) = self.surface() {
             surface.tray_changed();
         }
     }
 
-    pub fn sign_in_progress(&self, event: &SignInEvent) {
-        if let Some(surface) = self.surface.get() {
+    fn sign_in_progress(&self, event: &SignInEvent) {
+        if let Some(surface) = self.surface() {
             surface.sign_in_progress(event);
         }
     }
 
-    pub fn surface_set_autostart(&self, enabled: bool) -> Result<(), ShellError> {
-        match self.surface.get() {
-            Some(surface) => surface.set_autostart(enabled),
-            None => Ok(()),
-        }
+    /// The desktop, once attached; before that, announcements and requests go nowhere.
+    fn surface(&self) -> Option<&dyn Surface> {
+        self.surface.get().map(|surface| &**surface)
     }
 
     pub fn engine(&self) -> &Arc<dyn EngineLink> {
@@ -160,14 +171,18 @@ impl Shell {
             .filter(|until| *until > Utc::now())
     }
 
-    pub fn set_pause(&self, pause: PauseFor) {
+    /// Pauses toasts (or resumes them) from now, as the window and the tray menu offer, and
+    /// tells both; returns the new snapshot.
+    pub fn set_pause(&self, pause: PauseFor) -> AppSnapshot {
         self.state().paused_until = pause_deadline(pause, Local::now());
+        self.announce()
     }
 
-    pub fn set_sign_in(&self, prompt: Option<DeviceCodePrompt>) {
+    fn set_sign_in(&self, prompt: Option<DeviceCodePrompt>) {
         self.state().sign_in = prompt;
     }
 
+    /// The sign-in prompt in progress, if any.
     pub fn sign_in(&self) -> Option<DeviceCodePrompt> {
         self.state().sign_in.clone()
     }
@@ -214,14 +229,6 @@ impl Shell {
     /// The latest changes, newest first, for the tray menu.
     pub fn latest(&self) -> Vec<Change> {
         self.state().latest.iter().cloned().collect()
-    }
-
-    pub fn tray_state(&self) -> TrayState {
-        TrayState::from_parts(
-            &self.engine.accounts(),
-            &self.engine.targets(),
-            self.paused_until().is_some(),
-        )
     }
 }
 

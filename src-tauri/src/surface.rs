@@ -1,14 +1,17 @@
-//! The shell's [`Surface`] over a Tauri app handle: events to the window, the tray redrawn.
+//! The shell's [`Surface`] over a Tauri app handle: events to the window, the tray redrawn,
+//! the window shown, start at login set, the process ended.
 //!
-//! Nothing here decides anything; failures to reach the window are logged, never raised,
-//! since the engine's work must go on whether or not a window listens.
+//! This is where the shell's requests meet the desktop modules (window, tray, lifecycle), so
+//! that the shell itself depends on none of them. Nothing here decides anything; failures to
+//! reach the window are logged, never raised, since the engine's work must go on whether or
+//! not a window listens.
 
 use drivewatch_core::model::SignInEvent;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
 
 use crate::error::ShellError;
-use crate::ipc::{AppSnapshot, SignInProgress, SnapshotChanged};
+use crate::ipc::{AppSnapshot, FocusChange, SignInProgress, SnapshotChanged};
 use crate::shell::Surface;
 
 /// The desktop surface of a running app.
@@ -40,5 +43,20 @@ impl<R: Runtime> Surface for AppSurface<R> {
 
     fn set_autostart(&self, enabled: bool) -> Result<(), ShellError> {
         crate::lifecycle::apply_autostart(&self.app, enabled)
+    }
+
+    fn show_window(&self) {
+        crate::window::show(&self.app);
+    }
+
+    fn show_change(&self, seq: i64) {
+        crate::window::show(&self.app);
+        if let Err(e) = (FocusChange { seq }).emit(&self.app) {
+            tracing::warn!(error = %e, "could not point the window at a change");
+        }
+    }
+
+    fn exit(&self, code: i32) {
+        self.app.exit(code);
     }
 }

@@ -8,6 +8,10 @@
 //! worker already waiting for that notification's action acts on the update's target. Elsewhere
 //! an update is shown as a notification of its own.
 //!
+//! A button's action is the shell's
+//! ([`Shell::spawn_open_change`](crate::shell::Shell::spawn_open_change),
+//! [`Shell::show_change`](crate::shell::Shell::show_change)), as for the tray's entries.
+//!
 //! This module must never decide what to show (that is `drivewatch_core::toast_policy`) and
 //! never block the caller: each toast is shown on a blocking worker, which on Linux also
 //! waits (bounded by the toast's timeout) for the user's action.
@@ -18,6 +22,8 @@ use std::sync::OnceLock;
 use drivewatch_core::toast_policy::Toast;
 use tauri::{AppHandle, Manager, Runtime};
 
+#[cfg(all(unix, not(target_os = "macos")))]
+use crate::shell::Shell;
 #[cfg(all(unix, not(target_os = "macos")))]
 use on_screen::OnScreen;
 
@@ -115,16 +121,16 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         return;
     }
     let id = toast.id;
+    let Some(shell) = app.try_state::<Shell>() else {
+        on_screen.done(id);
+        return;
+    };
     handle.wait_for_action(|action| {
         // The latest update's target: a burst's toast opens its folder, not its first file.
         let target = on_screen.target(id).or(toast.target);
         match (action, target) {
-            ("open", Some(target)) => {
-                if let Some(shell) = app.try_state::<crate::shell::Shell>() {
-                    crate::commands::spawn_open_change(&shell, target.seq, target.folder);
-                }
-            }
-            ("default" | "show", Some(target)) => show_in_window(app, target.seq),
+            ("open", Some(target)) => shell.spawn_open_change(target.seq, target.folder),
+            ("default" | "show", Some(target)) => shell.show_change(target.seq),
             _ => {}
         }
     });
@@ -282,16 +288,6 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         .show();
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not show a toast");
-    }
-}
-
-/// "Show in DriveWatch": bring the window up and point the list at the change.
-#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
-fn show_in_window<R: Runtime>(app: &AppHandle<R>, seq: i64) {
-    use tauri_specta::Event;
-    crate::window::show(app);
-    if let Err(e) = (crate::ipc::FocusChange { seq }).emit(app) {
-        tracing::warn!(error = %e, "could not point the window at a change");
     }
 }
 

@@ -2,8 +2,9 @@
 //!
 //! The icon shows one of five states ([`TrayState`]); the menu offers Open, the latest changes,
 //! pausing, accounts and Quit. Menu ids are a typed [`MenuId`], parsed back in the callback.
-//! Callbacks must never panic (no `unwrap`): a failed menu action is logged and ignored, since
-//! the tray has nowhere to show an error.
+//! Every entry's action, and the icon's click, is a method of the [`Shell`]: the tray only maps
+//! ids to them. Callbacks must never panic (no `unwrap`): a failed menu action is logged and
+//! ignored, since the tray has nowhere to show an error.
 
 use drivewatch_core::model::{Account, AccountState, Change, TargetInfo, TargetStatus};
 use drivewatch_core::toast_policy::describe_change;
@@ -71,6 +72,16 @@ impl TrayState {
             TrayState::NeedsSignIn => "Sign-in needed",
             TrayState::Paused => "Notifications paused",
         }
+    }
+
+    /// The state the tray shows for the shell's accounts, targets and pause.
+    pub fn of(shell: &Shell) -> Self {
+        let engine = shell.engine();
+        Self::from_parts(
+            &engine.accounts(),
+            &engine.targets(),
+            shell.paused_until().is_some(),
+        )
     }
 
     /// The state the tray shows for these accounts and targets; the most pressing one wins.
@@ -184,7 +195,7 @@ fn item<R: Runtime, M: Manager<R>>(
 
 /// Builds the whole menu from the shell's current state.
 pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::Result<Menu<R>> {
-    let state = shell.tray_state();
+    let state = TrayState::of(shell);
     let latest = shell.latest();
     let menu = Menu::new(app)?;
     menu.append(&item(
@@ -245,7 +256,7 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::R
 
 /// Creates the tray icon. Menu and icon are refreshed by [`refresh`].
 pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<TrayIcon<R>> {
-    let state = shell.tray_state();
+    let state = TrayState::of(shell);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(state.icon_png())?)
         .tooltip(status_line(state, shell.latest().first()))
@@ -259,7 +270,9 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<Tr
                 ..
             } = event
             {
-                crate::window::show(tray.app_handle());
+                if let Some(shell) = tray.app_handle().try_state::<Shell>() {
+                    shell.show_window();
+                }
             }
         })
         .build(app)
@@ -273,7 +286,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let Some(tray) = app.tray_by_id(TRAY_ID) else {
         return;
     };
-    let state = shell.tray_state();
+    let state = TrayState::of(&shell);
     let result = Image::from_bytes(state.icon_png())
         .and_then(|icon| tray.set_icon(Some(icon)))
         .and_then(|()| tray.set_tooltip(Some(status_line(state, shell.latest().first()))))
@@ -297,11 +310,13 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: &MenuEvent) {
     };
     match id {
         MenuId::Status => {}
-        MenuId::Open | MenuId::SignIn => crate::window::show(app),
-        MenuId::Change(seq) => crate::commands::spawn_open_change(&shell, seq, false),
-        MenuId::Pause(pause) => crate::commands::apply_pause(&shell, pause),
-        MenuId::SignOut(account) => crate::commands::spawn_sign_out(&shell, account),
-        MenuId::Quit => crate::lifecycle::quit(app),
+        MenuId::Open | MenuId::SignIn => shell.show_window(),
+        MenuId::Change(seq) => shell.spawn_open_change(seq, false),
+        MenuId::Pause(pause) => {
+            shell.set_pause(pause);
+        }
+        MenuId::SignOut(account) => shell.spawn_sign_out(account),
+        MenuId::Quit => shell.quit(),
     }
 }
 

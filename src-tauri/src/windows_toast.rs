@@ -239,21 +239,15 @@ mod os {
         Ok(())
     }
 
-    /// Acts on a click; the toast's body itself acts like "Show in DriveWatch".
+    /// Acts on a click through the shell, as the tray's entries do; the toast's body itself
+    /// acts like "Show in DriveWatch".
     pub fn activate<R: Runtime>(app: &AppHandle<R>, argument: &str) {
+        let Some(shell) = app.try_state::<crate::shell::Shell>() else {
+            return;
+        };
         match Activation::parse(argument) {
-            Some(Activation::Open(target)) => {
-                if let Some(shell) = app.try_state::<crate::shell::Shell>() {
-                    crate::commands::spawn_open_change(&shell, target.seq, target.folder);
-                }
-            }
-            Some(Activation::Show(target)) => {
-                use tauri_specta::Event;
-                crate::window::show(app);
-                if let Err(e) = (crate::ipc::FocusChange { seq: target.seq }).emit(app) {
-                    tracing::warn!(error = %e, "could not point the window at a change");
-                }
-            }
+            Some(Activation::Open(target)) => shell.spawn_open_change(target.seq, target.folder),
+            Some(Activation::Show(target)) => shell.show_change(target.seq),
             None => crate::window::show(app),
         }
     }

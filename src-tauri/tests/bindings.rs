@@ -13,8 +13,8 @@ fn committed_path() -> PathBuf {
 
 #[test]
 fn committed_bindings_match_the_rust_declarations() {
-    let builder = drivewatch_desktop::ipc::specta_builder::<tauri::test::MockRuntime>();
-    let generated = drivewatch_desktop::ipc::render_bindings(&builder).expect("bindings render");
+    let builder = drivewatch_desktop::specta_builder::<tauri::test::MockRuntime>();
+    let generated = drivewatch_desktop::render_bindings(&builder).expect("bindings render");
     let path = committed_path();
     if std::env::var_os("DRIVEWATCH_WRITE_BINDINGS").is_some() {
         std::fs::write(&path, &generated).expect("writing ui/src/bindings.ts");
@@ -30,8 +30,8 @@ fn committed_bindings_match_the_rust_declarations() {
 
 #[test]
 fn bindings_follow_the_contract() {
-    let builder = drivewatch_desktop::ipc::specta_builder::<tauri::test::MockRuntime>();
-    let ts = drivewatch_desktop::ipc::render_bindings(&builder).expect("bindings render");
+    let builder = drivewatch_desktop::specta_builder::<tauri::test::MockRuntime>();
+    let ts = drivewatch_desktop::render_bindings(&builder).expect("bindings render");
     for needle in [
         "getSnapshot: () => __TAURI_INVOKE<AppSnapshot>(\"get_snapshot\")",
         "startSignIn: (kind: AccountKind) => typedError<DeviceCodePrompt, AppError>(",

@@ -15,8 +15,8 @@ fn read_json(path: PathBuf) -> serde_json::Value {
 
 /// Command names as the generated bindings invoke them (`get_snapshot`, ...).
 fn declared_commands() -> BTreeSet<String> {
-    let builder = drivewatch_desktop::ipc::specta_builder::<tauri::test::MockRuntime>();
-    let ts = drivewatch_desktop::ipc::render_bindings(&builder).expect("bindings render");
+    let builder = drivewatch_desktop::specta_builder::<tauri::test::MockRuntime>();
+    let ts = drivewatch_desktop::render_bindings(&builder).expect("bindings render");
     ts.split("__TAURI_INVOKE")
         .skip(1)
         .filter_map(|rest| {

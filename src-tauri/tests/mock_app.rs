@@ -1,20 +1,24 @@
 //! Starts the whole desktop app on Tauri's mock runtime over a scripted engine, and drives it
-//! through the same IPC the window uses: snapshot, pause, input validation, engine events; and
-//! start at login against a scratch home.
+//! through the same IPC the window uses: snapshot, pause, input validation, engine events; the
+//! tray's and toasts' actions through the shell, watched at its surface; and start at login
+//! against a scratch home.
 //!
 //! The scripted engine is a test double of the engine trait, not of the shell: everything
 //! between the IPC boundary and the engine is the real code.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use drivewatch_core::model::{
     Account, AccountKind, AccountState, Change, ChangeBatch, ChangeKind, EngineEvent, HistoryPage,
-    HistoryQuery, Preferences, TargetInfo, TargetSpec, TargetStatus,
+    HistoryQuery, Preferences, SignInEvent, TargetInfo, TargetSpec, TargetStatus,
 };
 use drivewatch_desktop::engine::{EngineError, EngineFuture, EngineLink, SignInStarted};
-use drivewatch_desktop::shell::Shell;
+use drivewatch_desktop::error::ShellError;
+use drivewatch_desktop::ipc::{AppSnapshot, PauseFor};
+use drivewatch_desktop::shell::{Shell, Surface};
 use drivewatch_desktop::{Wiring, wire};
 use serde_json::{Value, json};
 use tauri::Manager;
@@ -27,6 +31,7 @@ struct ScriptedEngine {
     events: broadcast::Sender<EngineEvent>,
     preferences: Mutex<Preferences>,
     client_id: Mutex<Option<String>>,
+    shut_down: AtomicBool,
 }
 
 impl ScriptedEngine {
@@ -35,6 +40,7 @@ impl ScriptedEngine {
             events: broadcast::channel(64).0,
             preferences: Mutex::new(Preferences::default()),
             client_id: Mutex::new(None),
+            shut_down: AtomicBool::new(false),
         }
     }
 }
@@ -114,6 +120,7 @@ impl EngineLink for ScriptedEngine {
         Box::pin(async { Ok(()) })
     }
     fn shutdown(&self) -> EngineFuture<'_, ()> {
+        self.shut_down.store(true, Ordering::SeqCst);
         Box::pin(async {})
     }
 }
@@ -270,6 +277,88 @@ fn the_app_starts_and_serves_the_window() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(shell.latest().first().map(|c| c.seq), Some(7));
+}
+
+/// What the shell asks of the desktop, in order, as one line each.
+struct RecordingSurface {
+    seen: Arc<Mutex<Vec<String>>>,
+    engine: Arc<ScriptedEngine>,
+}
+
+impl RecordingSurface {
+    fn note(&self, line: String) {
+        self.seen.lock().expect("lock").push(line);
+    }
+}
+
+impl Surface for RecordingSurface {
+    fn snapshot_changed(&self, snapshot: &AppSnapshot) {
+        let paused = snapshot.paused_until.is_some();
+        self.note(format!("snapshot paused={paused}"));
+    }
+    fn tray_changed(&self) {
+        self.note("tray".to_owned());
+    }
+    fn sign_in_progress(&self, _event: &SignInEvent) {
+        self.note("sign-in progress".to_owned());
+    }
+    fn set_autostart(&self, enabled: bool) -> Result<(), ShellError> {
+        self.note(format!("autostart {enabled}"));
+        Ok(())
+    }
+    fn show_window(&self) {
+        self.note("window".to_owned());
+    }
+    fn show_change(&self, seq: i64) {
+        self.note(format!("window at change {seq}"));
+    }
+    fn exit(&self, code: i32) {
+        let stopped = self.engine.shut_down.load(Ordering::SeqCst);
+        self.note(format!("exit {code} engine stopped={stopped}"));
+    }
+}
+
+/// Waits (bounded) until the surface has seen `count` requests; returns them.
+fn seen_after(seen: &Mutex<Vec<String>>, count: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while seen.lock().expect("lock").len() < count && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    seen.lock().expect("lock").clone()
+}
+
+/// The tray's entries and the toasts' buttons are the shell's actions: each reaches the desktop
+/// through the shell's surface, and Quit stops the engine before it exits with code 0.
+#[test]
+fn tray_and_toast_actions_reach_the_desktop_through_the_shell() {
+    let engine = Arc::new(ScriptedEngine::new());
+    let shell = Shell::new(engine.clone(), false);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    shell.attach(Box::new(RecordingSurface {
+        seen: seen.clone(),
+        engine: engine.clone(),
+    }));
+
+    shell.show_window(); // the tray's Open, a click on its icon
+    shell.show_change(7); // a toast's Show in DriveWatch
+    let paused = shell.set_pause(PauseFor::OneHour); // the tray's Pause for 1 hour
+    assert!(paused.paused_until.is_some());
+    assert_eq!(
+        seen_after(&seen, 3),
+        ["window", "window at change 7", "snapshot paused=true"]
+    );
+
+    // The tray's Sign out runs as a task and announces the new snapshot when done.
+    shell.spawn_sign_out("acct-1".to_owned());
+    assert_eq!(seen_after(&seen, 4)[3], "snapshot paused=true");
+    // An Open of a change the engine does not know is logged, and changes nothing on screen.
+    shell.spawn_open_change(99, false);
+
+    shell.quit();
+    let seen = seen_after(&seen, 5);
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    assert_eq!(seen[4], "exit 0 engine stopped=true");
+    assert!(shell.cancel.is_cancelled(), "Quit cancels every task");
 }
 
 /// Start at login, end to end on Linux: turning it on writes the XDG autostart entry that starts

@@ -70,6 +70,7 @@ fn push_config() -> PushConfig {
     PushConfig {
         subscribe_timeout: Duration::from_secs(5),
         renew_before: Duration::from_secs(2),
+        renew_floor: Duration::from_secs(1),
         renew_without_expiry: Duration::from_secs(3600),
         // Long: while the test waits for a change, only push can start the run that finds it.
         poll_interval: Duration::from_secs(3600),

@@ -1,6 +1,43 @@
 //! What the desktop suites share: a virtual desktop (Xvfb and a private D-Bus session bus)
 //! where the test itself is the notification server and the tray host, and the helpers to read
 //! a tray menu over D-Bus. It must only ever start processes it also stops.
+//!
+//! # The desktop suites
+//!
+//! The desktop app's cross-process tests are the integration tests of the `drivewatch` package,
+//! here in `src-tauri/tests/`, so `cargo xtask test` (nextest) runs them with everything else:
+//!
+//! - `desktop_e2e.rs`: `drivewatch --demo` under Xvfb on a private D-Bus session, with the test
+//!   as the notification server and the tray host: toast summaries and bodies for the scripted
+//!   activity, the 40-file burst grouped, no toast for the demo user's own edit, the Open and
+//!   Show in DriveWatch actions, the tray menu (StatusNotifierItem + com.canonical.dbusmenu)
+//!   listing the latest changes, Pause changing the tray icon and status line, a second launch
+//!   handing over and exiting, Quit exiting with code 0 within 2 s; it keeps
+//!   `tests/artifacts/desktop-demo.png` (the screen) and `desktop-demo.log`. And
+//!   `drivewatch --demo --hidden` (how start at login launches it): live in the tray with no
+//!   window (no WebKit web process among its descendants), the tray's Open mapping a window and
+//!   starting its web process, closing it as a window manager would (WM_DELETE_WINDOW, over a
+//!   few lines of X11 protocol) leaving the app running with the web process gone, Open
+//!   building it again, Quit exiting with code 0.
+//! - `desktop_webdriver.rs`: the real window through tauri-driver and WebKitWebDriver in
+//!   `--demo`: the list shows the scripted changes (the rename and the move included), and
+//!   Pause in the window's settings changes the tray icon. Needs tauri-driver
+//!   (`cargo install tauri-driver --locked`; also found in the tools cache of
+//!   `cargo xtask bundle`) and a built UI.
+//! - `mock_app.rs`: the whole app on Tauri's mock runtime over a scripted engine, driven
+//!   through the window's IPC and the shell's actions.
+//! - `bindings.rs`: `ui/src/bindings.ts` is exactly what the Rust IPC declarations generate.
+//! - `capabilities.rs`: the window's capability lists exactly the commands the UI calls; CSP
+//!   and config stay strict.
+//! - `icons.rs`: the committed PNG icons are rendered from `icons/drivewatch.svg`.
+//! - `layering.rs`: the shell's modules depend on each other one way.
+//!
+//! Run the end-to-end suite alone with `cargo test -p drivewatch --test desktop_e2e`. It needs
+//! Xvfb and dbus-daemon (`cargo xtask deps` installs them); without them the display suites
+//! skip, saying so, except under CI (`CI` set), where a missing tool fails them (see
+//! [`skip_without`]). Build the UI first (`npm run build` in `ui/`) for a screenshot of the
+//! real window; without it the window shows a stand-in page and every toast and tray check
+//! still runs.
 
 #![allow(dead_code)] // Each suite uses a different part.
 

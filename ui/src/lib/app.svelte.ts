@@ -2,9 +2,10 @@
  * The window's state and its one connection to the desktop shell.
  *
  * Why: every screen reads the same snapshot (accounts, targets, preferences) and the same loaded
- * history, kept current by the shell's events. All traffic goes through `commands` and `events`
- * of the generated bindings: never `invoke` with a command name, and never a URL opened here
- * (the shell opens items and the sign-in page itself).
+ * history, kept current by the shell's events. This store is the only caller of the generated
+ * bindings' `commands` and `events` (components call the store's methods, so what a call changes
+ * in the window's state is decided once, here): never `invoke` with a command name, and never a
+ * URL opened here (the shell opens items and the sign-in page itself).
  */
 
 import { tick } from "svelte";
@@ -17,6 +18,8 @@ import {
   type AppSnapshot,
   type Change,
   type DeviceCodePrompt,
+  type PauseFor,
+  type Preferences,
   type SignInEvent,
   type TargetInfo,
 } from "../bindings";
@@ -220,6 +223,56 @@ class AppState {
     if (res.status === "error") this.showError("openFailed", res.error);
   }
 
+  // ---- settings -------------------------------------------------------------------------
+
+  /** Saves the preferences; the snapshot the shell answers with holds them. */
+  async savePreferences(preferences: Preferences): Promise<AppError | null> {
+    const res = await commands.savePreferences(preferences);
+    if (res.status === "error") return res.error;
+    this.snapshot = res.data;
+    return null;
+  }
+
+  /** Pauses toasts (or resumes them); a failure is a notice. */
+  async setPause(pause: PauseFor): Promise<void> {
+    const res = await commands.setPause(pause);
+    if (res.status === "ok") this.snapshot = res.data;
+    else this.showError("saveFailed", res.error);
+  }
+
+  /** Watches one more library, named by a pasted address; the error is for the address field. */
+  async addTarget(account: string, url: string): Promise<AppError | null> {
+    const res = await commands.addTarget(account, url.trim());
+    if (res.status === "error") return res.error;
+    const added = res.data;
+    if (this.snapshot && !this.snapshot.targets.some((t) => t.id === added.id)) this.snapshot.targets.push(added);
+    this.show(this.t("addedTarget", { name: added.label }));
+    return null;
+  }
+
+  async removeTarget(id: string): Promise<void> {
+    const res = await commands.removeTarget(id);
+    if (res.status === "error") {
+      this.showError("saveFailed", res.error);
+      return;
+    }
+    if (this.snapshot) this.snapshot.targets = this.snapshot.targets.filter((t) => t.id !== id);
+  }
+
+  /** Signs an account out; with none left, only signing in makes sense. */
+  async signOut(id: string): Promise<void> {
+    const res = await commands.signOut(id);
+    if (res.status === "error") {
+      this.showError("saveFailed", res.error);
+      return;
+    }
+    if (this.snapshot) {
+      this.snapshot.accounts = this.snapshot.accounts.filter((a) => a.id !== id);
+      this.snapshot.targets = this.snapshot.targets.filter((t) => t.account !== id);
+      if (this.snapshot.accounts.length === 0) this.beginAddAccount();
+    }
+  }
+
   // ---- sign-in --------------------------------------------------------------------------
 
   async startSignIn(kind: AccountKind): Promise<void> {
@@ -256,6 +309,12 @@ class AppState {
   async cancelSignIn(): Promise<void> {
     await commands.cancelSignIn();
     this.signIn = { phase: "choose" };
+  }
+
+  /** The shell opens the sign-in page of the sign-in in progress; a failure is a notice. */
+  async openVerificationPage(): Promise<void> {
+    const res = await commands.openVerificationPage();
+    if (res.status === "error") this.showError("openFailed", res.error);
   }
 
   /** The code ran out on our clock; the shell reports the same with an `expired` event. */

@@ -226,3 +226,74 @@ describe("history", () => {
     ]);
   });
 });
+
+describe("settings", () => {
+  const target = { id: "t2", account: "a1", label: "Marketing", spec: { type: "myDrive" }, status: { state: "connecting" } } as const;
+
+  it("takes the snapshot the shell answers a save or a pause with, and keeps a refusal for the caller", async () => {
+    const app = await fresh();
+    const prefs = { ...snapshot().preferences, notifyOwnChanges: true };
+    shell.commands.savePreferences = vi.fn(async () => ({ status: "ok", data: snapshot({ preferences: prefs }) }));
+    expect(await app.savePreferences(prefs)).toBeNull();
+    expect(shell.commands.savePreferences).toHaveBeenCalledWith(prefs);
+    expect(app.snapshot?.preferences.notifyOwnChanges).toBe(true);
+    const refusal = { kind: "invalidInput", message: "quiet hours must be written as HH:MM" };
+    shell.commands.savePreferences = vi.fn(async () => ({ status: "error", error: refusal }));
+    expect(await app.savePreferences({ ...prefs, notifyOwnChanges: false })).toEqual(refusal);
+    expect(app.snapshot?.preferences.notifyOwnChanges).toBe(true);
+
+    shell.commands.setPause = vi.fn(async () => ({ status: "ok", data: snapshot({ pausedUntil: "2026-11-24T11:00:00Z" }) }));
+    await app.setPause("oneHour");
+    expect(shell.commands.setPause).toHaveBeenCalledWith("oneHour");
+    expect(app.snapshot?.pausedUntil).toBe("2026-11-24T11:00:00Z");
+    shell.commands.setPause = vi.fn(async () => ({ status: "error", error: { kind: "internal", message: "busy" } }));
+    await app.setPause("resume");
+    expect(app.snapshot?.pausedUntil).toBe("2026-11-24T11:00:00Z");
+    expect(app.notice).toMatchObject({ tone: "error" });
+    expect(app.notice?.text).toContain("busy");
+  });
+
+  it("adds a target once, trimmed, with a notice; a refused address changes nothing", async () => {
+    const app = await fresh();
+    shell.commands.addTarget = vi.fn(async () => ({ status: "ok", data: target }));
+    expect(await app.addTarget("a1", "  https://contoso.sharepoint.com/sites/m  ")).toBeNull();
+    expect(shell.commands.addTarget).toHaveBeenCalledWith("a1", "https://contoso.sharepoint.com/sites/m");
+    // The snapshot event may have brought it already: never listed twice.
+    await app.addTarget("a1", "https://contoso.sharepoint.com/sites/m");
+    expect(app.snapshot?.targets.map((t) => t.id)).toEqual(["t2"]);
+    expect(app.notice?.text).toContain("Marketing");
+    const refusal = { kind: "invalidInput", message: "not a drive link" };
+    shell.commands.addTarget = vi.fn(async () => ({ status: "error", error: refusal }));
+    expect(await app.addTarget("a1", "x")).toEqual(refusal);
+    expect(app.snapshot?.targets).toHaveLength(1);
+  });
+
+  it("removes targets and signs accounts out, back to the sign-in when none is left", async () => {
+    const app = await fresh(snapshot({ targets: [target] }));
+    shell.commands.removeTarget = vi.fn(async () => ({ status: "error", error: { kind: "notFound", message: "target not found" } }));
+    await app.removeTarget("t2");
+    expect(app.snapshot?.targets).toHaveLength(1);
+    expect(app.notice).toMatchObject({ tone: "error" });
+    shell.commands.removeTarget = vi.fn(async () => ({ status: "ok", data: null }));
+    await app.removeTarget("t2");
+    expect(app.snapshot?.targets).toEqual([]);
+
+    app.snapshot!.targets = [target];
+    app.view = "settings";
+    shell.commands.signOut = vi.fn(async () => ({ status: "ok", data: null }));
+    await app.signOut("a1");
+    expect(shell.commands.signOut).toHaveBeenCalledWith("a1");
+    expect(app.snapshot?.accounts).toEqual([]);
+    expect(app.snapshot?.targets).toEqual([]);
+    expect(app.view).toBe("signIn");
+  });
+
+  it("asks the shell to open the sign-in page and says when it could not", async () => {
+    const app = await fresh(snapshot({ accounts: [] }));
+    shell.commands.openVerificationPage = vi.fn(async () => ({ status: "error", error: { kind: "notFound", message: "no sign-in is in progress" } }));
+    await app.openVerificationPage();
+    expect(shell.commands.openVerificationPage).toHaveBeenCalledTimes(1);
+    expect(app.notice).toMatchObject({ tone: "error" });
+    expect(app.notice?.text).toContain("no sign-in is in progress");
+  });
+});

@@ -23,7 +23,7 @@ use crate::delta::debounce::Tapper;
 use crate::delta::source::{PushSubscription, SourceError, TargetSource};
 use crate::model::TargetStatus;
 
-/// Timing of the supervisor; the defaults follow PROTOCOL.md, tests shorten them.
+/// Timing of the supervisor; the defaults follow docs/PROTOCOL.md §2, tests shorten them.
 #[derive(Debug, Clone)]
 pub struct PushConfig {
     /// Bound on `GET .../subscriptions/socketIo`.
