@@ -103,18 +103,51 @@ pub fn test() -> Result<(), String> {
     let mut c = windows_cargo(WINE_TARGET);
     c.args([
         "test",
+        "--no-run",
         "--locked",
+        "--message-format=json-render-diagnostics",
+    ])
+    .args([
         "-p",
         "drivewatch-core",
         "-p",
         "drivewatch-cli",
+        "--target",
+        WINE_TARGET,
     ])
-    .args(["--target", WINE_TARGET]);
-    for (k, v) in &wine {
-        c.env(k, v);
+    .stdout(Stdio::piped());
+    let built = c
+        .output()
+        .map_err(|e| format!("could not start /usr/bin/cargo: {e}"))?;
+    if !built.status.success() {
+        return Err("building the tests for Windows failed".into());
     }
-    c.env("CARGO_TARGET_X86_64_WIN7_WINDOWS_GNU_RUNNER", "wine");
-    run(c)?;
+    let tests = test_programs(&String::from_utf8_lossy(&built.stdout));
+    if tests.is_empty() {
+        return Err("cargo built no test programs for Windows".into());
+    }
+    // Each program runs from its package's folder, as `cargo test` runs it; all of them run
+    // even when one fails, and the failures are named together.
+    let mut failed = Vec::new();
+    for (exe, dir) in &tests {
+        let mut c = Command::new("wine");
+        c.arg(exe).current_dir(dir);
+        for (k, v) in &wine {
+            c.env(k, v);
+        }
+        println!("windows: {}", exe.display());
+        if let Err(e) = run(c) {
+            failed.push(e);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(format!(
+            "{} of {} test programs failed under Wine:\n{}",
+            failed.len(),
+            tests.len(),
+            failed.join("\n")
+        ));
+    }
 
     step("Windows: drivewatch-cli.exe --demo watch --json under Wine");
     let cli = target_dir()
@@ -130,6 +163,35 @@ pub fn test() -> Result<(), String> {
         started.elapsed()
     );
     Ok(())
+}
+
+/// The test programs in cargo's JSON messages, each with the folder of its package.
+fn test_programs(messages: &str) -> Vec<(PathBuf, PathBuf)> {
+    messages
+        .lines()
+        .filter(|l| l.contains("\"reason\":\"compiler-artifact\"") && l.contains("\"test\":true"))
+        .filter_map(|l| {
+            let exe = json_string(l, "executable")?;
+            let manifest = PathBuf::from(json_string(l, "manifest_path")?);
+            Some((PathBuf::from(exe), manifest.parent()?.to_path_buf()))
+        })
+        .collect()
+}
+
+/// The string value of `"key":"..."` in one line of JSON (cargo writes paths with only `\\`
+/// and `\"` escaped); `None` when missing or `null`.
+fn json_string(line: &str, key: &str) -> Option<String> {
+    let start = line.find(&format!("\"{key}\":\""))? + key.len() + 4;
+    let mut out = String::new();
+    let mut chars = line[start..].chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => out.push(chars.next()?),
+            c => out.push(c),
+        }
+    }
+    None
 }
 
 /// Builds both exes for Windows 10/11 in release mode, checks what they import and packs them.
@@ -500,6 +562,34 @@ There is an import table in .idata at 0x140
         assert!(text.contains("WebView2Loader.dll"));
         assert!(!text.replace("\r\n", "").contains('\n'));
         assert!(!text.contains("\r\r"));
+    }
+
+    #[test]
+    fn test_programs_are_read_from_cargo_messages() {
+        let messages = concat!(
+            r#"{"reason":"compiler-artifact","package_id":"x","manifest_path":"/r/crates/cli/Cargo.toml","#,
+            r#""target":{"kind":["test"],"name":"cli"},"profile":{"test":true},"executable":"/t/deps/cli-1.exe","fresh":true}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","manifest_path":"/r/crates/core/Cargo.toml","profile":{"test":false},"executable":null}"#,
+            "\n",
+            r#"{"reason":"compiler-artifact","manifest_path":"/r/crates/core/Cargo.toml","profile":{"test":true},"executable":"/t/deps/a \"b\".exe"}"#,
+            "\n",
+            r#"{"reason":"build-finished","success":true}"#,
+        );
+        assert_eq!(
+            test_programs(messages),
+            [
+                (
+                    PathBuf::from("/t/deps/cli-1.exe"),
+                    PathBuf::from("/r/crates/cli")
+                ),
+                (
+                    PathBuf::from("/t/deps/a \"b\".exe"),
+                    PathBuf::from("/r/crates/core")
+                ),
+            ]
+        );
+        assert_eq!(json_string(r#"{"executable":null}"#, "executable"), None);
     }
 
     #[test]
