@@ -30,6 +30,7 @@ use on_screen::OnScreen;
 /// The app name notification servers show and group by.
 pub const APP_NAME: &str = "DriveWatch";
 /// How long a toast stays up; also bounds how long a worker waits for an action.
+#[cfg_attr(windows, allow(dead_code))]
 const SHOW_FOR_MS: u32 = 10_000;
 
 static ICON_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -54,6 +55,7 @@ pub(crate) fn icon_file() -> Option<PathBuf> {
     ICON_PATH.get().and_then(|p| p.clone())
 }
 
+#[cfg_attr(windows, allow(dead_code))]
 fn icon() -> String {
     ICON_PATH
         .get()
