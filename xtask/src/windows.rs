@@ -43,6 +43,7 @@ const SYSTEM_DLLS: &[&str] = &[
     "imm32",
     "iphlpapi",
     "kernel32",
+    "ktmw32",
     "msimg32",
     "msvcrt",
     "ncrypt",
