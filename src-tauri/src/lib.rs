@@ -18,6 +18,7 @@
 //!   through the shell.
 //! - [`relay`]: engine events to window, tray and toasts.
 //! - [`lifecycle`]: start at login.
+//! - [`windows_toast`], [`shortcut`]: toasts on Windows and the Start-menu shortcut they need.
 //!
 //! Dependencies point one way: the faces, the relay and the IPC layer depend on the shell, and
 //! the shell on the engine link, the errors and the IPC data only.
@@ -30,11 +31,13 @@ pub mod ipc;
 pub mod lifecycle;
 pub mod relay;
 pub mod shell;
+pub mod shortcut;
 mod startup;
 pub mod surface;
 pub mod toasts;
 pub mod tray;
 pub mod window;
+pub mod windows_toast;
 
 use specta_typescript::Typescript;
 use tauri::{Manager, Runtime};
@@ -89,6 +92,9 @@ pub fn wire<R: Runtime>(
 
 /// Runs the desktop app until Quit. A second launch focuses the running window instead.
 pub fn run(shell: Shell) -> Result<(), tauri::Error> {
+    // Windows shows toasts under DriveWatch's name only with its AppUserModelID on a shortcut.
+    #[cfg(windows)]
+    shortcut::ensure();
     let builder = tauri::Builder::default()
         // Must be the first plugin, so a second instance exits before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {

@@ -27,6 +27,9 @@ struct Args {
     /// Write the man page (drivewatch.1) into DIR and exit.
     #[arg(long, hide = true, value_name = "DIR")]
     manpages: Option<PathBuf>,
+    /// Remove the Start-menu shortcut DriveWatch writes on Windows, then exit.
+    #[arg(long)]
+    uninstall_shortcut: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -42,6 +45,10 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.uninstall_shortcut {
+        eprintln!("{}", drivewatch_desktop::shortcut::uninstall()?);
+        return Ok(());
+    }
     if args.hidden {
         drivewatch_desktop::window::start_hidden();
     }

@@ -1,7 +1,8 @@
 //! Delivers the toasts core's policy decided on, as native desktop notifications.
 //!
 //! On Linux and the BSDs they go over D-Bus (org.freedesktop.Notifications) with the actions
-//! Open and Show in DriveWatch; on Windows and macOS notify-rust shows them without actions.
+//! Open and Show in DriveWatch; on Windows through WinRT with the same buttons, replaced in place
+//! by tag ([`crate::windows_toast`]); on macOS notify-rust shows them without actions.
 //! An update of a toast (the policy's cumulative count for a burst) replaces the notification
 //! in place on Linux: it is sent with the server's id of the first one (`replaces_id`), and the
 //! worker already waiting for that notification's action acts on the update's target. Elsewhere
@@ -29,6 +30,7 @@ use on_screen::OnScreen;
 /// The app name notification servers show and group by.
 pub const APP_NAME: &str = "DriveWatch";
 /// How long a toast stays up; also bounds how long a worker waits for an action.
+#[cfg_attr(windows, allow(dead_code))]
 const SHOW_FOR_MS: u32 = 10_000;
 
 static ICON_PATH: OnceLock<Option<PathBuf>> = OnceLock::new();
@@ -47,6 +49,13 @@ pub fn prepare_icon<R: Runtime>(app: &AppHandle<R>) {
     let _ = ICON_PATH.set(path);
 }
 
+/// The app icon written by [`prepare_icon`], if it was.
+#[cfg_attr(not(windows), allow(dead_code))]
+pub(crate) fn icon_file() -> Option<PathBuf> {
+    ICON_PATH.get().and_then(|p| p.clone())
+}
+
+#[cfg_attr(windows, allow(dead_code))]
 fn icon() -> String {
     ICON_PATH
         .get()
@@ -269,11 +278,16 @@ mod on_screen {
     }
 }
 
-#[cfg(not(all(unix, not(target_os = "macos"))))]
+#[cfg(windows)]
+fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
+    crate::windows_toast::show(app, toast);
+}
+
+#[cfg(not(any(windows, all(unix, not(target_os = "macos")))))]
 fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     use notify_rust::Notification;
 
-    // No actions here: Windows needs an AUMID registration and macOS a signed bundle for them.
+    // No actions here: macOS needs a signed bundle for them.
     let _ = app;
     let result = Notification::new()
         .appname(APP_NAME)

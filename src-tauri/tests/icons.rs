@@ -20,6 +20,9 @@ const APP_SIZES: [(&str, u32); 4] = [
 ];
 /// Tray icons are drawn once at this size; the desktop scales them down.
 const TRAY_SIZE: u32 = 64;
+/// The sizes inside `icon.ico`, the Windows exe's icon (Explorer, taskbar, toasts, the
+/// Start-menu shortcut): the small ones Explorer and the taskbar ask for, and 256 for tiles.
+const ICO_SIZES: [u32; 6] = [16, 24, 32, 48, 64, 256];
 
 fn icons_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -69,6 +72,32 @@ fn render(svg: &str, size: u32) -> Vec<u8> {
     pixmap.encode_png().expect("PNG encoding")
 }
 
+/// An ICO file whose images are PNGs (what Windows reads since Vista): a 6-byte header, one
+/// 16-byte entry per image, then the images.
+fn ico(source: &str) -> Vec<u8> {
+    let images: Vec<(u32, Vec<u8>)> = ICO_SIZES.iter().map(|&s| (s, render(source, s))).collect();
+    let count = images.len() as u16;
+    let mut out = Vec::new();
+    out.extend_from_slice(&[0, 0]);
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&count.to_le_bytes());
+    let mut offset = 6 + 16 * u32::from(count);
+    for (size, png) in &images {
+        // 256 is written as 0: the field is one byte.
+        let side = if *size >= 256 { 0 } else { *size as u8 };
+        out.extend_from_slice(&[side, side, 0, 0]);
+        out.extend_from_slice(&1u16.to_le_bytes());
+        out.extend_from_slice(&32u16.to_le_bytes());
+        out.extend_from_slice(&(png.len() as u32).to_le_bytes());
+        out.extend_from_slice(&offset.to_le_bytes());
+        offset += png.len() as u32;
+    }
+    for (_, png) in images {
+        out.extend_from_slice(&png);
+    }
+    out
+}
+
 #[test]
 fn committed_icons_are_rendered_from_the_source() {
     let dir = icons_dir();
@@ -78,6 +107,7 @@ fn committed_icons_are_rendered_from_the_source() {
         .iter()
         .map(|&(name, size)| (dir.join(name), render(&source, size)))
         .collect();
+    wanted.push((dir.join("icon.ico"), ico(&source)));
     for state in TrayState::ALL {
         let svg = source.replace(MARKER, &badge(state));
         wanted.push((dir.join(state.icon_path()), render(&svg, TRAY_SIZE)));
@@ -101,6 +131,22 @@ fn committed_icons_are_rendered_from_the_source() {
         "icons differ from icons/drivewatch.svg: {stale:?}; regenerate with \
          DRIVEWATCH_WRITE_ICONS=1 cargo test -p drivewatch --test icons"
     );
+}
+
+#[test]
+fn the_windows_icon_holds_every_size_as_png() {
+    let bytes = std::fs::read(icons_dir().join("icon.ico")).expect("a committed icons/icon.ico");
+    assert_eq!(&bytes[..4], &[0, 0, 1, 0], "an ICO header");
+    let count = u16::from_le_bytes([bytes[4], bytes[5]]) as usize;
+    assert_eq!(count, ICO_SIZES.len());
+    for (i, &size) in ICO_SIZES.iter().enumerate() {
+        let entry = &bytes[6 + 16 * i..6 + 16 * (i + 1)];
+        assert_eq!(u32::from(entry[0]), size % 256, "entry {i}'s width");
+        let len = u32::from_le_bytes(entry[8..12].try_into().unwrap()) as usize;
+        let at = u32::from_le_bytes(entry[12..16].try_into().unwrap()) as usize;
+        assert_eq!(&bytes[at + 1..at + 4], b"PNG", "entry {i} is a PNG");
+        assert!(at + len <= bytes.len());
+    }
 }
 
 #[test]

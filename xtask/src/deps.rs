@@ -7,7 +7,7 @@ use std::process::Command;
 
 use crate::steps::{repo_root, run as run_cmd};
 
-/// Debian packages and why each is needed.
+/// Debian packages and why each is needed (one purpose per entry; it may name several).
 pub const APT_PACKAGES: &[(&str, &str)] = &[
     ("pkg-config", "finding the C libraries below"),
     ("libssl-dev", "TLS for HTTPS and secure WebSockets"),
@@ -43,6 +43,10 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
     (
         "squid",
         "a real HTTP proxy for the push-through-proxy tests",
+    ),
+    (
+        "rustc-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 zip",
+        "Windows builds, tested under Wine (windows.rs)",
     ),
 ];
 
@@ -85,7 +89,10 @@ fn tauri_driver() -> Result<(), String> {
 }
 
 fn apt() -> Result<(), String> {
-    let names: Vec<&str> = APT_PACKAGES.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = APT_PACKAGES
+        .iter()
+        .flat_map(|(n, _)| n.split_whitespace())
+        .collect();
     let missing = missing_debian_packages(&names);
     if missing.is_empty() {
         println!("deps: Debian packages present ({})", names.len());

@@ -8,6 +8,7 @@ mod bundle;
 mod deps;
 mod package_check;
 mod steps;
+mod windows;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,8 @@ tasks:
   bundle  build the .deb and the .rpm (both binaries, desktop entry, icons, AppStream metainfo,
           completions, man pages; installs tauri-cli once into a cache outside the repo);
           `--check` then checks what they install (the last step of `test`)
+  windows build DriveWatch for Windows (Debian's Rust and MinGW-w64): the desktop app and the CLI
+          in DriveWatch-<version>-windows-x64.zip, under the Windows target folder
   bench   measure latency, bursts, scale and footprint against the emulator (release build,
           about 6 minutes); writes bench/REPORT.md and bench/report.json (`--quick`: a smoke run)
 ";
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("bench") => steps::bench(&args[1..]),
         Some("bundle") => bundle::run_bundle(&args[1..]),
+        Some("windows") => windows::task(&args[1..]),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(())

@@ -95,6 +95,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
     }
     run(c)?;
 
+    // The same code as `cargo xtask windows`, then the core's and the CLI's tests under Wine.
+    crate::windows::test()?;
+
     // The UI and the cross-process suites: every npm project runs its own checks.
     for dir in deps::npm_projects() {
         for script in ["check", "lint", "test"] {

@@ -137,6 +137,7 @@ impl Drop for ChildGuard {
 }
 
 /// Sends a signal through the shell's `kill` builtin (no extra binary or unsafe code needed).
+#[cfg_attr(windows, allow(dead_code))]
 fn signal(pid: &str, name: &str) {
     let ok = Command::new("sh")
         .args(["-c", &format!("kill -{name} {pid}")])
@@ -214,6 +215,7 @@ async fn wait_until_reporting(
 type Step = (&'static str, Box<dyn Fn() + Send>);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
     let s = setup().await;
     assert_eq!(s.run(&["login"]).await.code, Some(0));
@@ -348,6 +350,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn no_token_reaches_the_logs_of_a_full_run() {
     let s = setup().await;
     let mut logs = String::new();
@@ -480,12 +483,14 @@ async fn demo_prints_three_changes(push: Option<&str>, per_line: Duration, withi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn demo_mode_signs_in_and_streams_scripted_changes() {
     let per_line = Duration::from_secs(30);
     demo_prints_three_changes(Some("instant"), per_line, Duration::from_secs(300)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
 async fn demo_mode_with_microsofts_delay_still_shows_three_changes_within_a_minute() {
     // Notifications come 5-40 s after each change, but the first one's delta run brings every
     // change made so far, and the script makes one every 3 s.

@@ -98,7 +98,9 @@ impl Paths {
             .ok_or(ConfigError::NoHomeDirectory)?;
         Ok(Self {
             config_dir: dirs.config_dir().to_path_buf(),
-            data_dir: dirs.data_dir().to_path_buf(),
+            // The local (not roaming) folder: on Windows %LOCALAPPDATA%, so the history and the
+            // file token store never travel with a roaming profile; elsewhere the same folder.
+            data_dir: dirs.data_local_dir().to_path_buf(),
         })
     }
 
