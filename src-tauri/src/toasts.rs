@@ -280,7 +280,8 @@ mod on_screen {
 
 #[cfg(windows)]
 fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
-    crate::windows_toast::show(app, toast);
+    // The icon is handed over so that the Windows module never reaches back into this one.
+    crate::windows_toast::show(app, toast, icon_file().as_deref());
 }
 
 #[cfg(not(any(windows, all(unix, not(target_os = "macos")))))]

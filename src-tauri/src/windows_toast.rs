@@ -179,6 +179,7 @@ pub use os::show;
 #[cfg(windows)]
 mod os {
     use std::collections::VecDeque;
+    use std::path::Path;
     use std::sync::Mutex;
 
     use drivewatch_core::toast_policy::Toast;
@@ -196,20 +197,31 @@ mod os {
     static SHOWN: Mutex<VecDeque<ToastNotification>> = Mutex::new(VecDeque::new());
 
     /// Shows (or, for an update, replaces in place) one toast.
-    pub fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
-        if let Err(e) = try_show(app, toast) {
+    pub fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast, icon: Option<&Path>) {
+        if let Err(e) = try_show(app, toast, icon) {
             tracing::warn!(error = %e, "could not show a toast");
         }
     }
 
-    fn try_show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) -> windows::core::Result<()> {
-        let icon = crate::toasts::icon_file().map(|p| super::file_uri(&p.display().to_string()));
+    fn try_show<R: Runtime>(
+        app: &AppHandle<R>,
+        toast: &Toast,
+        icon: Option<&Path>,
+    ) -> windows::core::Result<()> {
+        let icon = icon.map(|p| super::file_uri(&p.display().to_string()));
+        // The buttons speak the language the toast's text was worded in: the setting's.
+        let language = app
+            .try_state::<crate::shell::Shell>()
+            .map(|shell| shell.engine().preferences().language)
+            .unwrap_or_default();
+        let words = drivewatch_core::i18n::Catalog::for_language(language);
+        let (open, show) = (words.text("toast_open", &[]), words.text("toast_show", &[]));
+        let labels = Labels {
+            open: &open,
+            show: &show,
+        };
         let doc = XmlDocument::new()?;
-        doc.LoadXml(&HSTRING::from(toast_xml(
-            toast,
-            Labels::default(),
-            icon.as_deref(),
-        )))?;
+        doc.LoadXml(&HSTRING::from(toast_xml(toast, labels, icon.as_deref())))?;
         let notification = ToastNotification::CreateToastNotification(&doc)?;
         notification.SetTag(&HSTRING::from(tag(toast.id)))?;
         notification.SetGroup(&HSTRING::from(GROUP))?;

@@ -211,7 +211,10 @@ export type TargetInfo = {
 	status: TargetStatus,
 };
 
-/**  What a watched target points at, in the forms Graph's socketIo endpoint accepts. */
+/**
+ *  What a watched target points at, in the forms Graph's socketIo endpoint accepts
+ *  (docs/PROTOCOL.md §2.1).
+ */
 export type TargetSpec = 
 /**  `/me/drive/root` */
 { type: "myDrive" } | 

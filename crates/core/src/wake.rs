@@ -482,7 +482,8 @@ impl Trigger {
 }
 
 /// The system's clocks. On Linux, `CLOCK_MONOTONIC` stops while suspended and `CLOCK_BOOTTIME`
-/// does not; elsewhere there is no boot clock and the monotonic one is `std`'s.
+/// does not; on Windows the unbiased interrupt time and the tick count do the same; elsewhere
+/// there is no boot clock and the monotonic one is `std`'s.
 #[derive(Debug)]
 pub struct SystemClocks {
     #[cfg(not(target_os = "linux"))]
@@ -522,7 +523,34 @@ impl Clocks for SystemClocks {
         }
     }
 
-    #[cfg(not(target_os = "linux"))]
+    /// Windows' two boot-time counters play the parts of Linux's clocks: the unbiased interrupt
+    /// time leaves out the time spent suspended, `GetTickCount64` does not (both count from
+    /// boot). `std`'s `Instant` keeps counting through sleep there, so it cannot tell.
+    #[cfg(windows)]
+    #[allow(unsafe_code)] // two FFI reads of counters, no pointers kept
+    fn read(&self) -> Reading {
+        use windows_sys::Win32::System::SystemInformation::GetTickCount64;
+        use windows_sys::Win32::System::WindowsProgramming::QueryUnbiasedInterruptTime;
+        let mut unbiased: u64 = 0;
+        // SAFETY: both calls only write the counter into the local they are given.
+        let (ok, ticks_ms) =
+            unsafe { (QueryUnbiasedInterruptTime(&mut unbiased), GetTickCount64()) };
+        if ok == 0 {
+            return Reading {
+                monotonic: self.start.elapsed(),
+                boottime: None,
+                wall: SystemTime::now(),
+            };
+        }
+        Reading {
+            // 100-nanosecond units.
+            monotonic: Duration::from_nanos(unbiased.saturating_mul(100)),
+            boottime: Some(Duration::from_millis(ticks_ms)),
+            wall: SystemTime::now(),
+        }
+    }
+
+    #[cfg(not(any(target_os = "linux", windows)))]
     fn read(&self) -> Reading {
         Reading {
             monotonic: self.start.elapsed(),
