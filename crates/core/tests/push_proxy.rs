@@ -5,6 +5,9 @@
 //! proxy, refusals are clear errors, `NO_PROXY` goes around the proxy, and a frozen squid is
 //! declared dead within pingInterval + pingTimeout and push comes back after it resumes.
 
+// Squid, its signals and its file modes are Unix only; on Linux this suite covers the tunnel.
+#![cfg(unix)]
+
 mod proxy_harness;
 
 use std::path::PathBuf;
