@@ -204,15 +204,10 @@ fn target_dir() -> Result<PathBuf, String> {
         .ok_or_else(|| "cargo metadata did not say where the target folder is".to_owned())
 }
 
-/// The first string value of `"key":` in a JSON text whose strings hold no escaped quotes,
-/// which is enough for cargo's paths and tauri.conf.json; xtask stays plain std.
+/// The string value of a top-level `key` of a JSON document (cargo metadata, tauri.conf.json).
 pub fn json_string(json: &str, key: &str) -> Option<String> {
-    let pattern = format!("\"{key}\"");
-    let at = json.find(&pattern)? + pattern.len();
-    let rest = json[at..].trim_start().strip_prefix(':')?.trim_start();
-    let rest = rest.strip_prefix('"')?;
-    let end = rest.find('"')?;
-    Some(rest[..end].replace("\\\\", "\\"))
+    let doc: serde_json::Value = serde_json::from_str(json).ok()?;
+    doc.get(key)?.as_str().map(str::to_owned)
 }
 
 #[cfg(test)]
@@ -234,5 +229,12 @@ mod tests {
         assert_eq!(json_string(conf, "version").as_deref(), Some("0.1.0"));
         assert_eq!(json_string(conf, "missing"), None);
         assert_eq!(json_string(r#"{"n": 3}"#, "n"), None);
+        // Only the top level counts, and escapes are decoded.
+        assert_eq!(json_string(r#"{"a":{"version":"9"}}"#, "version"), None);
+        assert_eq!(
+            json_string(r#"{"p":"C:\\x \"y\""}"#, "p").as_deref(),
+            Some(r#"C:\x "y""#)
+        );
+        assert_eq!(json_string("not json", "p"), None);
     }
 }
