@@ -2,9 +2,7 @@
 //! device flow (auto-approved), accounts, status, targets, watch --json seeing an upload, a rename,
 //! a move and a delete, history, logout, and the documented exit codes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -12,6 +10,7 @@ use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
 
 mod common;
+use common::child::{ChildGuard, lines, wait_line, wait_until_reporting};
 use common::{Setup, setup};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -119,23 +118,6 @@ async fn configuration_and_usage_errors_have_their_exit_codes() {
 }
 
 /// Kills the child when a test fails before stopping it, so no process outlives its test.
-struct ChildGuard(Option<Child>);
-
-impl ChildGuard {
-    fn take(&mut self) -> Child {
-        self.0.take().expect("child still here")
-    }
-}
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// Sends a signal through the shell's `kill` builtin (no extra binary or unsafe code needed).
 #[cfg_attr(windows, allow(dead_code))]
 fn signal(pid: &str, name: &str) {
@@ -145,70 +127,6 @@ fn signal(pid: &str, name: &str) {
         .unwrap()
         .success();
     assert!(ok, "could not send SIG{name}");
-}
-
-/// Reads a child's stdout and stderr lines into channels.
-fn lines(child: &mut Child) -> (mpsc::Receiver<String>, mpsc::Receiver<String>) {
-    let (out_tx, out_rx) = mpsc::channel();
-    let (err_tx, err_rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = out_tx.send(line);
-        }
-    });
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = err_tx.send(line);
-        }
-    });
-    (out_rx, err_rx)
-}
-
-/// Waits (off the async threads) for a line matching `pred`.
-async fn wait_line(
-    rx: mpsc::Receiver<String>,
-    pred: impl Fn(&str) -> bool + Send + 'static,
-    timeout: Duration,
-) -> (mpsc::Receiver<String>, Option<String>) {
-    tokio::task::spawn_blocking(move || {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(left) {
-                Ok(line) if pred(&line) => return (rx, Some(line)),
-                Ok(_) => continue,
-                Err(_) => return (rx, None),
-            }
-        }
-    })
-    .await
-    .unwrap()
-}
-
-/// Uploads a marker file every 2 s until `watch` prints one: from then on the first delta
-/// (the baseline) is certainly done and every later change will be reported.
-async fn wait_until_reporting(
-    emu: &Emulator,
-    mut out: mpsc::Receiver<String>,
-) -> mpsc::Receiver<String> {
-    for n in 0..15 {
-        let name = format!("warm-up-{n}.txt");
-        emu.upload(
-            demo::ADELE_USER,
-            demo::DEMO_DRIVE_ID,
-            &format!("/WarmUp/{name}"),
-            b"w".to_vec(),
-        )
-        .unwrap();
-        let (rx, line) = wait_line(out, |l| l.contains("warm-up-"), Duration::from_secs(2)).await;
-        out = rx;
-        if line.is_some() {
-            return out;
-        }
-    }
-    panic!("watch never reported a change");
 }
 
 /// One scripted change and the kind `watch --json` must report for it.

@@ -9,27 +9,11 @@ use drivewatch_core::push::socketio::SocketIoTransport;
 use drivewatch_core::push::{LinkEvent, PushError, PushTransport};
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
+use proxy_fixtures::notification_url;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 const USER: &str = demo::DEMO_USER;
-
-async fn notification_url(emu: &Emulator) -> String {
-    let (access, _) = emu.issue_tokens(USER).unwrap();
-    let body: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/me/drive/root/subscriptions/socketIo",
-            emu.graph_url()
-        ))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    body["notificationUrl"].as_str().unwrap().to_owned()
-}
 
 fn transport() -> SocketIoTransport {
     SocketIoTransport {
@@ -59,7 +43,7 @@ async fn wait_sockets(emu: &Emulator, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_arrive_and_disconnect_leaves_the_server() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
-    let url = notification_url(&emu).await;
+    let url = notification_url(&emu, USER).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let link = transport().connect(&url, tx).await.unwrap();
     wait_sockets(&emu, 1).await;
@@ -76,7 +60,7 @@ async fn notifications_arrive_and_disconnect_leaves_the_server() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_join_fails_fast() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
-    let url = notification_url(&emu).await;
+    let url = notification_url(&emu, USER).await;
     let mut parsed = url::Url::parse(&url).unwrap();
     let pairs: Vec<(String, String)> = parsed
         .query_pairs()
@@ -109,7 +93,7 @@ async fn a_refused_join_fails_fast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_silent_server_is_detected_by_the_ping_timeout() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
-    let url = notification_url(&emu).await;
+    let url = notification_url(&emu, USER).await;
     let (tx, mut rx) = mpsc::unbounded_channel();
     let link = transport().connect(&url, tx).await.unwrap();
     emu.stall_pings(true);

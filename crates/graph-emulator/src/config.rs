@@ -55,6 +55,11 @@ pub struct EmulatorConfig {
     pub socketio_not_supported_for: BTreeSet<String>,
     /// Client ids (application ids) allowed to sign in; `None` accepts any.
     pub allowed_client_ids: Option<BTreeSet<String>>,
+    /// The origin notificationUrls name (`https://push.example.test:8443`), for an emulator
+    /// behind a TLS front: the real service hands out `https://` URLs on a host of its own,
+    /// which is what proxy rules and `NO_PROXY` see. `None`: the emulator's own
+    /// `http://127.0.0.1:PORT`.
+    pub push_origin: Option<url::Url>,
 }
 
 impl Default for EmulatorConfig {
@@ -78,6 +83,7 @@ impl Default for EmulatorConfig {
             children_page_size: 200,
             socketio_not_supported_for: BTreeSet::new(),
             allowed_client_ids: None,
+            push_origin: None,
         }
     }
 }
@@ -123,6 +129,11 @@ impl EmulatorConfig {
     }
     pub fn with_coalescing_delay(mut self, d: Duration) -> Self {
         self.coalescing_delay = d;
+        self
+    }
+    /// Where notificationUrls point (see [`EmulatorConfig::push_origin`]).
+    pub fn with_push_origin(mut self, origin: url::Url) -> Self {
+        self.push_origin = Some(origin);
         self
     }
     /// Realistic push on or off (see [`EmulatorConfig::realistic_push`]).

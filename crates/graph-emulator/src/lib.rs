@@ -104,6 +104,14 @@ impl Shared {
         format!("{}/v1.0", self.base)
     }
 
+    /// The origin of notificationUrls: the configured push origin, else `base`.
+    pub fn push_base(&self) -> String {
+        match &self.config.push_origin {
+            Some(origin) => origin.as_str().trim_end_matches('/').to_owned(),
+            None => self.base.clone(),
+        }
+    }
+
     pub fn lock_world(&self) -> MutexGuard<'_, World> {
         self.world.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -125,6 +125,28 @@ async fn the_url_path_is_the_namespace_and_the_query_is_kept() {
     assert_eq!(emu.connected_sockets(), 1);
 }
 
+/// Behind a TLS front the URL names the front's https origin, as the real service's do; the
+/// socket.io server behind it still takes the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_push_origin_names_the_notification_url() {
+    let origin = url::Url::parse("https://push.example.test:8443").unwrap();
+    let emu = start_with(EmulatorConfig::for_tests().with_push_origin(origin)).await;
+    let (megan, _) = emu.issue_tokens(demo::DEMO_USER).unwrap();
+    let sub = subscribe(&emu, &megan).await;
+    let url = url::Url::parse(sub["notificationUrl"].as_str().unwrap()).unwrap();
+    assert_eq!(url.scheme(), "https");
+    assert_eq!(url.host_str(), Some("push.example.test"));
+    assert_eq!(url.port(), Some(8443));
+    assert_eq!(url.path(), "/notifications");
+    let (_, query) = split_notification_url(url.as_str());
+    assert!(query.contains("token="), "{query}");
+    // What a TLS front would relay reaches the emulator's own port and joins.
+    let (mut ws, _) = open(&emu.local_addr().to_string(), &query).await.unwrap();
+    ws.send("40/notifications,").await;
+    assert!(ws.expect_prefix("40/notifications,", WAIT).await.is_some());
+    assert_eq!(emu.connected_sockets(), 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_join_styles_work_and_events_come_on_notifications() {
     let emu = start().await;

@@ -2,6 +2,11 @@
 //! DRIVEWATCH_HOME, and a way to run the real binary against both (with nothing of the
 //! developer's own environment leaking in).
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
+pub mod child;
+
 use std::process::{Command, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
@@ -14,9 +19,12 @@ pub struct Setup {
 }
 
 pub async fn setup() -> Setup {
-    let emu = Emulator::start(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER))
-        .await
-        .expect("emulator starts");
+    setup_with(EmulatorConfig::for_tests().with_auto_approve(demo::DEMO_USER)).await
+}
+
+/// Like [`setup`], with an emulator of its own configuration.
+pub async fn setup_with(config: EmulatorConfig) -> Setup {
+    let emu = Emulator::start(config).await.expect("emulator starts");
     Setup {
         emu,
         home: tempfile::tempdir().unwrap(),

@@ -203,7 +203,7 @@ pub fn subscribe(shared: &Shared, grant: &AccessGrant, drive: &str) -> Result<Va
     Ok(json!({
         "@odata.context": format!("{}/$metadata#subscriptions/$entity", shared.graph_url()),
         "id": id,
-        "notificationUrl": format!("{}{NAMESPACE}?token={token}&applicationId={app}", shared.base),
+        "notificationUrl": format!("{}{NAMESPACE}?token={token}&applicationId={app}", shared.push_base()),
         "expirationDateTime": crate::wire::date(&expires),
     }))
 }
