@@ -11,35 +11,25 @@ use drivewatch_core::model::{
     TargetSpec, TargetStatus,
 };
 use drivewatch_core::push::PushConfig;
-use drivewatch_core::push::socketio::SocketIoTransport;
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig, ResyncCode, ThrottleStatus};
 use tokio::sync::broadcast::Receiver;
 use tokio::time::{Instant, timeout};
 use url::Url;
 
+mod common;
+
 const USER: &str = demo::DEMO_USER;
 
 fn options() -> EngineOptions {
     EngineOptions {
         push: PushConfig {
-            subscribe_timeout: Duration::from_secs(5),
-            renew_before: Duration::from_secs(2),
-            renew_floor: Duration::from_secs(1),
-            renew_without_expiry: Duration::from_secs(3600),
+            // Fault tests also cover the fall-back to polling and the return to push.
             poll_interval: Duration::from_millis(500),
             push_retry_interval: Duration::from_secs(3),
-            failures_before_polling: 3,
-            backoff_base: Duration::from_millis(100),
-            backoff_max: Duration::from_millis(800),
+            ..common::push_config()
         },
-        run_spacing: Duration::from_millis(100),
-        safety_net: Duration::from_secs(3600),
-        transport: std::sync::Arc::new(SocketIoTransport {
-            connect_timeout: Duration::from_secs(5),
-        }),
-        delta_retry_base: Duration::from_millis(200),
-        delta_retry_max: Duration::from_secs(1),
+        ..common::engine_options(common::socket_io())
     }
 }
 

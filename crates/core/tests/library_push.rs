@@ -25,8 +25,7 @@ use drivewatch_core::graph::{GraphClient, RetryPolicy, build_http_client};
 use drivewatch_core::history::HistoryStore;
 use drivewatch_core::model::AccountKind;
 use drivewatch_core::model::{EngineEvent, HistoryQuery, SignInEvent, TargetSpec, TargetStatus};
-use drivewatch_core::push::socketio::SocketIoTransport;
-use drivewatch_core::push::{PushConfig, PushSupervisor};
+use drivewatch_core::push::PushSupervisor;
 use drivewatch_core::workspace::{SaveSettings, Workspace};
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
@@ -34,6 +33,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
 use url::Url;
+
+mod common;
+use common::{push_config, socket_io};
 
 const USER: &str = demo::DEMO_USER;
 const WITHIN: Duration = Duration::from_secs(20);
@@ -66,27 +68,6 @@ fn own_form() -> String {
         demo::SITE_ID,
         demo::SITE_LIST_ID
     )
-}
-
-fn push_config() -> PushConfig {
-    PushConfig {
-        subscribe_timeout: Duration::from_secs(5),
-        renew_before: Duration::from_secs(2),
-        renew_floor: Duration::from_secs(1),
-        renew_without_expiry: Duration::from_secs(3600),
-        // Long: while the test waits for a change, only push can start the run that finds it.
-        poll_interval: Duration::from_secs(3600),
-        push_retry_interval: Duration::from_secs(3600),
-        failures_before_polling: 3,
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_millis(800),
-    }
-}
-
-fn socket_io() -> Arc<SocketIoTransport> {
-    Arc::new(SocketIoTransport {
-        connect_timeout: Duration::from_secs(5),
-    })
 }
 
 /// The real transport, with a log of every path asked and an optional refusal of the drive form.
@@ -431,14 +412,7 @@ async fn a_refused_drive_form_falls_back_to_the_site_form_and_push_still_works()
 }
 
 fn engine_options() -> EngineOptions {
-    EngineOptions {
-        push: push_config(),
-        run_spacing: Duration::from_millis(100),
-        safety_net: Duration::from_secs(3600),
-        transport: socket_io(),
-        delta_retry_base: Duration::from_millis(200),
-        delta_retry_max: Duration::from_secs(1),
-    }
+    common::engine_options(socket_io())
 }
 
 /// Waits until `target` is live, after its first enumeration when `baseline`.

@@ -8,6 +8,7 @@
 // Squid, its signals and its file modes are Unix only; on Linux this suite covers the tunnel.
 #![cfg(unix)]
 
+mod common;
 mod proxy_harness;
 
 use std::path::PathBuf;

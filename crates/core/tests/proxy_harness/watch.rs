@@ -22,21 +22,13 @@ pub fn engine_options(
 ) -> drivewatch_core::engine::EngineOptions {
     drivewatch_core::engine::EngineOptions {
         push: drivewatch_core::push::PushConfig {
-            subscribe_timeout: Duration::from_secs(5),
-            renew_before: Duration::from_secs(2),
-            renew_floor: Duration::from_secs(1),
-            renew_without_expiry: Duration::from_secs(3600),
             poll_interval: Duration::from_secs(60),
             push_retry_interval: Duration::from_secs(300),
             failures_before_polling,
-            backoff_base: Duration::from_millis(100),
             backoff_max: Duration::from_millis(500),
+            ..crate::common::push_config()
         },
-        run_spacing: Duration::from_millis(100),
-        safety_net: Duration::from_secs(3600),
-        transport,
-        delta_retry_base: Duration::from_millis(200),
-        delta_retry_max: Duration::from_secs(1),
+        ..crate::common::engine_options(transport)
     }
 }
 
