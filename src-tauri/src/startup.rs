@@ -15,7 +15,7 @@ use drivewatch_core::config::{Config, ConfigError, ENV_HOME, Overrides, Paths, T
 use drivewatch_core::engine::TargetInput;
 use drivewatch_core::model::{AccountKind, SignInEvent, TargetSpec};
 use graph_emulator::seed::demo as seed;
-use graph_emulator::{Emulator, EmulatorConfig};
+use graph_emulator::{ENV_DEMO_PUSH, Emulator, EmulatorConfig};
 use tokio_util::sync::CancellationToken;
 
 use crate::core_link::CoreLink;
@@ -24,14 +24,6 @@ use crate::shell::Shell;
 
 /// The application id the emulator is given in demo mode (it accepts any).
 const DEMO_CLIENT_ID: &str = "00000000-0000-0000-0000-00000000d3e0";
-
-/// `instant` turns the demo's realistic delivery delay off.
-const ENV_DEMO_PUSH: &str = "DRIVEWATCH_DEMO_PUSH";
-
-/// Realistic push (Microsoft's delay) unless `value` is `instant`.
-fn realistic_push(value: Option<&str>) -> bool {
-    !value.is_some_and(|v| v.trim().eq_ignore_ascii_case("instant"))
-}
 
 /// Why DriveWatch could not start its engine.
 #[derive(Debug, thiserror::Error)]
@@ -78,14 +70,11 @@ async fn start_demo() -> Result<Shell, StartError> {
         None => Paths::from_env()?,
     };
     paths.ensure()?;
-    let realistic = realistic_push(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
-    let emulator = Emulator::start(
-        EmulatorConfig::default()
-            .with_auto_approve(seed::DEMO_USER)
-            .with_realistic_push(realistic),
-    )
-    .await
-    .map_err(|e| StartError::Emulator(e.to_string()))?;
+    let config = EmulatorConfig::for_demo(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
+    let realistic = config.realistic_push;
+    let emulator = Emulator::start(config)
+        .await
+        .map_err(|e| StartError::Emulator(e.to_string()))?;
     tracing::info!(
         authority = %emulator.authority_url(),
         realistic,
@@ -166,17 +155,4 @@ async fn run_demo(
     }
     tracing::info!("demo: scripted activity starts now");
     graph_emulator::scenario::play_demo_activity(&handle, activity).await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_demo_is_realistic_unless_told_instant() {
-        assert!(realistic_push(None));
-        assert!(realistic_push(Some("realistic")));
-        assert!(!realistic_push(Some("instant")));
-        assert!(!realistic_push(Some("INSTANT ")));
-    }
 }

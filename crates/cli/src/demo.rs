@@ -14,7 +14,7 @@ use drivewatch_core::config::{Config, ENV_HOME, Paths, TokenStoreKind};
 use drivewatch_core::engine::{Engine, EngineOptions, TargetInput};
 use drivewatch_core::model::{AccountKind, SignInEvent, TargetSpec};
 use graph_emulator::seed::demo as seed;
-use graph_emulator::{Emulator, EmulatorConfig};
+use graph_emulator::{ENV_DEMO_PUSH, Emulator, EmulatorConfig};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -23,21 +23,6 @@ use crate::{Command, GlobalArgs, commands, output};
 
 /// The client id the emulator is given in demo mode (it accepts any).
 const DEMO_CLIENT_ID: &str = "drivewatch-demo";
-
-/// `instant`: the demo's notifications arrive at once; anything else: Microsoft's delay.
-const ENV_DEMO_PUSH: &str = "DRIVEWATCH_DEMO_PUSH";
-
-/// Whether the value of [`ENV_DEMO_PUSH`] asks for instant delivery.
-fn instant_push(value: Option<&str>) -> bool {
-    value.is_some_and(|v| v.trim().eq_ignore_ascii_case("instant"))
-}
-
-/// The demo's emulator: Microsoft's realistic delivery unless [`ENV_DEMO_PUSH`] says instant.
-fn emulator_config(instant: bool) -> EmulatorConfig {
-    EmulatorConfig::default()
-        .with_auto_approve(seed::DEMO_USER)
-        .with_realistic_push(!instant)
-}
 
 pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), CliError> {
     let json = match command {
@@ -59,8 +44,9 @@ pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), C
     };
     paths.ensure()?;
 
-    let instant = instant_push(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
-    let emulator = Emulator::start(emulator_config(instant))
+    let config = EmulatorConfig::for_demo(std::env::var(ENV_DEMO_PUSH).ok().as_deref());
+    let instant = !config.realistic_push;
+    let emulator = Emulator::start(config)
         .await
         .map_err(|e| CliError::Demo(e.to_string()))?;
     eprintln!(
@@ -119,35 +105,4 @@ pub async fn run(_global: &GlobalArgs, command: Option<Command>) -> Result<(), C
     let _ = player.await;
     emulator.shutdown().await;
     result
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_instant_turns_the_realistic_delay_off() {
-        assert!(instant_push(Some("instant")));
-        assert!(instant_push(Some(" Instant ")));
-        assert!(!instant_push(None));
-        assert!(!instant_push(Some("")));
-        assert!(!instant_push(Some("realistic")));
-    }
-
-    #[test]
-    fn the_demo_delivers_like_microsoft_by_default() {
-        let realistic = emulator_config(false).push_timing();
-        assert!(realistic.realistic);
-        assert_eq!(
-            realistic.realistic_delay_min,
-            std::time::Duration::from_secs(5)
-        );
-        assert_eq!(
-            realistic.realistic_delay_max,
-            std::time::Duration::from_secs(40)
-        );
-        let instant = emulator_config(true);
-        assert!(!instant.push_timing().realistic);
-        assert_eq!(instant.auto_approve.as_deref(), Some(seed::DEMO_USER));
-    }
 }

@@ -88,7 +88,21 @@ impl Default for EmulatorConfig {
     }
 }
 
+/// DriveWatch's demo mode reads this variable: `instant` delivers notifications at once,
+/// anything else (or nothing) keeps Microsoft's 5-40 s delay.
+pub const ENV_DEMO_PUSH: &str = "DRIVEWATCH_DEMO_PUSH";
+
 impl EmulatorConfig {
+    /// What demo mode runs, in both of DriveWatch's hosts: Microsoft-like defaults, the demo
+    /// user's sign-in approved at its first poll, and realistic push unless `demo_push` (the
+    /// value of [`ENV_DEMO_PUSH`]) is `instant`, so the demo shows what real users get.
+    pub fn for_demo(demo_push: Option<&str>) -> Self {
+        let instant = demo_push.is_some_and(|v| v.trim().eq_ignore_ascii_case("instant"));
+        Self::default()
+            .with_auto_approve(crate::seed::demo::DEMO_USER)
+            .with_realistic_push(!instant)
+    }
+
     /// Settings for fast tests: no coalescing, 1 s device-code interval, short pings.
     pub fn for_tests() -> Self {
         Self {
@@ -201,4 +215,29 @@ pub struct PushTiming {
     pub realistic: bool,
     pub realistic_delay_min: Duration,
     pub realistic_delay_max: Duration,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn only_instant_turns_the_demo_s_realistic_delay_off() {
+        for realistic in [None, Some(""), Some("realistic")] {
+            let timing = EmulatorConfig::for_demo(realistic).push_timing();
+            assert!(timing.realistic, "{realistic:?}");
+            assert_eq!(timing.realistic_delay_min, Duration::from_secs(5));
+            assert_eq!(timing.realistic_delay_max, Duration::from_secs(40));
+        }
+        for instant in ["instant", " Instant ", "INSTANT "] {
+            let config = EmulatorConfig::for_demo(Some(instant));
+            assert!(!config.push_timing().realistic, "{instant:?}");
+            assert_eq!(
+                config.auto_approve.as_deref(),
+                Some(crate::seed::demo::DEMO_USER)
+            );
+        }
+    }
 }

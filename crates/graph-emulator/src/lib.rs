@@ -52,7 +52,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-pub use config::{EmulatorConfig, PushTiming};
+pub use config::{ENV_DEMO_PUSH, EmulatorConfig, PushTiming};
 pub use error::EmulatorError;
 pub use faults::ThrottleStatus;
 pub use seed::Seed;
