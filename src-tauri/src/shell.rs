@@ -16,6 +16,7 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Days, Duration, Local, NaiveTime, TimeZone, Utc};
+use drivewatch_core::i18n::Catalog;
 use drivewatch_core::model::{Change, ChangeBatch, DeviceCodePrompt, SignInEvent};
 use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy};
 use tokio_util::sync::CancellationToken;
@@ -143,6 +144,12 @@ impl Shell {
 
     pub fn engine(&self) -> &Arc<dyn EngineLink> {
         &self.engine
+    }
+
+    /// The words of toasts and the tray, in the language Settings chose: read at every use, so
+    /// a change of it shows at once.
+    pub fn words(&self) -> &'static Catalog {
+        Catalog::for_language(self.engine.preferences().language)
     }
 
     fn state(&self) -> MutexGuard<'_, ShellState> {

@@ -99,11 +99,10 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         .timeout(Timeout::Milliseconds(SHOW_FOR_MS));
     if toast.target.is_some() {
         // The actions speak the language the toast's text was worded in: the setting's.
-        let language = app
-            .try_state::<crate::shell::Shell>()
-            .map(|shell| shell.engine().preferences().language)
-            .unwrap_or_default();
-        let words = drivewatch_core::i18n::Catalog::for_language(language);
+        let words = app.try_state::<crate::shell::Shell>().map_or_else(
+            || drivewatch_core::i18n::Catalog::for_language(Default::default()),
+            |shell| shell.words(),
+        );
         let show = words.text("toast_show", &[]);
         notification
             .action("default", &show)

@@ -196,12 +196,6 @@ pub fn status_line(state: TrayState, latest: Option<&Change>, catalog: &Catalog)
     }
 }
 
-/// The words of the tray, in the language Settings chose (read at every redraw, so a change of
-/// it shows at once).
-fn catalog(shell: &Shell) -> &'static Catalog {
-    Catalog::for_language(shell.engine().preferences().language)
-}
-
 fn item<R: Runtime, M: Manager<R>>(
     app: &M,
     id: MenuId,
@@ -215,7 +209,7 @@ fn item<R: Runtime, M: Manager<R>>(
 pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::Result<Menu<R>> {
     let state = TrayState::of(shell);
     let latest = shell.latest();
-    let words = catalog(shell);
+    let words = shell.words();
     let text = |key: &str| words.text(key, &[]);
     let menu = Menu::new(app)?;
     menu.append(&item(
@@ -289,7 +283,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<Tr
     let state = TrayState::of(shell);
     TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(state.icon_png())?)
-        .tooltip(status_line(state, shell.latest().first(), catalog(shell)))
+        .tooltip(status_line(state, shell.latest().first(), shell.words()))
         .menu(&build_menu(app, shell)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu_event(app, &event))
@@ -320,7 +314,7 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     let result = Image::from_bytes(state.icon_png())
         .and_then(|icon| tray.set_icon(Some(icon)))
         .and_then(|()| {
-            let line = status_line(state, shell.latest().first(), catalog(&shell));
+            let line = status_line(state, shell.latest().first(), shell.words());
             tray.set_tooltip(Some(line))
         })
         .and_then(|()| build_menu(app, &shell))

@@ -210,11 +210,10 @@ mod os {
     ) -> windows::core::Result<()> {
         let icon = icon.map(|p| super::file_uri(&p.display().to_string()));
         // The buttons speak the language the toast's text was worded in: the setting's.
-        let language = app
-            .try_state::<crate::shell::Shell>()
-            .map(|shell| shell.engine().preferences().language)
-            .unwrap_or_default();
-        let words = drivewatch_core::i18n::Catalog::for_language(language);
+        let words = app.try_state::<crate::shell::Shell>().map_or_else(
+            || drivewatch_core::i18n::Catalog::for_language(Default::default()),
+            |shell| shell.words(),
+        );
         let (open, show) = (words.text("toast_open", &[]), words.text("toast_show", &[]));
         let labels = Labels {
             open: &open,
