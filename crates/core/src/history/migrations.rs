@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::HistoryError;
 
 /// Step `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: changes (append-only, read by seq), delta cursors, item index.
     "CREATE TABLE changes (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -57,6 +57,23 @@ const MIGRATIONS: &[&str] = &[
         drive_id TEXT NOT NULL,
         resolved_ms INTEGER NOT NULL
     );",
+    // 4: a resync's marks, so it diffs its enumeration against the stored index a page at a
+    // time instead of loading the index: every indexed item a page lists is marked under the
+    // run's generation (a number AUTOINCREMENT never hands out twice, so concurrent or failed
+    // runs never read each other's marks); the unmarked rows are the deleted items. Scratch
+    // only: a target's commit removes its marks in the same transaction.
+    "CREATE TABLE resync_runs (
+        generation INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,
+        started_ms INTEGER NOT NULL
+    );
+    CREATE INDEX resync_runs_by_target ON resync_runs (target);
+    CREATE TABLE resync_seen (
+        target TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        PRIMARY KEY (target, generation, id)
+    ) WITHOUT ROWID;",
 ];
 
 /// Brings the schema up to date, one transaction per step.
