@@ -226,3 +226,6 @@ impl ResyncDiff {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
