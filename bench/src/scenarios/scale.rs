@@ -1,4 +1,7 @@
 //! Section 4: the first full delta of a big drive after a 410.
+//!
+//! It measures the resync and must never time out merely because the drive is big: its waits grow
+//! with `--scale-items` (100,000 by default, 1,000,000 works).
 
 use std::time::Duration;
 
@@ -27,6 +30,9 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             graph_emulator::EmulatorError::UnknownDrive(DRIVE.into()),
         ))?;
     let per_folder = 200;
+    // Five minutes, and a further second per 5,000 items: a 1,000,000-item drive's baseline and
+    // resync take minutes on a small machine, the emulator's seeding included.
+    let within = Duration::from_secs(300 + (sizes.scale_items / 5_000) as u64);
     for i in 0..sizes.scale_items {
         drive.items.push(SeedItem {
             path: format!("Scale/d{:04}/file-{i:06}.txt", i / per_folder),
@@ -46,20 +52,15 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
     let handle = emu.handle();
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let t = Instant::now();
-    let (engine, _events) = world::signed_in_engine(
-        &handle,
-        home.path(),
-        world::shipped_options(),
-        Duration::from_secs(300),
-    )
-    .await?;
+    let (engine, _events) =
+        world::signed_in_engine(&handle, home.path(), world::shipped_options(), within).await?;
     let baseline = t.elapsed();
     engine.shutdown().await;
     drop(engine);
     handle.invalidate_delta_tokens(Some(DRIVE), ResyncCode::ResyncRequired)?;
 
     let mut subject = Subject::spawn(home.path())?;
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + within;
     let mut started_ms = None;
     let mut first_resync_ms = None;
     let mut items = 0u64;
@@ -113,7 +114,7 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             "Scale: items/s fetched, parsed, classified and stored",
             rate,
             "items/s",
-            Target::at_least(50_000.0),
+            Target::at_least(100_000.0),
         ),
         Figure::new(
             4,
@@ -129,7 +130,7 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             "Scale: peak RSS of DriveWatch's process (VmHWM)",
             Some(memory.hwm_kib as f64 / MIB),
             "MiB",
-            Target::below(150.0),
+            Target::at_most(100.0),
         ),
     ];
     let section = Section {

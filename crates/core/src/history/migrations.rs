@@ -58,10 +58,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
         resolved_ms INTEGER NOT NULL
     );",
     // 4: a resync's marks, so it diffs its enumeration against the stored index a page at a
-    // time instead of loading the index: every indexed item a page lists is marked under the
-    // run's generation (a number AUTOINCREMENT never hands out twice, so concurrent or failed
-    // runs never read each other's marks); the unmarked rows are the deleted items. Scratch
-    // only: a target's commit removes its marks in the same transaction.
+    // time instead of loading the index. A run's generation is a number AUTOINCREMENT never
+    // hands out twice, so concurrent or failed runs never read each other's marks. A mark is
+    // `generation << 32 | position in the enumeration`: a run appends to the end of its own
+    // range (no random writes into a big b-tree), and its marks are read once, sorted by id,
+    // at the end. Scratch only: a target's commit removes its marks in the same transaction.
     "CREATE TABLE resync_runs (
         generation INTEGER PRIMARY KEY AUTOINCREMENT,
         target TEXT NOT NULL,
@@ -69,11 +70,10 @@ pub(super) const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX resync_runs_by_target ON resync_runs (target);
     CREATE TABLE resync_seen (
-        target TEXT NOT NULL,
-        generation INTEGER NOT NULL,
+        mark INTEGER PRIMARY KEY,
         id TEXT NOT NULL,
-        PRIMARY KEY (target, generation, id)
-    ) WITHOUT ROWID;",
+        listed INTEGER NOT NULL
+    );",
 ];
 
 /// Brings the schema up to date, one transaction per step.

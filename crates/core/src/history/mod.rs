@@ -48,6 +48,9 @@ pub enum HistoryError {
     /// The target's cursor changed since the run started: another engine committed first.
     #[error("the delta cursor of {target} moved during the run; it runs again")]
     CursorMoved { target: String },
+    /// A resync listed more items than its marks can number (4 billion).
+    #[error("a resync listed more items than it can compare")]
+    ResyncTooLong,
     #[error("stored change {seq} has an unknown kind {kind:?}")]
     CorruptKind { seq: i64, kind: String },
 }

@@ -407,3 +407,64 @@ fn a_schema_3_database_gains_the_resync_marks_and_keeps_its_rows() {
     // Opening it again runs nothing twice.
     HistoryStore::open(&path).unwrap();
 }
+
+/// A resync of a big drive through the store alone, a page at a time: the cost of comparing and
+/// marking, without HTTP or JSON. A measurement, not part of the default run:
+/// `DRIVEWATCH_RESYNC_ITEMS=1000000 cargo test -p drivewatch-core --release --lib -- --ignored
+/// --nocapture resync_pages_scale`.
+#[test]
+#[ignore = "a measurement; run in release"]
+fn resync_pages_scale() {
+    use std::time::Instant;
+    let n: usize = std::env::var("DRIVEWATCH_RESYNC_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let id = |i: usize| {
+        format!(
+            "01{:032X}",
+            (i as u128).wrapping_mul(0x9E37_79B9_7F4A_7C15_F39C)
+        )
+    };
+    let item = |i: usize| DeltaItem {
+        id: id(i),
+        name: Some(format!("file-{i:06}.txt")),
+        parent_id: Some(if i % 200 == 0 {
+            "root".into()
+        } else {
+            id(i - i % 200)
+        }),
+        is_folder: i % 200 == 0,
+        ctag: Some(format!("\"c:{{{i}}},1\"")),
+        etag: Some(format!("\"{{{i}}},1\"")),
+        ..DeltaItem::default()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = HistoryStore::open(&dir.path().join("history.sqlite3")).unwrap();
+    let started = Instant::now();
+    let mut b = crate::classify::Baseline::default();
+    b.add_page((0..n).map(item).collect());
+    commit(&store, &b.finish(), &[]);
+    println!("baseline of {n} stored in {:?}", started.elapsed());
+
+    let started = Instant::now();
+    let mut diff = store.begin_resync("t").unwrap();
+    let mut pages = 0;
+    for chunk in (0..n).collect::<Vec<_>>().chunks(200) {
+        diff.add_page(chunk.iter().map(|&i| item(i)).collect())
+            .unwrap();
+        pages += 1;
+    }
+    let compared = started.elapsed();
+    let outcome = diff.finish().unwrap();
+    let finished = started.elapsed();
+    commit(&store, &IndexUpdate::default(), &[]);
+    let total = started.elapsed();
+    println!(
+        "{n} items in {pages} pages: compared in {compared:?} ({:.0} items/s), finished at \
+         {finished:?}, marks cleared at {total:?}: {:.0} items/s",
+        n as f64 / compared.as_secs_f64(),
+        n as f64 / total.as_secs_f64()
+    );
+    assert!(outcome.items.is_empty());
+}
