@@ -25,6 +25,9 @@ use crate::classify::{DeltaItem, IndexEntry, IndexUpdate, ItemIndex};
 use crate::model::{Change, ChangeKind, HistoryPage, HistoryQuery};
 pub use resync::{ResyncDiff, ResyncOutcome};
 
+/// SQLite's page cache between resyncs, in KiB (why so small: see `setup`).
+const IDLE_CACHE_KIB: i64 = 512;
+
 /// The largest page [`HistoryStore::query`] returns, whatever the host asks for.
 pub const MAX_PAGE: u32 = 500;
 
@@ -142,7 +145,7 @@ impl HistoryStore {
         // index rows per delta run and the UI reads history a page at a time, so a bigger cache
         // only grows the idle footprint (it fills up and stays resident); the OS page cache
         // still holds the file.
-        conn.pragma_update(None, "cache_size", -512)
+        conn.pragma_update(None, "cache_size", -IDLE_CACHE_KIB)
             .map_err(HistoryError::Open)?;
         migrations::migrate(&mut conn)?;
         Ok(Self {

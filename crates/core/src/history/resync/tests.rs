@@ -364,8 +364,21 @@ fn two_runs_of_one_target_never_read_each_others_marks() {
     // A failed run drops its own marks only; a commit of the target drops all.
     store.abandon_resync("t", two.generation()).unwrap();
     assert_eq!(store.resync_marks("t").unwrap(), 1 + listed.len() as i64);
+    let cache = |store: &HistoryStore| -> i64 {
+        store
+            .lock()
+            .unwrap()
+            .pragma_query_value(None, "cache_size", |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(
+        cache(&store),
+        -RESYNC_CACHE_KIB,
+        "a bigger cache while resyncing"
+    );
     commit(&store, &IndexUpdate::default(), &[]);
     assert_eq!(store.resync_marks("t").unwrap(), 0);
+    assert_eq!(cache(&store), -IDLE_CACHE_KIB, "and the idle one after");
 }
 
 #[test]
