@@ -26,10 +26,11 @@ use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{HistoryError, HistoryStore, IDLE_CACHE_KIB, index_for};
+use crate::classify::{DeltaItem, ItemIndex};
 
 /// SQLite's page cache while a resync runs, in KiB: a fixed amount, whatever the drive's size.
-/// It holds the upper levels of the index's b-tree, so looking up an item reads about one page
-/// from the file instead of three, and lets the sorter of the final merge work in larger runs.
+/// It keeps the upper levels of the index's b-tree cached, so looking up an item reads fewer
+/// pages from the file, and lets the sorter of the final merge work in larger runs.
 /// Back to the idle size when no resync is left.
 const RESYNC_CACHE_KIB: i64 = 16 * 1024;
 
@@ -40,7 +41,6 @@ fn marks_of(generation: i64) -> (i64, i64) {
     let first = generation << POSITION_BITS;
     (first, first | ((1 << POSITION_BITS) - 1))
 }
-use crate::classify::{DeltaItem, ItemIndex};
 
 /// One resync's diff in progress: the marks are in the store, the items that differ in here.
 ///
