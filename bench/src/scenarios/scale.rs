@@ -1,4 +1,7 @@
 //! Section 4: the first full delta of a big drive after a 410.
+//!
+//! It measures the resync and must never time out merely because the drive is big: its waits grow
+//! with `--scale-items` (100,000 by default, 1,000,000 works).
 
 use std::time::Duration;
 
@@ -27,6 +30,9 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             graph_emulator::EmulatorError::UnknownDrive(DRIVE.into()),
         ))?;
     let per_folder = 200;
+    // Five minutes, and a further second per 5,000 items: a 1,000,000-item drive's baseline and
+    // resync take minutes on a small machine, the emulator's seeding included.
+    let within = Duration::from_secs(300 + (sizes.scale_items / 5_000) as u64);
     for i in 0..sizes.scale_items {
         drive.items.push(SeedItem {
             path: format!("Scale/d{:04}/file-{i:06}.txt", i / per_folder),
@@ -46,20 +52,15 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
     let handle = emu.handle();
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let t = Instant::now();
-    let (engine, _events) = world::signed_in_engine(
-        &handle,
-        home.path(),
-        world::shipped_options(),
-        Duration::from_secs(300),
-    )
-    .await?;
+    let (engine, _events) =
+        world::signed_in_engine(&handle, home.path(), world::shipped_options(), within).await?;
     let baseline = t.elapsed();
     engine.shutdown().await;
     drop(engine);
     handle.invalidate_delta_tokens(Some(DRIVE), ResyncCode::ResyncRequired)?;
 
     let mut subject = Subject::spawn(home.path())?;
-    let deadline = Instant::now() + Duration::from_secs(300);
+    let deadline = Instant::now() + within;
     let mut started_ms = None;
     let mut first_resync_ms = None;
     let mut items = 0u64;
@@ -88,6 +89,10 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
         }
     }
     let memory = procfs::memory(subject.pid)?;
+    // The host's whole CPU time (start-up included): what the resync cost, whatever the load.
+    let cpu_seconds = procfs::cpu_ticks(subject.pid)
+        .ok()
+        .map(|t| t as f64 / procfs::clock_ticks_per_second() as f64);
     subject.stop(Duration::from_secs(10)).await;
     let (started, done) = (started_ms.unwrap_or(0.0), done_ms.unwrap_or(0.0));
     let first = first_resync_ms.unwrap_or(started);
@@ -113,7 +118,7 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             "Scale: items/s fetched, parsed, classified and stored",
             rate,
             "items/s",
-            Target::at_least(50_000.0),
+            Target::at_least(100_000.0),
         ),
         Figure::new(
             4,
@@ -129,7 +134,7 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             "Scale: peak RSS of DriveWatch's process (VmHWM)",
             Some(memory.hwm_kib as f64 / MIB),
             "MiB",
-            Target::below(150.0),
+            Target::at_most(100.0),
         ),
     ];
     let section = Section {
@@ -159,29 +164,29 @@ pub async fn scale(sizes: Sizes) -> Result<Outcome, BenchError> {
             seeding.as_secs_f64(),
             baseline.as_secs_f64(),
         ),
-        limits: "From a profile of the host process (perf) at 100,000 items. What bounds items/s \
-                 now is DriveWatch parsing Graph's JSON: a 200-item page is about 200 KiB \
-                 (about 1 KB per item) and serde_json reads it into typed items in about 0.5 ms, \
-                 half of the host's CPU time in the timed window; diffing each page against the \
-                 item index as it arrives takes about a fifth, loopback HTTP and the emulator \
-                 (about 0.3 ms per page, served from pre-serialized text) the rest, and the \
-                 single SQLite transaction writes only what changed (about 1 ms when nothing \
-                 did). Before, the emulator bounded it (5-6 ms per page cloning, serializing and \
-                 dropping a JSON tree per item on every request). Peak RSS is the engine's idle \
-                 footprint (about 19 MiB) plus the whole item index, which a resync (and only a \
-                 resync: incremental runs load just the entries they classify, and nothing is \
-                 kept between runs) loads from SQLite for the run, about 350 bytes per item (five \
-                 strings per entry), so the peak grows linearly with the drive: the resync keeps only the items that differ from the index and a bit per indexed \
-                 item to find deletions, not the enumeration (before: every enumerated item, \
-                 about 0.9 KB each, plus a copy of the index, 181 MiB). The end-to-end figure also \
-                 holds loading the index (about 0.15 s) and the emulator building and serializing \
-                 the whole enumeration before its first page (about 1 s). `--scale-items` sets \
-                 the drive's size."
+        limits: "The resync compares each page with the item index in SQLite as it arrives \
+                 (one primary-key lookup per item, on a blocking thread while the next page is \
+                 fetched and parsed), appends a mark per listed item under the run's generation \
+                 and keeps only the items that differ; at the end the marks, sorted by SQLite, \
+                 are merged with the index in id order to find the deletions, and the one \
+                 transaction stores the changes, index updates and cursor and drops the marks. \
+                 So the host does the work the items need in CPU, not in memory: per item a \
+                 serde_json parse of about 1 KB of Graph's JSON, a b-tree lookup (a page read \
+                 from the OS cache once the index outgrows SQLite's cache) and an appended row; \
+                 items/s is bounded by that CPU, shared on a small machine with the emulator \
+                 serving the pages. Peak RSS is the engine's idle footprint (about 19 MiB) plus \
+                 SQLite's page cache, which a resync raises to a fixed 16 MiB for its length, \
+                 plus two pages in flight and what changed: it does not grow with the drive \
+                 (before: the whole item index, about 350 bytes per item, loaded for the run). \
+                 The end-to-end figure also holds the emulator building and serializing the \
+                 whole enumeration before its first page (about 1 s per 100,000 items). \
+                 `--scale-items` sets the drive's size (1,000,000 works; the waits grow with it)."
             .into(),
         detail: json!({
             "startedMs": started_ms, "firstResyncMs": first_resync_ms, "firstItems": first_items, "doneMs": done_ms,
             "baselineSeconds": baseline.as_secs_f64(), "seedingSeconds": seeding.as_secs_f64(),
             "vmHwmKiB": memory.hwm_kib, "vmRssKiB": memory.rss_kib, "threads": memory.threads,
+            "cpuSeconds": cpu_seconds, "loadAverage": procfs::load_average(),
         }),
     };
     drop(emu);

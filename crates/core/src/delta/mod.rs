@@ -10,9 +10,10 @@
 //! opaque, `docs/PROTOCOL.md §3.1`) and never log one (they carry sync tokens).
 //!
 //! The item index stays in SQLite between runs: an incremental run loads only the entries its
-//! items need (their own, their ancestors, a deleted folder's contents), a resync loads the whole
-//! index for the length of the run. So an idle engine's memory does not grow with the drive, and
-//! two engines sharing one database each classify against what was last committed.
+//! items need (their own, their ancestors, a deleted folder's contents), and a resync compares its
+//! enumeration with the stored index a page at a time (`history::ResyncDiff`), holding a page and
+//! what changed. So neither an idle engine's memory nor a run's grows with the drive, and two
+//! engines sharing one database each classify against what was last committed.
 
 pub mod debounce;
 #[cfg(test)]
@@ -26,7 +27,7 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use crate::classify::{self, ClassifyContext, DeltaItem};
-use crate::history::{HistoryError, HistoryStore, RunCommit};
+use crate::history::{HistoryError, HistoryStore, ResyncDiff, RunCommit};
 use crate::model::Change;
 pub use source::{DeltaPage, PushSubscription, SourceError, TargetSource};
 
@@ -101,7 +102,7 @@ pub struct DeltaSync {
     identity: TargetIdentity,
     source: Arc<dyn TargetSource>,
     store: HistoryStore,
-    /// How many index entries the last run loaded (diagnostics; the entries themselves are
+    /// How many index entries the last run read (diagnostics; the entries themselves are
     /// dropped when the run ends).
     index_entries_loaded: usize,
 }
@@ -141,8 +142,9 @@ impl DeltaSync {
         &self.identity
     }
 
-    /// How many item-index entries the last run held: none for a baseline, the run's items and
-    /// their ancestors for an incremental run, the whole index for a resync.
+    /// How many item-index entries the last run read: none for a baseline, the run's items and
+    /// their ancestors for an incremental run; for a resync, every entry its pages were compared
+    /// with (the whole index, a page at a time, never held) plus those it classified.
     pub fn index_entries_loaded(&self) -> usize {
         self.index_entries_loaded
     }
@@ -216,12 +218,19 @@ impl DeltaSync {
             Err(DeltaError::Source(SourceError::ResyncRequired { code, location })) => {
                 drop(items);
                 tracing::info!(target = %self.identity.target, %code, "delta cursor expired: enumerating again");
-                let (out, delta_link, p) = self
+                let (out, delta_link, p, generation) = self
                     .resync(location.as_deref(), cancel, caught_up, progress)
                     .await?;
-                let changes = self
+                let changes = match self
                     .commit(out.changes, out.index, delta_link, Some(&cursor))
-                    .await?;
+                    .await
+                {
+                    Ok(changes) => changes,
+                    Err(e) => {
+                        self.abandon(generation).await;
+                        return Err(e);
+                    }
+                };
                 Ok(RunReport {
                     kind: RunKind::Resync,
                     changes,
@@ -233,48 +242,98 @@ impl DeltaSync {
         }
     }
 
-    /// Enumerates the target again and diffs it against the index page by page: only items that
-    /// differ from their index entry are kept, the rest is marked as listed and dropped, so memory
-    /// stays at the index plus one page plus what changed. The whole index is loaded for this and
-    /// dropped when it returns. Nothing is stored here.
+    /// Enumerates the target again and diffs it against the stored index page by page
+    /// ([`ResyncDiff`]): the store compares each page (and marks what it lists) while the next
+    /// one is fetched, only items that differ from their entry are kept, and at the end the
+    /// unlisted entries are the deletions. Memory stays at two pages plus what changed, whatever
+    /// the size of the drive. Nothing but the run's marks is stored here; they go with the run's
+    /// commit, or now if the run fails. Returns the marks' generation with the outcome.
     async fn resync(
         &mut self,
         location: Option<&str>,
         cancel: &CancellationToken,
         caught_up: bool,
         progress: &(dyn Fn(Progress) + Send + Sync),
-    ) -> Result<(classify::Classified, String, Progress), DeltaError> {
-        let target = self.identity.target.clone();
-        let store = self.store.clone();
-        let index = blocking(move || store.load_index(&target)).await?;
-        self.index_entries_loaded = index.len();
+    ) -> Result<(classify::Classified, String, Progress, i64), DeltaError> {
         let mut start = location;
-        let (diff, drive_id, fetched) = loop {
-            let mut drive_id = None;
-            let mut diff = classify::EnumerationDiff::new(&index);
+        loop {
+            let target = self.identity.target.clone();
+            let store = self.store.clone();
+            let diff = blocking(move || store.begin_resync(&target)).await?;
+            let generation = diff.generation();
+            let mut pipe = Pipe {
+                idle: Some(diff),
+                busy: None,
+            };
             let fetched = self
-                .fetch_from(
-                    Start::Enumerate(start),
-                    cancel,
-                    Some(progress),
-                    &mut |items| {
-                        note_drive_id(&mut drive_id, &items);
-                        diff.add_page(&index, items);
-                    },
-                )
+                .enumerate_into(&mut pipe, start, cancel, progress)
                 .await;
-            match fetched {
+            // The page under comparison ends before anything else happens to the marks.
+            let settled = pipe.settle().await;
+            match fetched.and_then(|f| settled.map(|()| f)) {
                 // A stale Location is no reason to give up: enumerate from scratch.
                 Err(DeltaError::Source(SourceError::ResyncRequired { .. })) if start.is_some() => {
+                    self.abandon(generation).await;
                     start = None;
                 }
-                fetched => break (diff, drive_id, fetched),
+                Err(e) => {
+                    self.abandon(generation).await;
+                    return Err(e);
+                }
+                Ok((delta_link, drive_id, p)) => {
+                    let Some(mut diff) = pipe.idle.take() else {
+                        self.abandon(generation).await;
+                        return Err(DeltaError::StoreWorker);
+                    };
+                    let outcome = match blocking(move || diff.finish()).await {
+                        Ok(outcome) => outcome,
+                        Err(e) => {
+                            self.abandon(generation).await;
+                            return Err(e);
+                        }
+                    };
+                    self.learn_drive_id(drive_id);
+                    self.index_entries_loaded = usize::try_from(outcome.compared)
+                        .unwrap_or(usize::MAX)
+                        + outcome.index.len();
+                    let out =
+                        classify::classify(&outcome.index, outcome.items, &self.context(caught_up));
+                    return Ok((out, delta_link, p, generation));
+                }
             }
-        };
-        fetched.map(|(delta_link, p)| {
-            self.learn_drive_id(drive_id);
-            (diff.finish(&index, &self.context(caught_up)), delta_link, p)
-        })
+        }
+    }
+
+    /// Follows an enumeration's pages into `pipe`; returns its deltaLink, the first drive id
+    /// its items carry and the progress.
+    async fn enumerate_into(
+        &self,
+        pipe: &mut Pipe,
+        location: Option<&str>,
+        cancel: &CancellationToken,
+        progress: &(dyn Fn(Progress) + Send + Sync),
+    ) -> Result<(String, Option<String>, Progress), DeltaError> {
+        let mut paging = Paging::new(Start::Enumerate(location));
+        let mut drive_id = None;
+        loop {
+            let page = self.next_page(&mut paging, cancel).await?;
+            note_drive_id(&mut drive_id, &page.items);
+            pipe.add(page.items).await?;
+            progress(paging.progress);
+            if let Some(delta_link) = paging.turn(page.next_link, page.delta_link)? {
+                return Ok((delta_link, drive_id, paging.progress));
+            }
+        }
+    }
+
+    /// Drops a resync's marks once it will not commit; should that fail, the target's next
+    /// commit removes them.
+    async fn abandon(&self, generation: i64) {
+        let store = self.store.clone();
+        let target = self.identity.target.clone();
+        if let Err(e) = blocking(move || store.abandon_resync(&target, generation)).await {
+            tracing::warn!(target = %self.identity.target, error = %e, "a failed resync's marks stay until the next commit");
+        }
     }
 
     /// A target named without its drive id (`/me/drive`) takes it from the first item that
@@ -326,36 +385,41 @@ impl DeltaSync {
         progress: Option<&(dyn Fn(Progress) + Send + Sync)>,
         sink: &mut (dyn FnMut(Vec<DeltaItem>) + Send),
     ) -> Result<(String, Progress), DeltaError> {
-        let mut p = Progress { pages: 0, items: 0 };
-        let mut next: Option<String> = None;
+        let mut paging = Paging::new(start);
         loop {
-            if p.pages >= MAX_PAGES {
-                return Err(DeltaError::TooManyPages);
-            }
-            let fut = match (&next, &start) {
-                (Some(link), _) => self.source.page(link),
-                (None, Start::Link(link)) => self.source.page(link),
-                (None, Start::Enumerate(location)) => self.source.enumerate(*location),
-            };
-            let page = tokio::select! {
-                biased;
-                _ = cancel.cancelled() => return Err(DeltaError::Cancelled),
-                page = fut => page?,
-            };
-            p.pages += 1;
-            p.items += page.items.len() as u64;
+            let page = self.next_page(&mut paging, cancel).await?;
             sink(page.items);
             if let Some(report) = progress {
-                report(p);
+                report(paging.progress);
             }
-            if let Some(delta_link) = page.delta_link {
-                return Ok((delta_link, p));
-            }
-            match page.next_link {
-                Some(link) => next = Some(link),
-                None => return Err(DeltaError::PageWithoutLink),
+            if let Some(delta_link) = paging.turn(page.next_link, page.delta_link)? {
+                return Ok((delta_link, paging.progress));
             }
         }
+    }
+
+    /// The next page of a run, or `Cancelled` as soon as `cancel` fires.
+    async fn next_page(
+        &self,
+        paging: &mut Paging<'_>,
+        cancel: &CancellationToken,
+    ) -> Result<DeltaPage, DeltaError> {
+        if paging.progress.pages >= MAX_PAGES {
+            return Err(DeltaError::TooManyPages);
+        }
+        let fut = match (&paging.next, &paging.start) {
+            (Some(link), _) => self.source.page(link),
+            (None, Start::Link(link)) => self.source.page(link),
+            (None, Start::Enumerate(location)) => self.source.enumerate(*location),
+        };
+        let page = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return Err(DeltaError::Cancelled),
+            page = fut => page?,
+        };
+        paging.progress.pages += 1;
+        paging.progress.items += page.items.len() as u64;
+        Ok(page)
     }
 
     async fn commit(
@@ -393,6 +457,73 @@ fn note_drive_id(found: &mut Option<String>, items: &[DeltaItem]) {
 enum Start<'a> {
     Link(&'a str),
     Enumerate(Option<&'a str>),
+}
+
+/// Where a run is in its pages.
+struct Paging<'a> {
+    start: Start<'a>,
+    /// The nextLink to follow, once the first page has come.
+    next: Option<String>,
+    progress: Progress,
+}
+
+impl<'a> Paging<'a> {
+    fn new(start: Start<'a>) -> Self {
+        Self {
+            start,
+            next: None,
+            progress: Progress { pages: 0, items: 0 },
+        }
+    }
+
+    /// After a page: its deltaLink when it was the last one, else `None` and its nextLink is
+    /// followed next.
+    fn turn(
+        &mut self,
+        next_link: Option<String>,
+        delta_link: Option<String>,
+    ) -> Result<Option<String>, DeltaError> {
+        if delta_link.is_some() {
+            return Ok(delta_link);
+        }
+        match next_link {
+            Some(link) => {
+                self.next = Some(link);
+                Ok(None)
+            }
+            None => Err(DeltaError::PageWithoutLink),
+        }
+    }
+}
+
+/// A resync's diff and the page the store is comparing, if any: the next page is fetched
+/// meanwhile, and pages reach the diff strictly in order.
+struct Pipe {
+    idle: Option<ResyncDiff>,
+    busy: Option<tokio::task::JoinHandle<(ResyncDiff, Result<(), HistoryError>)>>,
+}
+
+impl Pipe {
+    /// Waits for the page under comparison, if any.
+    async fn settle(&mut self) -> Result<(), DeltaError> {
+        if let Some(busy) = self.busy.take() {
+            let (diff, done) = busy.await.map_err(|_| DeltaError::StoreWorker)?;
+            self.idle = Some(diff);
+            done?;
+        }
+        Ok(())
+    }
+
+    /// Hands a page to the store once the previous one is compared.
+    async fn add(&mut self, items: Vec<DeltaItem>) -> Result<(), DeltaError> {
+        self.settle().await?;
+        let mut diff = self.idle.take().ok_or(DeltaError::StoreWorker)?;
+        self.busy = Some(tokio::task::spawn_blocking(move || {
+            let done = diff.add_page(items);
+            (diff, done)
+        }));
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -781,3 +781,48 @@ async fn a_run_keeps_no_index_between_runs() {
     assert_eq!(kinds(&report), vec![(ChangeKind::Renamed, "/a.txt".into())]);
     assert_eq!(report.changes[0].old_path.as_deref(), Some("/old.txt"));
 }
+
+#[tokio::test]
+async fn a_resync_leaves_no_marks_behind_whether_it_fails_is_cancelled_or_commits() {
+    let (drive, store, mut s) = big_drive(3, 10, 4).await;
+    drive.file("f0-1", "1.txt", "f0", "c2");
+    drive.expire_cursors();
+    // The cursor's 410, two enumeration pages, then the third fails.
+    drive.fail_nth(
+        4,
+        SourceError::Unavailable {
+            reason: "connection reset".into(),
+        },
+    );
+    let err = s
+        .run(&CancellationToken::new(), false, &no_progress)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DeltaError::Source(_)));
+    assert_eq!(store.resync_marks("t1").unwrap(), 0);
+
+    let cancel = CancellationToken::new();
+    let err = s
+        .run(&cancel, false, &|p| {
+            if p.pages == 3 {
+                cancel.cancel();
+            }
+        })
+        .await
+        .unwrap_err();
+    assert!(err.is_cancelled());
+    assert_eq!(store.resync_marks("t1").unwrap(), 0);
+
+    let report = s
+        .run(&CancellationToken::new(), false, &no_progress)
+        .await
+        .unwrap();
+    assert_eq!(report.kind, RunKind::Resync);
+    assert_eq!(
+        kinds(&report),
+        vec![(ChangeKind::Modified, "/D0/1.txt".into())]
+    );
+    // Every entry was compared (a page at a time), only the changed one classified.
+    assert_eq!(s.index_entries_loaded(), 34 + 3);
+    assert_eq!(store.resync_marks("t1").unwrap(), 0);
+}

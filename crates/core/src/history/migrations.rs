@@ -8,7 +8,7 @@ use rusqlite::Connection;
 use super::HistoryError;
 
 /// Step `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
+pub(super) const MIGRATIONS: &[&str] = &[
     // 1: changes (append-only, read by seq), delta cursors, item index.
     "CREATE TABLE changes (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -56,6 +56,23 @@ const MIGRATIONS: &[&str] = &[
         target TEXT PRIMARY KEY,
         drive_id TEXT NOT NULL,
         resolved_ms INTEGER NOT NULL
+    );",
+    // 4: a resync's marks, so it diffs its enumeration against the stored index a page at a
+    // time instead of loading the index. A run's generation is a number AUTOINCREMENT never
+    // hands out twice, so concurrent or failed runs never read each other's marks. A mark is
+    // `generation << 32 | position in the enumeration`: a run appends to the end of its own
+    // range (no random writes into a big b-tree), and its marks are read once, sorted by id,
+    // at the end. Scratch only: a target's commit removes its marks in the same transaction.
+    "CREATE TABLE resync_runs (
+        generation INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,
+        started_ms INTEGER NOT NULL
+    );
+    CREATE INDEX resync_runs_by_target ON resync_runs (target);
+    CREATE TABLE resync_seen (
+        mark INTEGER PRIMARY KEY,
+        id TEXT NOT NULL,
+        listed INTEGER NOT NULL
     );",
 ];
 

@@ -10,6 +10,7 @@
 //! synchronous and quick.
 
 mod migrations;
+mod resync;
 mod target_drives;
 
 use std::collections::HashSet;
@@ -22,6 +23,10 @@ use rusqlite::{Connection, OptionalExtension, params, types::Value};
 
 use crate::classify::{DeltaItem, IndexEntry, IndexUpdate, ItemIndex};
 use crate::model::{Change, ChangeKind, HistoryPage, HistoryQuery};
+pub use resync::{ResyncDiff, ResyncOutcome};
+
+/// SQLite's page cache between resyncs, in KiB (why so small: see `setup`).
+const IDLE_CACHE_KIB: i64 = 512;
 
 /// The largest page [`HistoryStore::query`] returns, whatever the host asks for.
 pub const MAX_PAGE: u32 = 500;
@@ -46,6 +51,9 @@ pub enum HistoryError {
     /// The target's cursor changed since the run started: another engine committed first.
     #[error("the delta cursor of {target} moved during the run; it runs again")]
     CursorMoved { target: String },
+    /// A resync listed more items than its marks can number (4 billion).
+    #[error("a resync listed more items than it can compare")]
+    ResyncTooLong,
     #[error("stored change {seq} has an unknown kind {kind:?}")]
     CorruptKind { seq: i64, kind: String },
 }
@@ -137,7 +145,7 @@ impl HistoryStore {
         // index rows per delta run and the UI reads history a page at a time, so a bigger cache
         // only grows the idle footprint (it fills up and stays resident); the OS page cache
         // still holds the file.
-        conn.pragma_update(None, "cache_size", -512)
+        conn.pragma_update(None, "cache_size", -IDLE_CACHE_KIB)
             .map_err(HistoryError::Open)?;
         migrations::migrate(&mut conn)?;
         Ok(Self {
@@ -161,8 +169,9 @@ impl HistoryStore {
             .optional()?)
     }
 
-    /// The whole item index of `target` as of its last committed run: what a resync diffs its
-    /// enumeration against. Incremental runs read only their part ([`Self::load_index_for`]).
+    /// The whole item index of `target` as of its last committed run, for tests and diagnostics:
+    /// no run loads it (incremental runs read their part, [`Self::load_index_for`], and a resync
+    /// compares a page at a time, [`Self::begin_resync`]).
     pub fn load_index(&self, target: &str) -> Result<ItemIndex, HistoryError> {
         let conn = self.lock()?;
         // Sized up front: growing a 100,000-entry map doubles it (and its peak) several times.
@@ -195,59 +204,7 @@ impl HistoryStore {
         items: &[DeltaItem],
     ) -> Result<ItemIndex, HistoryError> {
         let conn = self.lock()?;
-        let mut get = conn.prepare_cached(
-            "SELECT name, parent_id, ctag, etag, is_folder, is_root FROM items \
-             WHERE target = ?1 AND id = ?2",
-        )?;
-        let mut index = ItemIndex::new();
-        // Ids looked up already (found or not): each chain is walked once, and a corrupt
-        // index with a parent cycle still ends.
-        let mut tried: HashSet<String> = HashSet::new();
-        let mut pending: Vec<String> = items
-            .iter()
-            .flat_map(|i| std::iter::once(&i.id).chain(i.parent_id.as_ref()))
-            .cloned()
-            .collect();
-        while let Some(id) = pending.pop() {
-            if tried.contains(&id) {
-                continue;
-            }
-            tried.insert(id.clone());
-            let entry = get
-                .query_row(params![target, id], |r| entry_at(r, 0))
-                .optional()?;
-            if let Some(entry) = entry {
-                if let Some(parent) = entry.parent_id.as_ref().filter(|p| !tried.contains(*p)) {
-                    pending.push(parent.clone());
-                }
-                index.insert(id, entry);
-            }
-        }
-        // A deleted folder takes its contents with it: the classifier removes them too.
-        let mut below = conn.prepare_cached(
-            "WITH RECURSIVE below(id) AS ( \
-                 SELECT id FROM items WHERE target = ?1 AND parent_id = ?2 \
-                 UNION SELECT i.id FROM items i JOIN below b \
-                     ON i.target = ?1 AND i.parent_id = b.id \
-             ) \
-             SELECT i.id, i.name, i.parent_id, i.ctag, i.etag, i.is_folder, i.is_root \
-             FROM below b JOIN items i ON i.target = ?1 AND i.id = b.id",
-        )?;
-        for item in items.iter().filter(|i| i.deleted) {
-            if !index.get(&item.id).is_some_and(|e| e.is_folder) {
-                continue;
-            }
-            let rows = below.query_map(params![target, item.id], |r| {
-                Ok((r.get::<_, String>(0)?, entry_at(r, 1)?))
-            })?;
-            for row in rows {
-                let (id, entry) = row?;
-                if index.get(&id).is_none() {
-                    index.insert(id, entry);
-                }
-            }
-        }
-        Ok(index)
+        index_for(&conn, target, items)
     }
 
     /// Stores a run's changes, index update and new cursor in ONE transaction; returns the
@@ -355,6 +312,9 @@ impl HistoryStore {
                  updated_ms = excluded.updated_ms",
                 params![run.target, run.delta_link, Utc::now().timestamp_millis()],
             )?;
+            // Any resync of the target still under way started from the cursor this commit
+            // moves, so its commit will be refused: its marks go now, in this transaction.
+            resync::clear_marks(&tx, run.target)?;
         }
         tx.commit()?;
         Ok(stored)
@@ -368,6 +328,7 @@ impl HistoryStore {
         tx.execute("DELETE FROM cursors WHERE target = ?1", [target])?;
         tx.execute("DELETE FROM items WHERE target = ?1", [target])?;
         tx.execute("DELETE FROM target_drives WHERE target = ?1", [target])?;
+        resync::clear_marks(&tx, target)?;
         tx.commit()?;
         Ok(())
     }
@@ -455,6 +416,67 @@ impl HistoryStore {
             None => conn.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get(0))?,
         })
     }
+}
+
+/// [`HistoryStore::load_index_for`] on a connection the caller holds (a resync's end reads it too).
+fn index_for(
+    conn: &Connection,
+    target: &str,
+    items: &[DeltaItem],
+) -> Result<ItemIndex, HistoryError> {
+    let mut get = conn.prepare_cached(
+        "SELECT name, parent_id, ctag, etag, is_folder, is_root FROM items \
+         WHERE target = ?1 AND id = ?2",
+    )?;
+    let mut index = ItemIndex::new();
+    // Ids looked up already (found or not): each chain is walked once, and a corrupt
+    // index with a parent cycle still ends.
+    let mut tried: HashSet<String> = HashSet::new();
+    let mut pending: Vec<String> = items
+        .iter()
+        .flat_map(|i| std::iter::once(&i.id).chain(i.parent_id.as_ref()))
+        .cloned()
+        .collect();
+    while let Some(id) = pending.pop() {
+        if tried.contains(&id) {
+            continue;
+        }
+        tried.insert(id.clone());
+        let entry = get
+            .query_row(params![target, id], |r| entry_at(r, 0))
+            .optional()?;
+        if let Some(entry) = entry {
+            if let Some(parent) = entry.parent_id.as_ref().filter(|p| !tried.contains(*p)) {
+                pending.push(parent.clone());
+            }
+            index.insert(id, entry);
+        }
+    }
+    // A deleted folder takes its contents with it: the classifier removes them too.
+    let mut below = conn.prepare_cached(
+        "WITH RECURSIVE below(id) AS ( \
+             SELECT id FROM items WHERE target = ?1 AND parent_id = ?2 \
+             UNION SELECT i.id FROM items i JOIN below b \
+                 ON i.target = ?1 AND i.parent_id = b.id \
+         ) \
+         SELECT i.id, i.name, i.parent_id, i.ctag, i.etag, i.is_folder, i.is_root \
+         FROM below b JOIN items i ON i.target = ?1 AND i.id = b.id",
+    )?;
+    for item in items.iter().filter(|i| i.deleted) {
+        if !index.get(&item.id).is_some_and(|e| e.is_folder) {
+            continue;
+        }
+        let rows = below.query_map(params![target, item.id], |r| {
+            Ok((r.get::<_, String>(0)?, entry_at(r, 1)?))
+        })?;
+        for row in rows {
+            let (id, entry) = row?;
+            if index.get(&id).is_none() {
+                index.insert(id, entry);
+            }
+        }
+    }
+    Ok(index)
 }
 
 /// An index entry from the columns `name, parent_id, ctag, etag, is_folder, is_root`, the first
