@@ -2,91 +2,20 @@
 //! in-process on 127.0.0.1: the device flow and each of its outcomes, refresh-token rotation,
 //! revoked refresh tokens, Retry-After and 401 handling, and the five subscription forms.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use drivewatch_core::auth::{Auth, AuthError, TokenStore};
-use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::auth::{AuthError, TokenStore};
+use drivewatch_core::config::{Config, Paths};
 use drivewatch_core::error::EngineError;
-use drivewatch_core::graph::{GraphError, build_http_client};
+use drivewatch_core::graph::GraphError;
 use drivewatch_core::model::{AccountKind, SignInEvent, TargetSpec};
-use drivewatch_core::workspace::{SaveSettings, Workspace};
 use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig, ThrottleStatus};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-struct Fixture {
-    emu: Emulator,
-    workspace: Workspace,
-    paths: Paths,
-    _dir: tempfile::TempDir,
-}
-
-async fn fixture(config: EmulatorConfig) -> Fixture {
-    let emu = Emulator::start(config).await.expect("emulator starts");
-    let dir = tempfile::tempdir().unwrap();
-    let paths = Paths::under(dir.path());
-    let config = Config {
-        authority_url: Url::parse(&emu.authority_url()).unwrap(),
-        graph_url: Url::parse(&emu.graph_url()).unwrap(),
-        client_id: Some("drivewatch-tests".into()),
-        token_store: TokenStoreKind::File,
-        ..Config::default()
-    };
-    let workspace = workspace(config, &paths);
-    Fixture {
-        emu,
-        workspace,
-        paths,
-        _dir: dir,
-    }
-}
-
-/// Sign-in through the layer that joins auth and Graph, over a file token store.
-fn workspace(config: Config, paths: &Paths) -> Workspace {
-    let auth = Auth::with_parts(
-        &config,
-        build_http_client().unwrap(),
-        TokenStore::file(paths.tokens_dir()),
-        paths.accounts_file(),
-    )
-    .unwrap();
-    Workspace::with_parts(config, paths.clone(), auth, None, SaveSettings::All)
-}
-
-type Events = Arc<Mutex<Vec<SignInEvent>>>;
-
-fn recorder() -> (Events, impl Fn(SignInEvent) + Send + Sync) {
-    let events: Events = Arc::default();
-    let e2 = events.clone();
-    (events, move |e| e2.lock().unwrap().push(e))
-}
-
-fn kinds(events: &Events) -> Vec<String> {
-    events
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            serde_json::to_value(e).unwrap()["kind"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-}
-
-async fn stored_refresh_token(f: &Fixture, account: &str) -> String {
-    TokenStore::file(f.paths.tokens_dir())
-        .load(account)
-        .await
-        .unwrap()
-        .expect("tokens stored")
-        .refresh_token
-        .expose()
-        .to_string()
-}
+mod auth_fixture;
+use auth_fixture::*;
 
 #[tokio::test]
 async fn device_flow_signs_in_names_the_account_and_stores_tokens() {
