@@ -59,7 +59,8 @@ pub(super) fn classify_unique(
     };
 
     let mut out = Classified::default();
-    // parent → children of the old index, built on the first folder delete only.
+    // parent → children of the index, less what the run moves away; built on the first folder
+    // delete only.
     let mut children: Option<HashMap<&str, Vec<&str>>> = None;
     for item in &items {
         if item.deleted {
@@ -85,8 +86,9 @@ pub(super) fn classify_unique(
             ));
             out.index.removals.push(item.id.clone());
             if old.is_folder {
-                // Children of a deleted folder go with it; Graph may not list each one.
-                let children = children.get_or_insert_with(|| children_of(index));
+                // Children of a deleted folder go with it; Graph may not list each one. What the
+                // run moved out of it (and what lies below that, listed or not) lives on.
+                let children = children.get_or_insert_with(|| children_of(index, &overlay));
                 out.index.removals.extend(descendants(children, &item.id));
             }
             continue;
@@ -138,10 +140,23 @@ pub(super) fn classify_unique(
     out
 }
 
-/// parent id → child ids, over the whole index.
-fn children_of(index: &ItemIndex) -> HashMap<&str, Vec<&str>> {
+/// parent id → child ids, over the index, leaving out the children the run moves elsewhere
+/// (`overlay` holds the run's live entries): a deleted folder's cascade then never reaches what
+/// was moved out of it nor what lies below that. Only what the index already holds below the
+/// folder is walked, so the few entries a resync loads for its deleted folders (their subtrees,
+/// see `history`'s `index_for`) give the same answer as the whole index.
+fn children_of<'a>(
+    index: &'a ItemIndex,
+    overlay: &HashMap<String, IndexEntry>,
+) -> HashMap<&'a str, Vec<&'a str>> {
     let mut children: HashMap<&str, Vec<&str>> = HashMap::new();
     for (id, entry) in index.iter() {
+        let moved_away = overlay
+            .get(id.as_str())
+            .is_some_and(|new| new.parent_id.is_some() && new.parent_id != entry.parent_id);
+        if moved_away {
+            continue;
+        }
         if let Some(parent) = &entry.parent_id {
             children
                 .entry(parent.as_str())
@@ -371,6 +386,47 @@ mod tests {
         assert!(index.get("a").is_none());
         assert!(index.get("f1").is_none());
         assert!(index.get("b").is_some());
+    }
+
+    #[test]
+    fn what_a_run_moves_out_of_a_folder_it_deletes_stays_with_what_lies_below_it() {
+        // Finance holds Sub, Sub holds x.txt. The run moves Sub to the root and deletes Finance;
+        // x.txt is not listed (it did not change). In either order, only budget.xlsx goes.
+        let mut start = ItemIndex::new();
+        start.apply(&crate::classify::baseline(vec![
+            root(),
+            folder("f1", "Finance", "root"),
+            folder("f2", "Archive", "root"),
+            file("a", "budget.xlsx", "f1", "c1"),
+            file("b", "notes.txt", "root", "c1"),
+            folder("s", "Sub", "f1"),
+            file("x", "x.txt", "s", "c1"),
+        ]));
+        for items in [
+            vec![folder("s", "Sub", "root"), gone("f1")],
+            vec![gone("f1"), folder("s", "Sub", "root")],
+        ] {
+            let mut index = start.clone();
+            let out = classify(&index, items, &ctx());
+            let mut got = summary(&out);
+            got.sort_by(|a, b| a.1.cmp(&b.1));
+            assert_eq!(
+                got,
+                vec![
+                    (ChangeKind::Deleted, "/Finance".to_owned(), None),
+                    (
+                        ChangeKind::Moved,
+                        "/Sub".to_owned(),
+                        Some("/Finance/Sub".to_owned())
+                    ),
+                ]
+            );
+            index.apply(&out.index);
+            assert!(index.get("f1").is_none() && index.get("a").is_none());
+            assert_eq!(index.path_of("s").as_deref(), Some("/Sub"));
+            assert_eq!(index.path_of("x").as_deref(), Some("/Sub/x.txt"));
+            assert_eq!(index.len(), 5);
+        }
     }
 
     #[test]

@@ -266,12 +266,68 @@ fn scenario(
     (store, listed, drive, odd)
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 96,
+/// Runs one scenario through the page-by-page diff (pages of 1..=`max_page` items) and checks it
+/// against the whole-index diff and, without contradictory listings, against the drive itself.
+fn check(
+    initial: &[(bool, u32)],
+    mutations: &[(u8, u32, u32)],
+    max_page: usize,
+    seed: u64,
+) -> Result<(), TestCaseError> {
+    let (store, listed, drive, odd) = scenario(initial, mutations, seed);
+    let before = store.load_index("t").unwrap();
+    let oracle = diff_enumeration(&before, listed.clone(), &ctx());
+
+    let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed);
+    let mut diff = store.begin_resync("t").unwrap();
+    let mut rest = listed.as_slice();
+    while !rest.is_empty() {
+        let n = rng.usize(1..=max_page).min(rest.len());
+        diff.add_page(rest[..n].to_vec()).unwrap();
+        rest = &rest[n..];
+    }
+    let outcome = diff.finish().unwrap();
+    prop_assert!(outcome.index.len() <= before.len());
+    let got = classify(&outcome.index, outcome.items, &ctx());
+    prop_assert_eq!(&got.changes, &oracle.changes);
+
+    let mut expected = before.clone();
+    expected.apply(&oracle.index);
+    commit(&store, &got.index, &got.changes);
+    prop_assert_eq!(&store.load_index("t").unwrap(), &expected);
+    prop_assert_eq!(store.resync_marks("t").unwrap(), 0);
+    if !odd {
+        // Without contradictory listings, the stored index is the drive.
+        let stored = store.load_index("t").unwrap();
+        prop_assert_eq!(stored.len(), drive.nodes.len() + 1);
+        for (id, node) in &drive.nodes {
+            let entry = stored.get(id).unwrap();
+            prop_assert_eq!(&entry.name, &node.name);
+            prop_assert_eq!(stored.path_of(id).unwrap(), drive.path(id));
+        }
+    }
+    Ok(())
+}
+
+/// The property test's configuration: random inputs on every run, but from a seed that is
+/// printed (shown with a failure) and can be given back through `DRIVEWATCH_PROPTEST_SEED` to
+/// replay the same cases.
+fn replayable(cases: u32) -> ProptestConfig {
+    let seed = std::env::var("DRIVEWATCH_PROPTEST_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| fastrand::u64(..));
+    eprintln!("proptest seed: DRIVEWATCH_PROPTEST_SEED={seed}");
+    ProptestConfig {
+        cases,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
         ..ProptestConfig::default()
-    })]
+    }
+}
+
+proptest! {
+    #![proptest_config(replayable(96))]
 
     #[test]
     fn the_page_by_page_diff_reports_what_the_whole_index_diff_reports(
@@ -280,38 +336,27 @@ proptest! {
         max_page in 1usize..16,
         seed in any::<u64>(),
     ) {
-        let (store, listed, drive, odd) = scenario(&initial, &mutations, seed);
-        let before = store.load_index("t").unwrap();
-        let oracle = diff_enumeration(&before, listed.clone(), &ctx());
+        check(&initial, &mutations, max_page, seed)?;
+    }
+}
 
-        let mut rng = fastrand::Rng::with_seed(seed ^ 0x5eed);
-        let mut diff = store.begin_resync("t").unwrap();
-        let mut rest = listed.as_slice();
-        while !rest.is_empty() {
-            let n = rng.usize(1..=max_page).min(rest.len());
-            diff.add_page(rest[..n].to_vec()).unwrap();
-            rest = &rest[n..];
-        }
-        let outcome = diff.finish().unwrap();
-        prop_assert!(outcome.index.len() <= before.len());
-        let got = classify(&outcome.index, outcome.items, &ctx());
-        prop_assert_eq!(&got.changes, &oracle.changes);
-
-        let mut expected = before.clone();
-        expected.apply(&oracle.index);
-        commit(&store, &got.index, &got.changes);
-        prop_assert_eq!(&store.load_index("t").unwrap(), &expected);
-        prop_assert_eq!(store.resync_marks("t").unwrap(), 0);
-        if !odd {
-            // Without contradictory listings, the stored index is the drive.
-            let stored = store.load_index("t").unwrap();
-            prop_assert_eq!(stored.len(), drive.nodes.len() + 1);
-            for (id, node) in &drive.nodes {
-                let entry = stored.get(id).unwrap();
-                prop_assert_eq!(&entry.name, &node.name);
-                prop_assert_eq!(stored.path_of(id).unwrap(), drive.path(id));
-            }
-        }
+/// A folder moved out of a folder that is then deleted keeps what lies below it, though the
+/// enumeration lists those unchanged (so the diff does not keep them): the smallest form of a
+/// case the property test found, where both diffs dropped them from the index.
+#[test]
+fn a_folder_moved_out_of_a_deleted_one_keeps_its_unchanged_contents() {
+    // Folders id1 ⊃ id3 ⊃ file id5; id3 moves to the root, then id1 is deleted.
+    let initial = [(true, 0), (true, 1), (false, 2)];
+    let mutations = [(4, 1, 0), (5, 0, 0)];
+    // Seed 7 lists root, id3 and id5 once each, with no stale or deleted listings.
+    let (_, listed, drive, odd) = scenario(&initial, &mutations, 7);
+    assert!(!odd);
+    assert_eq!(listed.len(), 3);
+    assert_eq!(drive.ids(), ["id3", "id5"]);
+    assert_eq!(drive.nodes["id3"].parent, "root");
+    assert_eq!(drive.nodes["id5"].parent, "id3");
+    for max_page in [1, 2, 7] {
+        check(&initial, &mutations, max_page, 7).unwrap();
     }
 }
 
