@@ -95,7 +95,7 @@ pub fn test(args: &[String]) -> Result<(), String> {
     }
     run(c)?;
 
-    // The desktop app type-checked for Windows, then the core's and the CLI's tests under Wine.
+    // The desktop exe built for Windows, then the core's and the CLI's tests under Wine.
     crate::windows::test()?;
 
     // The UI and the cross-process suites: every npm project runs its own checks.
