@@ -348,8 +348,8 @@ pub async fn footprint(
             "The desktop app then starts as `dbus-run-session -- drivewatch --hidden` on Xvfb \
              (a private session bus, no notification server or tray host needed while idle), \
              over that home (`DRIVEWATCH_HOME`), its caches and WebKit data in a scratch folder; \
-             `--hidden` closes the window right after it is created, as a user's close does \
-             (the window is destroyed, and WebKit's web process ends with it). Start → live \
+             `--hidden` builds no window at all (the configuration creates none), so no \
+             WebKit process starts until the user opens it. Start → live \
              is from spawning `dbus-run-session` to the emulator counting the app's push \
              socket as joined ({live_ms:.0} ms). Measured: the app's process and every process it started: {}.",
             per_process.join("; ")
@@ -365,14 +365,16 @@ pub async fn footprint(
     };
     let limits = match measured {
         Measured::Desktop(_) => {
-            "No target is set for the desktop app's memory. With its window closed the app \
-             is its own process (GTK and the WebKitGTK libraries mapped, most of its RSS \
-             file-backed; the tray; the engine) and WebKit's network process, which WebKit \
-             keeps for the next window. Closing the window used to hide it, which kept WebKit's \
+            "No target is set for the desktop app's memory. Started hidden, the app is one process (GTK and the WebKitGTK libraries mapped, \
+             most of its RSS file-backed; the tray; the engine): no window was built, so \
+             WebKit started neither its web process nor its network process (the latter stays \
+             after a window is opened and closed, for the next window; that case is not \
+             measured here). Closing the window used to hide it, which kept WebKit's \
              web process with the page, its JavaScript heap and drawing buffers (about 110 MiB \
              PSS, 35 MiB of it anonymous) and its timers; the window is now destroyed on close \
              and built again when shown, which took the idle sum from 235 to 144 MiB PSS and \
-             the idle wake-ups from about 270 to 155 a minute. The RSS sum counts shared \
+             the idle wake-ups from about 270 to 155 a minute; building no window at a hidden \
+             start took it to about 105 MiB. The RSS sum counts shared \
              library pages once per process; PSS splits them. The remaining wake-ups, traced \
              thread by thread (each thread's voluntary switches, and its system calls), come \
              from neither GTK's main loop, GLib's threads nor the tray, which sleep through the \
