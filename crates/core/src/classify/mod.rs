@@ -26,7 +26,7 @@ use crate::model::Change;
 
 pub use incremental::{classify, dedupe_last_wins};
 pub use index::{IndexEntry, IndexUpdate, ItemIndex, parent_path_from_graph};
-pub use resync::{Baseline, EnumerationDiff, baseline, diff_enumeration};
+pub use resync::{Baseline, EnumerationDiff, LastListings, baseline, diff_enumeration};
 
 /// One driveItem from a delta page, reduced to what classification needs.
 ///

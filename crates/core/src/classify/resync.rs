@@ -22,6 +22,47 @@ fn same_as_indexed(item: &DeltaItem, old: &IndexEntry) -> bool {
         && item.is_root == old.is_root
 }
 
+/// The listed items of an enumeration that differ from their index entry, by id, each with
+/// the position of its last listing. Graph may list an item twice; the last listing wins, so a
+/// later one replaces an earlier one, and a later listing that matches the index cancels it.
+/// Both resync diffs (this module's and the store's page-by-page one) keep their items here.
+#[derive(Debug, Default)]
+pub struct LastListings(HashMap<String, (u64, DeltaItem)>);
+
+impl LastListings {
+    /// Records the listing of `item` at `position`; `unchanged`: it matches its index entry.
+    pub fn note(&mut self, position: u64, item: DeltaItem, unchanged: bool) {
+        if unchanged {
+            if !self.0.is_empty() {
+                self.0.remove(&item.id);
+            }
+        } else {
+            self.0.insert(item.id.clone(), (position, item));
+        }
+    }
+
+    /// A later listing says the item is gone: no earlier one counts.
+    pub fn forget(&mut self, id: &str) {
+        self.0.remove(id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The items, in the order of their last listing; leaves the set empty.
+    pub fn take_in_order(&mut self) -> Vec<DeltaItem> {
+        let mut present: Vec<(u64, DeltaItem)> =
+            std::mem::take(&mut self.0).into_values().collect();
+        present.sort_unstable_by_key(|(position, _)| *position);
+        present.into_iter().map(|(_, item)| item).collect()
+    }
+}
+
 /// A full enumeration (after a resync) compared with the index one page at a time, so a resync
 /// of a big drive never holds the whole enumeration: items that match their index entry are only
 /// marked as listed (one bit per indexed item) and dropped; the others (new, changed) are kept,
@@ -31,8 +72,8 @@ fn same_as_indexed(item: &DeltaItem, old: &IndexEntry) -> bool {
 pub struct EnumerationDiff {
     /// Position of the next item in the enumeration.
     next: u64,
-    /// Listed items that differ from the index, by id: (position of the last occurrence, item).
-    kept: HashMap<String, (u64, DeltaItem)>,
+    /// Listed items that differ from the index.
+    kept: LastListings,
     /// Bit per index slot: the enumeration lists that item (alive).
     listed: Vec<u64>,
     items: u64,
@@ -42,7 +83,7 @@ impl EnumerationDiff {
     pub fn new(index: &ItemIndex) -> Self {
         Self {
             next: 0,
-            kept: HashMap::new(),
+            kept: LastListings::default(),
             listed: vec![0; index.slots.len().div_ceil(64)],
             items: 0,
         }
@@ -88,7 +129,7 @@ impl EnumerationDiff {
                 if let Some(slot) = slot {
                     self.set_listed(slot, false);
                 }
-                self.kept.remove(&item.id);
+                self.kept.forget(&item.id);
                 continue;
             }
             let unchanged = match slot {
@@ -100,14 +141,7 @@ impl EnumerationDiff {
                 }
                 None => false,
             };
-            if unchanged {
-                // An earlier, different listing of the same item no longer counts: last wins.
-                if !self.kept.is_empty() {
-                    self.kept.remove(&item.id);
-                }
-            } else {
-                self.kept.insert(item.id.clone(), (position, item));
-            }
+            self.kept.note(position, item, unchanged);
         }
     }
 
@@ -116,9 +150,7 @@ impl EnumerationDiff {
     /// contents before it). The update brings the index to exactly the enumeration without
     /// rewriting what did not change.
     pub fn finish(mut self, index: &ItemIndex, ctx: &ClassifyContext<'_>) -> Classified {
-        let kept = std::mem::take(&mut self.kept);
-        let mut present: Vec<(u64, DeltaItem)> = kept.into_values().collect();
-        present.sort_unstable_by_key(|(position, _)| *position);
+        let mut all = self.kept.take_in_order();
         let mut gone: Vec<DeltaItem> = index
             .ids
             .iter()
@@ -131,7 +163,6 @@ impl EnumerationDiff {
             })
             .collect();
         gone.sort_by_cached_key(|i| std::cmp::Reverse(index.path_of(&i.id).unwrap_or_default()));
-        let mut all: Vec<DeltaItem> = present.into_iter().map(|(_, item)| item).collect();
         all.extend(gone);
         classify_unique(index, all, ctx)
     }

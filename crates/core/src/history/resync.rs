@@ -19,14 +19,13 @@
 //! targets and other engines commit to the same database while an enumeration runs.
 
 use std::cmp::Reverse;
-use std::collections::HashMap;
 
 use chrono::Utc;
 use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
 
 use super::{HistoryError, HistoryStore, IDLE_CACHE_KIB, index_for};
-use crate::classify::{DeltaItem, ItemIndex};
+use crate::classify::{DeltaItem, ItemIndex, LastListings};
 
 /// SQLite's page cache while a resync runs, in KiB: a fixed amount, whatever the drive's size.
 /// It keeps the upper levels of the index's b-tree cached, so looking up an item reads fewer
@@ -53,8 +52,8 @@ pub struct ResyncDiff {
     generation: i64,
     /// Position of the next item in the enumeration.
     next: u64,
-    /// Listed items that differ from the index, by id: (position of the last listing, item).
-    kept: HashMap<String, (u64, DeltaItem)>,
+    /// Listed items that differ from the index.
+    kept: LastListings,
     /// Listings compared with an index entry.
     compared: u64,
 }
@@ -125,7 +124,7 @@ impl HistoryStore {
             target: target.to_owned(),
             generation,
             next: 0,
-            kept: HashMap::new(),
+            kept: LastListings::default(),
             compared: 0,
         })
     }
@@ -255,7 +254,7 @@ impl ResyncDiff {
                     // An enumeration lists what exists: a deleted entry means "not there", so an
                     // indexed item whose last listing is a deletion is found with the gone ones.
                     mark.execute(params![number, item.id, false])?;
-                    self.kept.remove(&item.id);
+                    self.kept.forget(&item.id);
                     continue;
                 }
                 let indexed = get
@@ -269,14 +268,7 @@ impl ResyncDiff {
                     }
                     None => false,
                 };
-                if unchanged {
-                    // An earlier, different listing of the same item no longer counts.
-                    if !self.kept.is_empty() {
-                        self.kept.remove(&item.id);
-                    }
-                } else {
-                    self.kept.insert(item.id.clone(), (position, item));
-                }
+                self.kept.note(position, item, unchanged);
             }
         }
         tx.commit()?;
@@ -289,10 +281,7 @@ impl ResyncDiff {
     pub fn finish(&mut self) -> Result<ResyncOutcome, HistoryError> {
         let mut conn = self.store.lock()?;
         let tx = conn.transaction()?;
-        let mut present: Vec<(u64, DeltaItem)> =
-            std::mem::take(&mut self.kept).into_values().collect();
-        present.sort_unstable_by_key(|(position, _)| *position);
-        let mut items: Vec<DeltaItem> = present.into_iter().map(|(_, item)| item).collect();
+        let mut items = self.kept.take_in_order();
         let differing = items.len();
         {
             // Both in id order: the index by its primary key, the marks through SQLite's sorter
