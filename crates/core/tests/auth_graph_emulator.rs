@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 mod auth_fixture;
+mod common;
 use auth_fixture::*;
 
 #[tokio::test]

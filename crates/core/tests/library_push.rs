@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use drivewatch_core::auth::{Auth, TokenStore};
-use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::config::{Config, Paths};
 use drivewatch_core::delta::debounce::Debouncer;
 use drivewatch_core::delta::graph_source::GraphTargetSource;
 use drivewatch_core::delta::{DeltaSync, RunKind, RunReport, TargetIdentity, TargetSource};
@@ -32,7 +32,6 @@ use graph_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, timeout};
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 mod common;
 use common::{push_config, socket_io};
@@ -227,13 +226,7 @@ impl Fixture {
 }
 
 fn config(emu: &Emulator) -> Config {
-    Config {
-        authority_url: Url::parse(&emu.authority_url()).unwrap(),
-        graph_url: Url::parse(&emu.graph_url()).unwrap(),
-        client_id: Some("11111111-2222-3333-4444-555555555555".into()),
-        token_store: TokenStoreKind::File,
-        ..Config::default()
-    }
+    common::config(emu)
 }
 
 struct Run {

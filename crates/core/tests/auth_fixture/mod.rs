@@ -4,12 +4,11 @@
 use std::sync::{Arc, Mutex};
 
 use drivewatch_core::auth::{Auth, TokenStore};
-use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::config::{Config, Paths};
 use drivewatch_core::graph::build_http_client;
 use drivewatch_core::model::SignInEvent;
 use drivewatch_core::workspace::{SaveSettings, Workspace};
 use graph_emulator::{Emulator, EmulatorConfig};
-use url::Url;
 
 pub struct Fixture {
     pub emu: Emulator,
@@ -23,11 +22,8 @@ pub async fn fixture(config: EmulatorConfig) -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let paths = Paths::under(dir.path());
     let config = Config {
-        authority_url: Url::parse(&emu.authority_url()).unwrap(),
-        graph_url: Url::parse(&emu.graph_url()).unwrap(),
         client_id: Some("drivewatch-tests".into()),
-        token_store: TokenStoreKind::File,
-        ..Config::default()
+        ..crate::common::config(&emu)
     };
     let workspace = workspace(config, &paths);
     Fixture {

@@ -8,9 +8,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use drivewatch_core::config::{Config, TokenStoreKind};
 use drivewatch_core::engine::EngineOptions;
 use drivewatch_core::push::socketio::SocketIoTransport;
 use drivewatch_core::push::{PushConfig, PushTransport};
+use graph_emulator::Emulator;
+use url::Url;
 
 /// Push timings for tests: a quick subscribe timeout, renewal and backoff; polling and the
 /// return to push an hour away, so only push starts the runs a test waits for.
@@ -45,4 +48,15 @@ pub fn socket_io() -> Arc<SocketIoTransport> {
     Arc::new(SocketIoTransport {
         connect_timeout: Duration::from_secs(5),
     })
+}
+
+/// Settings that point at `emu`, with a test client id and the file token store (no OS keyring).
+pub fn config(emu: &Emulator) -> Config {
+    Config {
+        authority_url: Url::parse(&emu.authority_url()).unwrap(),
+        graph_url: Url::parse(&emu.graph_url()).unwrap(),
+        client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+        token_store: TokenStoreKind::File,
+        ..Config::default()
+    }
 }

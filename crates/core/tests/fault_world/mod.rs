@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+use drivewatch_core::config::{Config, Paths};
 use drivewatch_core::engine::{Engine, EngineOptions};
 use drivewatch_core::model::{
     Account, AccountKind, Change, ChangeKind, EngineEvent, SignInEvent, TargetStatus,
@@ -14,7 +14,6 @@ use graph_emulator::seed::demo;
 use graph_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::broadcast::Receiver;
 use tokio::time::{Instant, timeout};
-use url::Url;
 
 use crate::common;
 
@@ -33,13 +32,7 @@ pub fn options() -> EngineOptions {
 }
 
 pub fn config(emu: &Emulator) -> Config {
-    Config {
-        authority_url: Url::parse(&emu.authority_url()).unwrap(),
-        graph_url: Url::parse(&emu.graph_url()).unwrap(),
-        client_id: Some("11111111-2222-3333-4444-555555555555".into()),
-        token_store: TokenStoreKind::File,
-        ..Config::default()
-    }
+    common::config(emu)
 }
 
 pub struct World {

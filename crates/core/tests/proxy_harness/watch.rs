@@ -59,17 +59,11 @@ impl Watch {
         options: drivewatch_core::engine::EngineOptions,
         want: impl FnMut(&drivewatch_core::model::TargetStatus) -> bool,
     ) -> (Self, drivewatch_core::model::TargetStatus) {
-        use drivewatch_core::config::{Config, Paths, TokenStoreKind};
+        use drivewatch_core::config::Paths;
         use drivewatch_core::model::{AccountKind, SignInEvent};
         let dir = tempfile::tempdir().unwrap();
         let paths = Paths::under(dir.path());
-        let config = Config {
-            authority_url: url::Url::parse(&emu.authority_url()).unwrap(),
-            graph_url: url::Url::parse(&emu.graph_url()).unwrap(),
-            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
-            token_store: TokenStoreKind::File,
-            ..Config::default()
-        };
+        let config = crate::common::config(emu);
         let engine = drivewatch_core::engine::Engine::start(config, paths, options)
             .await
             .unwrap();
