@@ -7,12 +7,12 @@
 //! the tray's and the toasts' path to the same action.
 
 use drivewatch_core::model::{
-    AccountKind, DeviceCodePrompt, HistoryPage, HistoryQuery, Preferences, TargetInfo,
+    AccountKind, DeviceCodePrompt, HistoryPage, HistoryQuery, Mute, Preferences, TargetInfo,
 };
 use tauri::State;
 
 use crate::error::AppError;
-use crate::ipc::{AppSnapshot, PauseFor};
+use crate::ipc::{AppSnapshot, MuteFor, PauseFor};
 use crate::shell::Shell;
 
 #[tauri::command]
@@ -101,4 +101,27 @@ pub async fn set_client_id(
     client_id: String,
 ) -> Result<AppSnapshot, AppError> {
     Ok(shell.set_client_id(&client_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn mute_folder(
+    shell: State<'_, Shell>,
+    target: Option<String>,
+    folder: String,
+    duration: MuteFor,
+) -> Result<AppSnapshot, AppError> {
+    Ok(shell.mute_folder(target, &folder, duration).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn unmute(shell: State<'_, Shell>, mute: Mute) -> Result<AppSnapshot, AppError> {
+    Ok(shell.unmute(&mute).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub fn mark_seen(shell: State<'_, Shell>) -> AppSnapshot {
+    shell.mark_seen()
 }

@@ -28,6 +28,9 @@ pub struct AppSnapshot {
     pub client_id_configured: bool,
     /// A sign-in in progress.
     pub sign_in: Option<DeviceCodePrompt>,
+    /// Changes that deserved a toast (shown, or held by a pause, quiet hours or a digest) since
+    /// the list was last seen; the tray shows it, `markSeen` clears it.
+    pub unread: u32,
 }
 
 /// The pause choices the tray and the window offer.
@@ -37,6 +40,16 @@ pub enum PauseFor {
     OneHour,
     UntilTomorrow,
     Resume,
+}
+
+/// How long a mute chosen from a toast, the list or Settings lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum MuteFor {
+    OneHour,
+    ThreeHours,
+    UntilTomorrow,
+    Always,
 }
 
 /// New changes for the list (all of them, toasted or not).
@@ -59,4 +72,14 @@ pub struct SnapshotChanged(pub AppSnapshot);
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, Event)]
 pub struct FocusChange {
     pub seq: i64,
+}
+
+/// A digest toast's "Show": show the changes it sums up (a filtered list).
+#[derive(Debug, Clone, Serialize, Deserialize, specta::Type, Event)]
+#[serde(rename_all = "camelCase")]
+pub struct FocusDigest {
+    pub target: String,
+    pub folder: Option<String>,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }

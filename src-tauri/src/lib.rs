@@ -131,13 +131,17 @@ pub fn specta_builder<R: Runtime>() -> tauri_specta::Builder<R> {
             commands::open_change,
             commands::open_verification_page,
             commands::set_client_id,
+            commands::mute_folder,
+            commands::unmute,
+            commands::mark_seen,
         ])
         .events(collect_events![
             ipc::ChangesAdded,
             ipc::TargetStatusChanged,
             ipc::SignInProgress,
             ipc::SnapshotChanged,
-            ipc::FocusChange
+            ipc::FocusChange,
+            ipc::FocusDigest
         ])
         .dangerously_cast_bigints_to_number()
         // One TypeScript type per Rust type, not separate input and output shapes.

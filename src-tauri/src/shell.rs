@@ -79,6 +79,8 @@ struct ShellState {
     /// Newest first, at most [`TRAY_CHANGES`].
     latest: VecDeque<Change>,
     policy: ToastPolicy,
+    /// See [`AppSnapshot::unread`].
+    unread: u32,
 }
 
 impl Shell {
@@ -169,7 +171,15 @@ impl Shell {
             demo: self.demo,
             client_id_configured: self.engine.client_id_configured(),
             sign_in: state.sign_in.clone(),
+            unread: state.unread,
         }
+    }
+
+    /// The list was seen: the unread count starts again from zero; returns the new snapshot.
+    pub fn mark_seen(&self) -> AppSnapshot {
+        self.state().unread = 0;
+        self.tray_changed();
+        self.announce()
     }
 
     pub fn paused_until(&self) -> Option<DateTime<Utc>> {

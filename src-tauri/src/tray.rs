@@ -451,6 +451,7 @@ mod tests {
             account: "a".to_owned(),
             target: "t".to_owned(),
             caught_up: false,
+            group: 0,
         };
         let (en, ru) = (Catalog::get(Locale::En), Catalog::get(Locale::Ru));
         let line = |state, latest, words| status_line(state, latest, words);

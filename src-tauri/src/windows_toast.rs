@@ -277,6 +277,8 @@ mod tests {
             summary: summary.to_owned(),
             body: body.to_owned(),
             target,
+            mute: None,
+            digest: None,
         }
     }
 

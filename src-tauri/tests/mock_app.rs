@@ -143,6 +143,7 @@ fn change(seq: i64) -> Change {
         account: "acct-1".to_owned(),
         target: "acct-1/me".to_owned(),
         caught_up: false,
+        group: 0,
     }
 }
 

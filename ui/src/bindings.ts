@@ -20,12 +20,16 @@ export const commands = {
 	openChange: (seq: number, folder: boolean) => typedError<null, AppError>(__TAURI_INVOKE("open_change", { seq, folder })),
 	openVerificationPage: () => typedError<null, AppError>(__TAURI_INVOKE("open_verification_page")),
 	setClientId: (clientId: string) => typedError<AppSnapshot, AppError>(__TAURI_INVOKE("set_client_id", { clientId })),
+	muteFolder: (target: string | null, folder: string, duration: MuteFor) => typedError<AppSnapshot, AppError>(__TAURI_INVOKE("mute_folder", { target, folder, duration })),
+	unmute: (mute: Mute) => typedError<AppSnapshot, AppError>(__TAURI_INVOKE("unmute", { mute })),
+	markSeen: () => __TAURI_INVOKE<AppSnapshot>("mark_seen"),
 };
 
 /** Events */
 export const events = {
 	changesAdded: makeEvent<ChangesAdded, ChangesAdded>("changes-added"),
 	focusChange: makeEvent<FocusChange, FocusChange>("focus-change"),
+	focusDigest: makeEvent<FocusDigest, FocusDigest>("focus-digest"),
 	signInProgress: makeEvent<SignInProgress, SignInProgress>("sign-in-progress"),
 	snapshotChanged: makeEvent<SnapshotChanged, SnapshotChanged>("snapshot-changed"),
 	targetStatusChanged: makeEvent<TargetStatusChanged, TargetStatusChanged>("target-status-changed"),
@@ -80,6 +84,11 @@ export type AppSnapshot = {
 	clientIdConfigured: boolean,
 	/**  A sign-in in progress. */
 	signIn: DeviceCodePrompt | null,
+	/**
+	 *  Changes that deserved a toast (shown, or held by a pause, quiet hours or a digest) since
+	 *  the list was last seen; the tray shows it, `markSeen` clears it.
+	 */
+	unread: number,
 };
 
 /**  One reported change to one drive item. */
@@ -109,6 +118,12 @@ export type Change = {
 	target: string,
 	/**  True for changes made while DriveWatch was not running, found on catch-up. */
 	caughtUp: boolean,
+	/**
+	 *  The `seq` of the first change of the burst or editing session this change belongs to
+	 *  (its own `seq` when it stands alone), assigned by the history when it stores the change;
+	 *  0 before that. The list shows one row per group; the NDJSON stays one object per change.
+	 */
+	group?: number,
 };
 
 /**  The changes one delta run produced for one target, in order. */
@@ -139,6 +154,14 @@ export type FocusChange = {
 	seq: number,
 };
 
+/**  A digest toast's "Show": show the changes it sums up (a filtered list). */
+export type FocusDigest = {
+	target: string,
+	folder: string | null,
+	since: string,
+	until: string,
+};
+
 /**  One page of history, newest first. */
 export type HistoryPage = {
 	changes: Change[],
@@ -150,6 +173,14 @@ export type HistoryPage = {
 export type HistoryQuery = {
 	/**  Only changes with `seq` below this (the previous page's `next_before`). */
 	before?: number | null,
+	/**  Only changes that happened at or after this instant (a digest's span). */
+	since?: string | null,
+	/**  Only changes that happened before this instant (a digest's span). */
+	until?: string | null,
+	/**  Only changes in this folder or below it (`/Finance`), matched case-insensitively. */
+	folder?: string | null,
+	/**  Only the changes of this group (see [`Change::group`]): a row's expansion. */
+	group?: number | null,
 	/**  Page size; hosts pass 50 or so, the engine caps it. */
 	limit?: number,
 	/**  Case-insensitive match on name, path, old path or who. */
@@ -163,6 +194,39 @@ export type HistoryQuery = {
 /**  The UI language; `System` follows the OS. */
 export type Language = "system" | "en" | "ru";
 
+/**  A muted folder: no toasts for changes in it or below it (the list still has them). */
+export type Mute = {
+	/**  Drive path of the folder, e.g. `/Photos`; `/` mutes the whole target. */
+	folder: string,
+	/**  The target it applies to; `None` for every target. */
+	target: string | null,
+	/**  When the mute ends by itself; `None` mutes for good. */
+	until: string | null,
+};
+
+/**  How long a mute chosen from a toast, the list or Settings lasts. */
+export type MuteFor = "oneHour" | "threeHours" | "untilTomorrow" | "always";
+
+/**  How changes notify. */
+export type NotifyMode = 
+/**  A toast as changes arrive (grouped, capped). */
+"live" | 
+/**  No live toast; one toast a day at [`Preferences::digest_at`] summing them up. */
+"digest" | 
+/**  No toast at all. */
+"off";
+
+/**  How one target, or one folder of it, notifies. */
+export type NotifyRule = {
+	/**  The target's id ([`TargetInfo::id`]). */
+	target?: string,
+	/**  A folder of the target (`/Finance`) and everything below it; `None` for the whole target. */
+	folder?: string | null,
+	mode?: NotifyMode,
+	/**  The kinds of change that notify; empty means every kind. */
+	kinds?: ChangeKind[],
+};
+
 /**  The pause choices the tray and the window offer. */
 export type PauseFor = "oneHour" | "untilTomorrow" | "resume";
 
@@ -175,6 +239,24 @@ export type Preferences = {
 	mutedPatterns?: string[],
 	startAtLogin?: boolean,
 	language?: Language,
+	/**
+	 *  Folders muted from a toast, the list or Settings, each until a time or for good; expired
+	 *  ones are ignored (and dropped on the next save).
+	 */
+	mutes?: Mute[],
+	/**
+	 *  How each target, or a folder within it, notifies: live toasts, a daily digest, or none;
+	 *  and which kinds of change toast. The most specific rule (longest folder) wins; without a
+	 *  rule a change is live and every kind toasts.
+	 */
+	rules?: NotifyRule[],
+	/**  When the daily digest toast comes, "HH:MM" local time; it covers the 24 hours before. */
+	digestAt?: string,
+	/**
+	 *  Saves of one file by one person join one editing session (one toast, one row) while
+	 *  they come less than this many minutes apart.
+	 */
+	sessionMinutes?: number,
 };
 
 /**  A daily window without toasts, in local time, e.g. 22:00 to 07:00 (may cross midnight). */

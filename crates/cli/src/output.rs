@@ -133,6 +133,7 @@ mod tests {
             account: "acc".into(),
             target: "acc/me".into(),
             caught_up: false,
+            group: 0,
         }
     }
 

@@ -62,6 +62,11 @@ pub struct Change {
     pub target: String,
     /// True for changes made while DriveWatch was not running, found on catch-up.
     pub caught_up: bool,
+    /// The `seq` of the first change of the burst or editing session this change belongs to
+    /// (its own `seq` when it stands alone), assigned by the history when it stores the change;
+    /// 0 before that. The list shows one row per group; the NDJSON stays one object per change.
+    #[serde(default)]
+    pub group: i64,
 }
 
 /// The changes one delta run produced for one target, in order.
@@ -226,6 +231,14 @@ pub enum SignInEvent {
 pub struct HistoryQuery {
     /// Only changes with `seq` below this (the previous page's `next_before`).
     pub before: Option<i64>,
+    /// Only changes that happened at or after this instant (a digest's span).
+    pub since: Option<DateTime<Utc>>,
+    /// Only changes that happened before this instant (a digest's span).
+    pub until: Option<DateTime<Utc>>,
+    /// Only changes in this folder or below it (`/Finance`), matched case-insensitively.
+    pub folder: Option<String>,
+    /// Only the changes of this group (see [`Change::group`]): a row's expansion.
+    pub group: Option<i64>,
     /// Page size; hosts pass 50 or so, the engine caps it.
     pub limit: u32,
     /// Case-insensitive match on name, path, old path or who.
@@ -294,6 +307,18 @@ pub struct Preferences {
     pub muted_patterns: Vec<String>,
     pub start_at_login: bool,
     pub language: Language,
+    /// Folders muted from a toast, the list or Settings, each until a time or for good; expired
+    /// ones are ignored (and dropped on the next save).
+    pub mutes: Vec<Mute>,
+    /// How each target, or a folder within it, notifies: live toasts, a daily digest, or none;
+    /// and which kinds of change toast. The most specific rule (longest folder) wins; without a
+    /// rule a change is live and every kind toasts.
+    pub rules: Vec<NotifyRule>,
+    /// When the daily digest toast comes, "HH:MM" local time; it covers the 24 hours before.
+    pub digest_at: String,
+    /// Saves of one file by one person join one editing session (one toast, one row) while
+    /// they come less than this many minutes apart.
+    pub session_minutes: u32,
 }
 
 impl Default for Preferences {
@@ -304,6 +329,69 @@ impl Default for Preferences {
             muted_patterns: Vec::new(),
             start_at_login: false,
             language: Language::System,
+            mutes: Vec::new(),
+            rules: Vec::new(),
+            digest_at: DEFAULT_DIGEST_AT.to_owned(),
+            session_minutes: DEFAULT_SESSION_MINUTES,
+        }
+    }
+}
+
+/// The digest's default time: the start of a working day.
+pub const DEFAULT_DIGEST_AT: &str = "09:00";
+
+/// The default editing-session timeout: Office autosaves every few seconds to a minute while
+/// someone types, and a pause for a coffee is still the same session.
+pub const DEFAULT_SESSION_MINUTES: u32 = 10;
+
+/// A muted folder: no toasts for changes in it or below it (the list still has them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub struct Mute {
+    /// Drive path of the folder, e.g. `/Photos`; `/` mutes the whole target.
+    pub folder: String,
+    /// The target it applies to; `None` for every target.
+    pub target: Option<String>,
+    /// When the mute ends by itself; `None` mutes for good.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// How changes notify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase")]
+pub enum NotifyMode {
+    /// A toast as changes arrive (grouped, capped).
+    #[default]
+    Live,
+    /// No live toast; one toast a day at [`Preferences::digest_at`] summing them up.
+    Digest,
+    /// No toast at all.
+    Off,
+}
+
+/// How one target, or one folder of it, notifies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+#[serde(rename_all = "camelCase", default)]
+pub struct NotifyRule {
+    /// The target's id ([`TargetInfo::id`]).
+    pub target: String,
+    /// A folder of the target (`/Finance`) and everything below it; `None` for the whole target.
+    pub folder: Option<String>,
+    pub mode: NotifyMode,
+    /// The kinds of change that notify; empty means every kind.
+    pub kinds: Vec<ChangeKind>,
+}
+
+impl Default for NotifyRule {
+    fn default() -> Self {
+        Self {
+            target: String::new(),
+            folder: None,
+            mode: NotifyMode::Live,
+            kinds: Vec::new(),
         }
     }
 }

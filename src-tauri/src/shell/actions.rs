@@ -10,13 +10,15 @@
 
 use std::time::Duration;
 
+use chrono::{Local, Utc};
 use drivewatch_core::model::{
-    AccountKind, DeviceCodePrompt, HistoryPage, HistoryQuery, Preferences, SignInEvent, TargetInfo,
+    AccountKind, DeviceCodePrompt, HistoryPage, HistoryQuery, Mute, Preferences, SignInEvent,
+    TargetInfo,
 };
 
-use super::Shell;
+use super::{Shell, pause_deadline};
 use crate::error::ShellError;
-use crate::ipc::AppSnapshot;
+use crate::ipc::{AppSnapshot, MuteFor, PauseFor};
 
 /// How long Quit waits for the engine and the shell's tasks before exiting anyway.
 pub const QUIT_GRACE: Duration = Duration::from_millis(1000);
@@ -118,6 +120,52 @@ impl Shell {
                 surface.set_autostart(preferences.start_at_login)?;
             }
         }
+        Ok(self.announce())
+    }
+
+    /// Mutes `folder` (of `target`, or of every target) for `duration` from now, as a toast's
+    /// action, the list's row menu and Settings offer; returns the new snapshot.
+    pub async fn mute_folder(
+        &self,
+        target: Option<String>,
+        folder: &str,
+        duration: MuteFor,
+    ) -> Result<AppSnapshot, ShellError> {
+        let now = Local::now();
+        let until = match duration {
+            MuteFor::OneHour => Some(now.with_timezone(&Utc) + chrono::Duration::hours(1)),
+            MuteFor::ThreeHours => Some(now.with_timezone(&Utc) + chrono::Duration::hours(3)),
+            MuteFor::UntilTomorrow => pause_deadline(PauseFor::UntilTomorrow, now),
+            MuteFor::Always => None,
+        };
+        let mut preferences = self.engine.preferences();
+        let folder = folder.trim();
+        let folder = if folder.is_empty() { "/" } else { folder };
+        // One mute per folder and target: a new choice replaces the old one.
+        preferences
+            .mutes
+            .retain(|m| !(m.folder == folder && m.target == target));
+        preferences
+            .mutes
+            .retain(|m| m.until.is_none_or(|until| until > now.with_timezone(&Utc)));
+        preferences.mutes.push(Mute {
+            folder: folder.to_owned(),
+            target,
+            until,
+        });
+        self.engine.save_preferences(&preferences).await?;
+        self.tray_changed();
+        Ok(self.announce())
+    }
+
+    /// Ends a mute (from the tray or Settings); returns the new snapshot.
+    pub async fn unmute(&self, mute: &Mute) -> Result<AppSnapshot, ShellError> {
+        let mut preferences = self.engine.preferences();
+        preferences
+            .mutes
+            .retain(|m| !(m.folder == mute.folder && m.target == mute.target));
+        self.engine.save_preferences(&preferences).await?;
+        self.tray_changed();
         Ok(self.announce())
     }
 

@@ -55,6 +55,7 @@ function snapshot(over: Partial<AppSnapshot> = {}): AppSnapshot {
     demo: false,
     clientIdConfigured: true,
     signIn: null,
+    unread: 0,
     ...over,
   };
 }

@@ -235,6 +235,7 @@ fn make_change(
         account: ctx.account.to_owned(),
         target: ctx.target.to_owned(),
         caught_up: ctx.caught_up,
+        group: 0,
     }
 }
 

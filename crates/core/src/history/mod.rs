@@ -532,6 +532,7 @@ fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
             account: r.get(12)?,
             target: r.get(13)?,
             caught_up: r.get(14)?,
+            group: 0,
         },
     })
 }

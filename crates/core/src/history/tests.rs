@@ -26,6 +26,7 @@ fn change(name: &str, kind: ChangeKind, target: &str) -> Change {
         account: "acct".into(),
         target: target.into(),
         caught_up: false,
+        group: 0,
     }
 }
 

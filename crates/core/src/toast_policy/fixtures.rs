@@ -31,6 +31,7 @@ pub(super) fn change(seq: i64, kind: ChangeKind, path: &str, by: &str) -> Change
         account: "acct-1".to_owned(),
         target: "target-1".to_owned(),
         caught_up: false,
+        group: 0,
     }
 }
 

@@ -113,6 +113,29 @@ pub enum ToastKind {
     Burst { count: usize },
     /// Changes left out because of the per-minute cap.
     Summary { count: usize },
+    /// Saves of one file by one person while they keep editing it (an editing session).
+    Session { saves: usize },
+    /// The daily digest of a target or folder in digest mode.
+    Digest { count: usize, people: usize },
+}
+
+/// A toast's "Mute this folder for 3 hours" action: what the host adds to
+/// [`Preferences::mutes`] when the user presses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MuteOffer {
+    pub target: String,
+    /// Drive path of the folder, e.g. `/Photos`.
+    pub folder: String,
+}
+
+/// What a digest toast sums up; its action opens the window on exactly these changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DigestScope {
+    pub target: String,
+    /// `None` for the whole target.
+    pub folder: Option<String>,
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
 }
 
 /// Names one toast for its whole life, across updates; unique within one [`ToastPolicy`].
@@ -134,6 +157,10 @@ pub struct Toast {
     pub body: String,
     /// `None` for summaries, which stand for many unrelated changes.
     pub target: Option<ToastTarget>,
+    /// The folder the toast's mute action silences; `None` when it has no such action.
+    pub mute: Option<MuteOffer>,
+    /// For digest toasts: the changes the digest sums up.
+    pub digest: Option<DigestScope>,
 }
 
 impl Toast {

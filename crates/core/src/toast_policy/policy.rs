@@ -601,7 +601,10 @@ mod tests {
         on_screen(toasts)
             .iter()
             .map(|t| match t.kind {
-                ToastKind::Summary { count } | ToastKind::Burst { count } => count,
+                ToastKind::Summary { count }
+                | ToastKind::Burst { count }
+                | ToastKind::Digest { count, .. } => count,
+                ToastKind::Session { saves } => saves,
                 ToastKind::Single => 1,
             })
             .sum()
@@ -715,6 +718,8 @@ mod tests {
                     seq: 1,
                     folder: true
                 }),
+                mute: None,
+                digest: None,
             }]
         );
         assert_eq!(policy.next_flush_at(), None, "nothing waits");

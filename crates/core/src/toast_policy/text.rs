@@ -29,6 +29,8 @@ pub(super) fn single_toast(id: ToastId, change: &Change, catalog: &Catalog) -> T
             seq: change.seq,
             folder: false,
         }),
+        mute: None,
+        digest: None,
     }
 }
 
@@ -160,6 +162,8 @@ pub(super) fn burst_toast(
         summary,
         body,
         target: Some(ToastTarget { seq, folder: true }),
+        mute: None,
+        digest: None,
     }
 }
 
@@ -171,6 +175,8 @@ pub(super) fn summary_toast(id: ToastId, update: bool, count: usize, catalog: &C
         summary: catalog.text("toast_moreChanges", &[("count", Arg::from(count))]),
         body: catalog.text("toast_seeAll", &[]),
         target: None,
+        mute: None,
+        digest: None,
     }
 }
 
@@ -222,6 +228,8 @@ mod tests {
                     seq: 7,
                     folder: false
                 }),
+                mute: None,
+                digest: None,
             }]
         );
     }
