@@ -6,8 +6,12 @@ use std::process::Command;
 use crate::deps;
 
 pub fn repo_root() -> PathBuf {
-    // xtask/ sits directly under the repository root.
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // xtask/ sits directly under the repository root. `cargo run` sets CARGO_MANIFEST_DIR at run
+    // time too; that one wins, because a shared target dir can hold an xtask binary built from
+    // another checkout, whose compile-time path points there.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."))
