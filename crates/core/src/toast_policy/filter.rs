@@ -1,13 +1,13 @@
 //! Which changes deserve no toast at all: the user's own, and those in paused periods, quiet
-//! hours or muted folders and patterns.
+//! hours, muted folders and patterns, or folders muted for a while (timed mutes).
 //!
 //! Pure predicates over a change and the preferences; they never hide a change from the list,
 //! only from the screen.
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 
 use super::{ToastContext, name_of};
-use crate::model::{Change, QuietHours};
+use crate::model::{Change, Mute, QuietHours};
 
 pub(super) fn is_paused(ctx: &ToastContext<'_>) -> bool {
     ctx.paused_until.is_some_and(|until| ctx.now < until)
@@ -55,25 +55,56 @@ pub fn is_muted(change: &Change, patterns: &[String]) -> bool {
                     wildcard_match(pattern, name_of(path))
                 }
             } else {
-                let folder = pattern.trim_end_matches('/');
-                if folder.is_empty() {
-                    return true; // "/" mutes the whole drive.
-                }
-                let folder = if folder.starts_with('/') {
-                    folder.to_owned()
-                } else {
-                    format!("/{folder}")
-                };
-                let lower = path.to_lowercase();
-                let folder = folder.to_lowercase();
-                lower == folder
-                    || lower
-                        .strip_prefix(&folder)
-                        .is_some_and(|rest| rest.starts_with('/'))
+                folder_covers(pattern, path)
             }
         };
         covers(&change.path) || change.old_path.as_deref().is_some_and(covers)
     })
+}
+
+/// Whether a timed mute in force at `at` covers the change: same target (or a mute for every
+/// target), and the change's path, or its path before a move, in the folder or below it.
+/// A mute whose `until` is not after `at` has expired and covers nothing.
+pub fn is_muted_at(change: &Change, mutes: &[Mute], at: DateTime<Utc>) -> bool {
+    mutes.iter().any(|mute| {
+        mute.until.is_none_or(|until| at < until)
+            && mute.target.as_deref().is_none_or(|t| t == change.target)
+            && (folder_covers(&mute.folder, &change.path)
+                || change
+                    .old_path
+                    .as_deref()
+                    .is_some_and(|old| folder_covers(&mute.folder, old)))
+    })
+}
+
+/// Whether `path` is the folder or below it; case-insensitive, as OneDrive names are. `/` (or
+/// an empty folder) covers the whole drive, and a folder without a leading `/` is read as if
+/// it had one.
+pub(super) fn folder_covers(folder: &str, path: &str) -> bool {
+    let folder = folder.trim().trim_end_matches('/');
+    if folder.is_empty() {
+        return true;
+    }
+    let folder = if folder.starts_with('/') {
+        folder.to_lowercase()
+    } else {
+        format!("/{}", folder.to_lowercase())
+    };
+    let lower = path.to_lowercase();
+    lower == folder
+        || lower
+            .strip_prefix(&folder)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// How deep a folder is (`/` is 0, `/Finance` 1, `/Finance/2026` 2): the more specific of two
+/// folders that both cover a path is the deeper one.
+pub(super) fn folder_depth(folder: &str) -> usize {
+    folder
+        .trim()
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .count()
 }
 
 /// `*` matches any run of characters (including `/`), `?` exactly one; case-insensitive.
