@@ -136,8 +136,9 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::{ChangeKind, Preferences};
-    use crate::toast_policy::ToastPolicy;
     use crate::toast_policy::fixtures::*;
+    use crate::toast_policy::{MuteOffer, ToastPolicy};
+    use chrono::Duration;
 
     #[test]
     fn own_changes_toast_only_when_asked() {
@@ -259,6 +260,97 @@ mod tests {
         ]);
         let toasts = ToastPolicy::default().decide(&b, &ctx(&prefs, at(0)));
         assert_eq!(summaries(&toasts), vec!["Alice edited Budget.xlsx"]);
+    }
+
+    #[test]
+    fn a_folder_muted_from_a_toast_is_silent_for_three_hours_and_toasts_after() {
+        let mut prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let photo = |seq: i64, path: &str| change(seq, ChangeKind::Created, path, "Adele");
+        let first = policy.decide(
+            &batch(vec![photo(1, "/Photos/IMG_1.jpg")]),
+            &ctx(&prefs, at(0)),
+        );
+        let offer = first[0].mute.clone().expect("a one-folder toast offers a mute");
+        assert_eq!(
+            offer,
+            MuteOffer {
+                target: "target-1".to_owned(),
+                folder: "/Photos".to_owned(),
+            }
+        );
+        // What the host adds when the user presses "Mute /Photos for 3 hours".
+        let until = at(0) + Duration::hours(3);
+        prefs.mutes.push(Mute {
+            folder: offer.folder,
+            target: Some(offer.target),
+            until: Some(until),
+        });
+        let mut seq = 10;
+        let mut t = at(60);
+        while t < until {
+            seq += 3;
+            let b = batch(vec![
+                photo(seq, &format!("/Photos/IMG_{seq}.jpg")),
+                photo(seq + 1, &format!("/photos/Trip/IMG_{seq}.jpg")),
+                change(seq + 2, ChangeKind::Modified, "/Docs/Plan.docx", "Bob"),
+            ]);
+            let toasts = policy.decide(&b, &ctx(&prefs, t));
+            assert_eq!(summaries(&toasts), vec!["Bob edited Plan.docx"], "at {t}");
+            t += Duration::minutes(10);
+        }
+        // The mute ends by itself.
+        let after = policy.decide(
+            &batch(vec![photo(1000, "/Photos/Trip/IMG_1000.jpg")]),
+            &ctx(&prefs, until),
+        );
+        assert_eq!(summaries(&after), vec!["Adele added IMG_1000.jpg"]);
+        assert_eq!(
+            after[0].mute.as_ref().map(|m| m.folder.as_str()),
+            Some("/Photos/Trip")
+        );
+    }
+
+    #[test]
+    fn timed_mutes_apply_to_their_target_until_they_expire() {
+        let c = change(1, ChangeKind::Modified, "/Photos/Trip/a.jpg", "A");
+        let mute = |folder: &str, target: Option<&str>, until: Option<i64>| Mute {
+            folder: folder.to_owned(),
+            target: target.map(str::to_owned),
+            until: until.map(at),
+        };
+        assert!(is_muted_at(&c, &[mute("/Photos", None, None)], at(0)));
+        assert!(is_muted_at(&c, &[mute("/", Some("target-1"), Some(1))], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photos", None, Some(0))], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photos", Some("target-2"), None)], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photo", None, None)], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Docs", None, None)], at(0)));
+        let mut moved = change(2, ChangeKind::Moved, "/Docs/a.jpg", "A");
+        moved.old_path = Some("/photos/a.jpg".to_owned());
+        assert!(is_muted_at(&moved, &[mute("/Photos/", None, None)], at(0)));
+    }
+
+    #[test]
+    fn bursts_offer_their_folder_and_summaries_no_mute() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::new(crate::toast_policy::ToastLimits {
+            max_per_window: 2,
+            max_per_batch: 2,
+            ..crate::toast_policy::ToastLimits::default()
+        });
+        let mut changes: Vec<_> = (1..=5)
+            .map(|i| change(i, ChangeKind::Created, &format!("/Photos/Trip/{i}.jpg"), "A"))
+            .collect();
+        changes.push(change(6, ChangeKind::Created, "/X/a.txt", "B"));
+        changes.push(change(7, ChangeKind::Created, "/Y/a.txt", "B"));
+        let toasts = policy.decide(&batch(changes), &ctx(&prefs, at(0)));
+        assert_eq!(toasts.len(), 2);
+        assert_eq!(
+            toasts[0].mute.as_ref().map(|m| m.folder.as_str()),
+            Some("/Photos/Trip")
+        );
+        assert_eq!(toasts[1].kind, crate::toast_policy::ToastKind::Summary { count: 2 });
+        assert_eq!(toasts[1].mute, None);
     }
 
     #[test]
