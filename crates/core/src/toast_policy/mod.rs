@@ -7,7 +7,27 @@
 //! display. A burst in one folder becomes one toast, toasts per minute are
 //! capped with a summary for the rest, and the user's own changes, paused periods, quiet hours
 //! and muted folders or patterns give none. The list of changes is not this module's business:
-//! every change still goes there.
+//! every change still goes there, whatever a rule or a mute says.
+//!
+//! On top of that the policy respects attention:
+//! - **Editing sessions.** One person saving one file again and again (autosave) is one toast:
+//!   the first save toasts, later saves less than [`Preferences::session_minutes`] apart redraw
+//!   that toast silently ("Alice is editing Budget.xlsx", "12 saves since 10:02") at most once
+//!   per [`ToastLimits::session_update_every`]. Another person, a rename, a move or a deletion
+//!   is news of its own.
+//! - **Timed mutes.** [`Preferences::mutes`] silence a folder and everything below it until
+//!   their `until` (judged at [`ToastContext::now`]); expired ones are ignored. Every toast that
+//!   stands for one folder (a change, a burst, a session) carries a [`MuteOffer`] for it, which
+//!   the host turns into a mute when the user presses "Mute for 3 hours"; summaries and digests
+//!   carry none.
+//! - **Notify rules.** [`Preferences::rules`] say per target, or per folder of one, whether its
+//!   changes toast live, wait for the daily digest or do not notify at all, and which kinds do;
+//!   the most specific rule wins ([`rule_for`]). [`noteworthy`] counts the changes of a batch
+//!   that deserve attention (what would toast if pause, quiet hours or a digest did not hold
+//!   it), for the host's unread count.
+//! - **Digests.** [`digest_toasts`] sums up a digest rule's changes of the day before in one
+//!   toast ("Yesterday in Finance: 34 changes by 5 people", with a [`DigestScope`] for the
+//!   window's digest view), due at [`next_digest_at`]; see [`digest`].
 //!
 //! The engine starts a delta run at the first notification, so a burst arrives as several
 //! batches. Grouping therefore spans batches: a change whose group (target, folder, kind,
@@ -27,23 +47,32 @@
 //!
 //! # Layout
 //! - `policy`: the grouping and rate-limit state machine ([`ToastPolicy`]).
-//! - `filter`: which changes deserve no toast at all (own, paused, quiet hours, muted).
+//! - `session`: editing sessions, the policy's memory of files being edited.
+//! - `rules`: which changes deserve attention and how (live, digest, off), and [`noteworthy`].
+//! - [`digest`]: the daily digest's toasts and time.
+//! - `filter`: which changes deserve no toast at all (own, paused, quiet hours, muted, timed
+//!   mutes).
 //! - `text`: what a toast says, from the catalogs.
 //! - `sanitise`: untrusted names made safe and short to display.
 
+pub mod digest;
 mod filter;
 #[cfg(test)]
 mod fixtures;
 mod policy;
+mod rules;
 mod sanitise;
+mod session;
 mod text;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use crate::model::Preferences;
 
-pub use filter::{is_muted, is_quiet, parse_hh_mm};
+pub use digest::{digest_span, digest_toasts, digest_toasts_labelled, next_digest_at};
+pub use filter::{is_muted, is_muted_at, is_quiet, parse_hh_mm};
 pub use policy::ToastPolicy;
+pub use rules::{noteworthy, rule_for};
 pub use sanitise::{display_name, display_path, neutralise};
 pub use text::describe_change;
 
@@ -68,6 +97,9 @@ pub struct ToastLimits {
     /// One toast is redrawn at most this often; counts that arrive in between wait (see
     /// [`ToastPolicy::next_flush_at`]), so a long burst does not flicker.
     pub update_every: Duration,
+    /// An editing session's toast is redrawn at most this often: a half-hour session of
+    /// autosaves is one toast and a handful of silent updates.
+    pub session_update_every: Duration,
 }
 
 impl Default for ToastLimits {
@@ -80,6 +112,7 @@ impl Default for ToastLimits {
             burst_threshold: 3,
             group_window: Duration::seconds(5),
             update_every: Duration::seconds(1),
+            session_update_every: Duration::minutes(5),
         }
     }
 }
