@@ -269,10 +269,15 @@ class AppState {
     await this.reload();
   }
 
-  /** The list was seen: the shell clears the unread count. Never an error for the user. */
+  /**
+   * The list was seen: the shell clears the unread count. Only the count is taken from its
+   * answer: this call runs by itself, and a whole snapshot could be older than one a save or
+   * an event brought meanwhile. Never an error for the user.
+   */
   async markSeen(): Promise<void> {
     try {
-      this.snapshot = await commands.markSeen();
+      const answer = await commands.markSeen();
+      if (this.snapshot) this.snapshot.unread = answer.unread;
     } catch {
       // An older shell or a closing window: the count stays, nothing else to do.
     }
