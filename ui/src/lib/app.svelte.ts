@@ -88,6 +88,8 @@ class AppState {
   filter = $state<ChangeFilter>({ ...EMPTY_FILTER });
   /** Live changes inserted above while the user was scrolled down. */
   unseen = $state(0);
+  /** Bumped whenever live changes join the list (seen again if the list is on screen). */
+  liveNonce = $state(0);
   highlighted = $state<number | null>(null);
   /** Bumped on every focus request so the list scrolls even to the same change twice. */
   focusNonce = $state(0);
@@ -215,6 +217,7 @@ class AppState {
     if (fresh.length === 0) return;
     const captured = this.anchor?.capture();
     this.items = mergeChanges(this.items, fresh);
+    this.liveNonce++;
     await tick();
     if (captured && !captured.atTop) {
       captured.restore();
