@@ -62,7 +62,7 @@ export interface ScrollAnchor {
 }
 
 const PAGE = 50;
-/** A digest's list loads whole (its banner counts it), up to this many pages. */
+/** A digest's list, or a group's changes, load whole, up to this many pages. */
 const DIGEST_PAGES = 40;
 
 class AppState {
@@ -261,9 +261,31 @@ class AppState {
     }
   }
 
-  toggleGroup(group: number): void {
-    if (this.expanded.has(group)) this.expanded.delete(group);
-    else this.expanded.add(group);
+  /** Expands or collapses a group's row; expanding loads the rest of the group first. */
+  async toggleGroup(group: number): Promise<void> {
+    if (this.expanded.has(group)) {
+      this.expanded.delete(group);
+      return;
+    }
+    this.expanded.add(group);
+    await this.loadGroup(group);
+  }
+
+  /**
+   * Loads every change of a group that matches the filter, so its row counts and shows them
+   * all even when part of it is on pages not loaded yet. A failure leaves the loaded part.
+   */
+  async loadGroup(group: number): Promise<void> {
+    if (this.exhausted) return;
+    const generation = this.generation;
+    let before: number | null = null;
+    for (let i = 0; i < DIGEST_PAGES; i++) {
+      const res = await commands.listChanges({ ...toQuery(this.filter, before, PAGE, this.digest), group });
+      if (generation !== this.generation || res.status === "error") return;
+      this.items = mergeChanges(this.items, res.data.changes);
+      before = res.data.nextBefore;
+      if (before === null) return;
+    }
   }
 
   /** Back from a digest to every change. */

@@ -382,9 +382,28 @@ describe("attention", () => {
     await app.addLive([change(41, { group: 40 }), change(40, { group: 40 })]);
     await app.focus(41);
     expect(app.expanded.has(40)).toBe(true);
-    app.toggleGroup(40);
+    await app.toggleGroup(40);
     expect(app.expanded.has(40)).toBe(false);
-    app.toggleGroup(40);
-    expect(app.expanded.has(40)).toBe(true);
+  });
+
+  it("loads the rest of a group when its row expands, under the filter", async () => {
+    const app = await fresh();
+    // 25 changes paged by 10: the group 3..25 reaches past the first page.
+    const listed = shell.commands.listChanges;
+    shell.commands.listChanges = vi.fn(async (q: HistoryQuery) => {
+      if (q.group == null) return listed(q);
+      const members = Array.from({ length: 23 }, (_, i) => change(25 - i, { group: 3 })).filter((c) => q.before == null || c.seq < q.before);
+      const page = members.slice(0, 10);
+      return { status: "ok", data: { changes: page, nextBefore: members.length > 10 ? page[page.length - 1].seq : null } };
+    });
+    await app.setFilter({ text: "f", kinds: [], where: "" });
+    expect(app.items).toHaveLength(10);
+    await app.toggleGroup(3);
+    expect(app.expanded.has(3)).toBe(true);
+    const groupQueries = shell.commands.listChanges.mock.calls.map(([q]) => q as HistoryQuery).filter((q) => q.group === 3);
+    expect(groupQueries.map((q) => q.before)).toEqual([null, 16, 6]);
+    expect(groupQueries.every((q) => q.text === "f")).toBe(true);
+    expect(app.items.filter((c) => c.group === 3)).toHaveLength(23);
+    expect(new Set(app.items.map((c) => c.seq)).size).toBe(app.items.length);
   });
 });

@@ -633,6 +633,7 @@ describe("attention", () => {
     assert.equal(await burst.locator(".group-members li.change").count(), 40);
     assert.equal(await toggle.getAttribute("aria-controls"), await burst.locator(".group-members").getAttribute("id"));
     assert.equal(await burst.locator(".group-members li.change .change-name").first().innerText(), "IMG_1039.jpg");
+    await shot(page, "changes-group-expanded-en-light");
     await toggle.focus();
     await page.keyboard.press("Enter");
     assert.equal(await toggle.getAttribute("aria-expanded"), "false");
@@ -726,6 +727,8 @@ describe("attention", () => {
     await second.getByRole("checkbox", { name: "Deleted" }).check();
     p = await after(5);
     assert.deepEqual(p.rules[1], { target: "t-marketing", folder: "/Photos", mode: "digest", kinds: ["deleted"] });
+    await page.locator("#rules-title").scrollIntoViewIfNeeded();
+    await shot(page, "settings-rules-en-light");
 
     await page.getByLabel("Daily digest at").fill("07:45");
     p = await after(6);
