@@ -121,12 +121,12 @@ groupBurst_deleted = { $who } deleted { $items } from { $folder }
 groupBurst_renamed = { $who } renamed { $items } in { $folder }
 groupBurst_moved = { $who } moved { $items } to { $folder }
 groupBurst_mixed = { $who } changed { $items } in { $folder }
-# One row for an editing session of one file; $from and $to are local times of day.
+# One row for an editing session of one file; $time is its span of local times, 10:02–10:31.
 groupSession = { $who } edited { $name }
 groupSaves = { $count ->
     [one] { $count } save
    *[other] { $count } saves
-}, { $from }–{ $to }
+}, { $time }
 groupMembers = The changes of this group
 rowMenu = More for { $name }
 muteHour = Mute { $folder } for 1 hour
@@ -134,12 +134,12 @@ muteTomorrow = Mute { $folder } until tomorrow
 muteAlways = Mute { $folder } always
 mutedFolder = Notifications from { $folder } are muted.
 muteFailed = Could not mute: { $message }
-# A digest's list: $scope is a library or digestScopeFolder, $from and $to a day and a time.
-digestBanner = Digest: { $scope }, { $from }–{ $to } · { $count ->
+# A digest's list: $name is a library or digestScopeFolder, $time its span (yesterday 09:00–today 09:00).
+digestBanner = Digest: { $name }, { $time } · { $count ->
     [one] { $count } change
    *[other] { $count } changes
 }
-digestScopeFolder = { $folder } in { $target }
+digestScopeFolder = { $folder } in { $name }
 digestBack = Back to all changes
 
 ## Status
@@ -213,8 +213,8 @@ mutedRemove = Unmute { $pattern }
 mutedLabel = Folder or pattern
 mutesTitle = Muted from notifications or the list
 mutesNone = No folder is muted for now.
-# $folder is a folder path (or rootFolder), $target a library (or muteEveryTarget).
-muteEntry = { $folder } in { $target }
+# $folder is a folder path (or rootFolder), $name a library (or muteEveryTarget).
+muteEntry = { $folder } in { $name }
 muteEveryTarget = every library
 muteUntil = until { $time }
 muteForGood = for good
@@ -237,7 +237,7 @@ mode_off = Off
 ruleKinds = Kinds that notify (none checked: all)
 ruleAdd = Add a rule
 ruleRemove = Remove
-ruleRemoveOf = Remove the rule for { $scope }
+ruleRemoveOf = Remove the rule for { $name }
 ruleWhole = the whole library
 digestAt = Daily digest at
 sessionMinutes = Saves of one file by one person are one editing session while they come less than this many minutes apart

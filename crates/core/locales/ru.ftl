@@ -166,7 +166,7 @@ groupSaves = { $count ->
     [one] { $count } сохранение
     [few] { $count } сохранения
    *[many] { $count } сохранений
-}, { $from }–{ $to }
+}, { $time }
 groupMembers = Изменения этой группы
 rowMenu = Ещё для { $name }
 muteHour = Приглушить { $folder } на 1 час
@@ -174,12 +174,12 @@ muteTomorrow = Приглушить { $folder } до завтра
 muteAlways = Приглушить { $folder } навсегда
 mutedFolder = Уведомления из { $folder } приглушены.
 muteFailed = Не удалось приглушить: { $message }
-digestBanner = Сводка: { $scope }, { $from }–{ $to } · { $count ->
+digestBanner = Сводка: { $name }, { $time } · { $count ->
     [one] { $count } изменение
     [few] { $count } изменения
    *[many] { $count } изменений
 }
-digestScopeFolder = { $folder } в { $target }
+digestScopeFolder = { $folder } в { $name }
 digestBack = Ко всем изменениям
 
 statusTitle = Состояние
@@ -252,7 +252,7 @@ mutedRemove = Вернуть уведомления для { $pattern }
 mutedLabel = Папка или шаблон
 mutesTitle = Приглушено из уведомлений или списка
 mutesNone = Сейчас ничего не приглушено.
-muteEntry = { $folder } в { $target }
+muteEntry = { $folder } в { $name }
 muteEveryTarget = любой библиотеке
 muteUntil = до { $time }
 muteForGood = навсегда
@@ -275,7 +275,7 @@ mode_off = Выключено
 ruleKinds = Виды изменений с уведомлением (ничего не отмечено — все)
 ruleAdd = Добавить правило
 ruleRemove = Удалить
-ruleRemoveOf = Удалить правило для { $scope }
+ruleRemoveOf = Удалить правило для { $name }
 ruleWhole = вся библиотека
 digestAt = Время ежедневной сводки
 sessionMinutes = Сохранения одного файла одним человеком считаются одним сеансом правки, пока между ними меньше стольких минут

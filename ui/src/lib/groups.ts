@@ -135,8 +135,7 @@ export function describeRow(row: ChangeRow, t: Translate, locale: Locale, timeZo
       title: t("groupSession", { who, name: newest.name }),
       detail: t("groupSaves", {
         count: row.changes.length,
-        from: clockTime(oldest.at, locale, timeZone),
-        to: clockTime(newest.at, locale, timeZone),
+        time: `${clockTime(oldest.at, locale, timeZone)}–${clockTime(newest.at, locale, timeZone)}`,
       }),
     };
   }
