@@ -204,6 +204,14 @@ class AppState {
   async setFilter(filter: ChangeFilter): Promise<void> {
     this.filter = filter;
     await this.reload();
+    if (this.digest) await this.loadAll();
+  }
+
+  /** Loads the remaining pages (a digest's list, which its banner counts), up to a bound. */
+  private async loadAll(): Promise<void> {
+    for (let i = 0; i < DIGEST_PAGES && !this.exhausted && !this.listError && this.digest; i++) {
+      await this.loadMore();
+    }
   }
 
   /** New changes from the shell: shown at the top without moving what the user looks at. */
@@ -256,9 +264,7 @@ class AppState {
     this.filter = { ...EMPTY_FILTER };
     this.digest = { ...scope };
     await this.reload();
-    for (let i = 0; i < DIGEST_PAGES && !this.exhausted && !this.listError && this.digest; i++) {
-      await this.loadMore();
-    }
+    await this.loadAll();
   }
 
   /** Expands or collapses a group's row; expanding loads the rest of the group first. */

@@ -341,6 +341,12 @@ describe("attention", () => {
     expect(app.items.map((c) => c.seq)).toContain(301);
     expect(app.items.map((c) => c.seq)).not.toContain(300);
 
+    // A filter within the digest keeps it, and its list stays whole.
+    await app.setFilter({ text: "", kinds: ["modified"], where: "" });
+    expect(app.digest).toEqual(scope);
+    expect(app.exhausted).toBe(true);
+    expect(app.items).toHaveLength(30);
+
     await app.leaveDigest();
     expect(app.digest).toBeNull();
     expect(shell.commands.listChanges.mock.calls.at(-1)?.[0]).toMatchObject({ target: null, before: null });
