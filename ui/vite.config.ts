@@ -23,5 +23,8 @@ export default defineConfig(({ mode }) => ({
   test: {
     include: ["src/**/*.test.ts"],
     environment: "node",
+    // The store's first test imports it cold (the Svelte runtime, both catalogs), which takes
+    // seconds on a busy machine; the default 5 s made it flaky there.
+    testTimeout: 15_000,
   },
 }));

@@ -97,6 +97,50 @@ loadFailed = Could not load changes: { $message }
 openFailed = Could not open: { $message }
 today = Today
 yesterday = Yesterday
+groupYou = You
+groupSomeone = Someone
+# $noun is files, folders or items (a mix of both).
+groupItems = { $noun ->
+    [folders] { $count ->
+        [one] { $count } folder
+       *[other] { $count } folders
+    }
+    [items] { $count ->
+        [one] { $count } item
+       *[other] { $count } items
+    }
+   *[files] { $count ->
+        [one] { $count } file
+       *[other] { $count } files
+    }
+}
+# One row for a burst: $who is a person (or groupYou, groupSomeone), $items is groupItems.
+groupBurst_created = { $who } added { $items } to { $folder }
+groupBurst_modified = { $who } edited { $items } in { $folder }
+groupBurst_deleted = { $who } deleted { $items } from { $folder }
+groupBurst_renamed = { $who } renamed { $items } in { $folder }
+groupBurst_moved = { $who } moved { $items } to { $folder }
+groupBurst_mixed = { $who } changed { $items } in { $folder }
+# One row for an editing session of one file; $time is its span of local times, 10:02–10:31.
+groupSession = { $who } edited { $name }
+groupSaves = { $count ->
+    [one] { $count } save
+   *[other] { $count } saves
+}, { $time }
+groupMembers = The changes of this group
+rowMenu = More for { $name }
+muteHour = Mute { $folder } for 1 hour
+muteTomorrow = Mute { $folder } until tomorrow
+muteAlways = Mute { $folder } always
+mutedFolder = Notifications from { $folder } are muted.
+muteFailed = Could not mute: { $message }
+# A digest's list: $name is a library or digestScopeFolder, $time its span (yesterday 09:00–today 09:00).
+digestBanner = Digest: { $name }, { $time } · { $count ->
+    [one] { $count } change
+   *[other] { $count } changes
+}
+digestScopeFolder = { $folder } in { $name }
+digestBack = Back to all changes
 
 ## Status
 statusTitle = Status
@@ -167,10 +211,36 @@ mutedNone = Nothing is muted.
 mutedAdd = Mute
 mutedRemove = Unmute { $pattern }
 mutedLabel = Folder or pattern
+mutesTitle = Muted from notifications or the list
+mutesNone = No folder is muted for now.
+# $folder is a folder path (or rootFolder), $name a library (or muteEveryTarget).
+muteEntry = { $folder } in { $name }
+muteEveryTarget = every library
+muteUntil = until { $time }
+muteForGood = for good
+unmute = Unmute
+unmuteOf = Stop muting { $folder }
 pauseTitle = Pause
 pauseOneHour = Pause for one hour
 pauseTomorrow = Pause until tomorrow
 notPaused = Notifications are on.
+rulesTitle = Notifications per library
+rulesHint = Live: a notification as changes arrive. Daily digest: one summary a day. Off: none. The list always shows every change.
+rulesNone = No rules: every library notifies live about every kind of change.
+ruleTarget = Library
+ruleFolder = Folder
+ruleFolderHint = Empty for the whole library
+ruleMode = Notify
+mode_live = Live
+mode_digest = Daily digest
+mode_off = Off
+ruleKinds = Kinds that notify (none checked: all)
+ruleAdd = Add a rule
+ruleRemove = Remove
+ruleRemoveOf = Remove the rule for { $name }
+ruleWhole = the whole library
+digestAt = Daily digest at
+sessionMinutes = Saves of one file by one person are one editing session while they come less than this many minutes apart
 appTitle = App
 startAtLogin = Start DriveWatch when I sign in to this computer
 language = Language

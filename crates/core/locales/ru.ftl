@@ -99,6 +99,88 @@ loadFailed = Не удалось загрузить изменения: { $messa
 openFailed = Не удалось открыть: { $message }
 today = Сегодня
 yesterday = Вчера
+groupYou = вы
+groupSomeone = автор неизвестен
+groupItems = { $noun ->
+    [folders] { $count ->
+        [one] { $count } папка
+        [few] { $count } папки
+       *[many] { $count } папок
+    }
+    [items] { $count ->
+        [one] { $count } объект
+        [few] { $count } объекта
+       *[many] { $count } объектов
+    }
+   *[files] { $count ->
+        [one] { $count } файл
+        [few] { $count } файла
+       *[many] { $count } файлов
+    }
+}
+# The person's grammatical gender is unknown: the verb agrees with the count instead.
+groupBurst_created = { $count ->
+    [one] { $noun ->
+        [folders] Добавлена
+       *[other] Добавлен
+    }
+   *[other] Добавлено
+} { $items } в { $folder } · { $who }
+groupBurst_modified = { $count ->
+    [one] { $noun ->
+        [folders] Изменена
+       *[other] Изменён
+    }
+   *[other] Изменено
+} { $items } в { $folder } · { $who }
+groupBurst_deleted = { $count ->
+    [one] { $noun ->
+        [folders] Удалена
+       *[other] Удалён
+    }
+   *[other] Удалено
+} { $items } из { $folder } · { $who }
+groupBurst_renamed = { $count ->
+    [one] { $noun ->
+        [folders] Переименована
+       *[other] Переименован
+    }
+   *[other] Переименовано
+} { $items } в { $folder } · { $who }
+groupBurst_moved = { $count ->
+    [one] { $noun ->
+        [folders] Перемещена
+       *[other] Перемещён
+    }
+   *[other] Перемещено
+} { $items } в { $folder } · { $who }
+groupBurst_mixed = { $count ->
+    [one] { $noun ->
+        [folders] Изменена
+       *[other] Изменён
+    }
+   *[other] Изменено
+} { $items } в { $folder } · { $who }
+groupSession = Правки файла { $name } · { $who }
+groupSaves = { $count ->
+    [one] { $count } сохранение
+    [few] { $count } сохранения
+   *[many] { $count } сохранений
+}, { $time }
+groupMembers = Изменения этой группы
+rowMenu = Ещё для { $name }
+muteHour = Приглушить { $folder } на 1 час
+muteTomorrow = Приглушить { $folder } до завтра
+muteAlways = Приглушить { $folder } навсегда
+mutedFolder = Уведомления из { $folder } приглушены.
+muteFailed = Не удалось приглушить: { $message }
+digestBanner = Сводка: { $name }, { $time } · { $count ->
+    [one] { $count } изменение
+    [few] { $count } изменения
+   *[many] { $count } изменений
+}
+digestScopeFolder = { $folder } в { $name }
+digestBack = Ко всем изменениям
 
 statusTitle = Состояние
 noTargets = Пока ни за чем не следим. Добавьте библиотеку в настройках.
@@ -168,10 +250,35 @@ mutedNone = Ничего не приглушено.
 mutedAdd = Приглушить
 mutedRemove = Вернуть уведомления для { $pattern }
 mutedLabel = Папка или шаблон
+mutesTitle = Приглушено из уведомлений или списка
+mutesNone = Сейчас ничего не приглушено.
+muteEntry = { $folder } в { $name }
+muteEveryTarget = любой библиотеке
+muteUntil = до { $time }
+muteForGood = навсегда
+unmute = Вернуть
+unmuteOf = Больше не приглушать { $folder }
 pauseTitle = Пауза
 pauseOneHour = Пауза на час
 pauseTomorrow = Пауза до завтра
 notPaused = Уведомления включены.
+rulesTitle = Уведомления по библиотекам
+rulesHint = Сразу: уведомление при каждом изменении. Сводка: одно уведомление в день. Выключено: без уведомлений. В списке всегда видны все изменения.
+rulesNone = Правил нет: все библиотеки уведомляют сразу обо всех видах изменений.
+ruleTarget = Библиотека
+ruleFolder = Папка
+ruleFolderHint = Пусто — вся библиотека
+ruleMode = Уведомлять
+mode_live = Сразу
+mode_digest = Сводка раз в день
+mode_off = Выключено
+ruleKinds = Виды изменений с уведомлением (ничего не отмечено — все)
+ruleAdd = Добавить правило
+ruleRemove = Удалить
+ruleRemoveOf = Удалить правило для { $name }
+ruleWhole = вся библиотека
+digestAt = Время ежедневной сводки
+sessionMinutes = Сохранения одного файла одним человеком считаются одним сеансом правки, пока между ними меньше стольких минут
 appTitle = Приложение
 startAtLogin = Запускать DriveWatch при входе в систему
 language = Язык

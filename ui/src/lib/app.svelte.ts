@@ -9,6 +9,7 @@
  */
 
 import { tick } from "svelte";
+import { SvelteSet } from "svelte/reactivity";
 import {
   commands,
   events,
@@ -18,12 +19,23 @@ import {
   type AppSnapshot,
   type Change,
   type DeviceCodePrompt,
+  type Mute,
+  type MuteFor,
   type PauseFor,
   type Preferences,
   type SignInEvent,
   type TargetInfo,
 } from "../bindings";
-import { EMPTY_FILTER, matchesFilter, mergeChanges, toQuery, type ChangeFilter } from "./changes";
+import {
+  EMPTY_FILTER,
+  matchesFilter,
+  matchesScope,
+  mergeChanges,
+  toQuery,
+  type ChangeFilter,
+  type DigestScope,
+} from "./changes";
+import { groupOf } from "./groups";
 import { resolveLocale, translate, type Locale, type MessageKey } from "./i18n";
 
 export type View = "signIn" | "changes" | "status" | "settings";
@@ -50,6 +62,8 @@ export interface ScrollAnchor {
 }
 
 const PAGE = 50;
+/** A digest's list, or a group's changes, load whole, up to this many pages. */
+const DIGEST_PAGES = 40;
 
 class AppState {
   snapshot = $state<AppSnapshot | null>(null);
@@ -74,9 +88,15 @@ class AppState {
   filter = $state<ChangeFilter>({ ...EMPTY_FILTER });
   /** Live changes inserted above while the user was scrolled down. */
   unseen = $state(0);
+  /** Bumped whenever live changes join the list (seen again if the list is on screen). */
+  liveNonce = $state(0);
   highlighted = $state<number | null>(null);
   /** Bumped on every focus request so the list scrolls even to the same change twice. */
   focusNonce = $state(0);
+  /** The digest whose changes the list shows (from a digest toast), or `null` for all. */
+  digest = $state<DigestScope | null>(null);
+  /** The groups whose rows are expanded to their changes. */
+  expanded = new SvelteSet<number>();
 
   private anchor: ScrollAnchor | null = null;
   private generation = 0;
@@ -95,6 +115,7 @@ class AppState {
         events.changesAdded.listen((e) => void this.addLive(e.payload.changes)),
         events.signInProgress.listen((e) => this.onSignIn(e.payload)),
         events.focusChange.listen((e) => void this.focus(e.payload.seq)),
+        events.focusDigest.listen((e) => void this.showDigest(e.payload)),
       ]);
       const snapshot = await commands.getSnapshot();
       this.snapshot = snapshot;
@@ -168,7 +189,7 @@ class AppState {
     const generation = this.generation;
     this.loadingPage = true;
     this.listError = null;
-    const res = await commands.listChanges(toQuery(this.filter, this.nextBefore, PAGE));
+    const res = await commands.listChanges(toQuery(this.filter, this.nextBefore, PAGE, this.digest));
     if (generation !== this.generation) return;
     this.loadingPage = false;
     if (res.status === "error") {
@@ -183,16 +204,28 @@ class AppState {
   async setFilter(filter: ChangeFilter): Promise<void> {
     this.filter = filter;
     await this.reload();
+    if (this.digest) await this.loadAll();
+  }
+
+  /** Loads the remaining pages (a digest's list, which its banner counts), up to a bound. */
+  private async loadAll(): Promise<void> {
+    for (let i = 0; i < DIGEST_PAGES && !this.exhausted && !this.listError && this.digest; i++) {
+      await this.loadMore();
+    }
   }
 
   /** New changes from the shell: shown at the top without moving what the user looks at. */
   async addLive(changes: Change[]): Promise<void> {
     const fresh = changes.filter(
-      (c) => matchesFilter(c, this.filter) && !this.items.some((x) => x.seq === c.seq),
+      (c) =>
+        matchesFilter(c, this.filter) &&
+        matchesScope(c, this.digest) &&
+        !this.items.some((x) => x.seq === c.seq),
     );
     if (fresh.length === 0) return;
     const captured = this.anchor?.capture();
     this.items = mergeChanges(this.items, fresh);
+    this.liveNonce++;
     await tick();
     if (captured && !captured.atTop) {
       captured.restore();
@@ -205,8 +238,9 @@ class AppState {
     if (this.view === "signIn" && (this.snapshot?.accounts.length ?? 0) > 0) this.view = "changes";
     else if (this.view !== "changes") this.view = "changes";
     if (!this.items.some((c) => c.seq === seq)) {
-      if (!(this.filter.text === "" && this.filter.kinds.length === 0 && this.filter.where === "")) {
+      if (this.digest || !(this.filter.text === "" && this.filter.kinds.length === 0 && this.filter.where === "")) {
         this.filter = { ...EMPTY_FILTER };
+        this.digest = null;
         await this.reload();
       }
       for (let i = 0; i < 40 && !this.items.some((c) => c.seq === seq) && !this.exhausted; i++) {
@@ -214,8 +248,88 @@ class AppState {
         if (this.listError) break;
       }
     }
+    // A change inside a group is shown by expanding its row.
+    const found = this.items.find((c) => c.seq === seq);
+    if (found) this.expanded.add(groupOf(found));
     this.highlighted = seq;
     this.focusNonce++;
+  }
+
+  /**
+   * Shows a digest's changes (a digest toast's "Show"): the list narrowed to its target, folder
+   * and span, loaded whole so its banner can count them. Other filters are cleared.
+   */
+  async showDigest(scope: DigestScope): Promise<void> {
+    this.view = "changes";
+    this.filter = { ...EMPTY_FILTER };
+    this.digest = { ...scope };
+    await this.reload();
+    await this.loadAll();
+  }
+
+  /** Expands or collapses a group's row; expanding loads the rest of the group first. */
+  async toggleGroup(group: number): Promise<void> {
+    if (this.expanded.has(group)) {
+      this.expanded.delete(group);
+      return;
+    }
+    this.expanded.add(group);
+    await this.loadGroup(group);
+  }
+
+  /**
+   * Loads every change of a group that matches the filter, so its row counts and shows them
+   * all even when part of it is on pages not loaded yet. A failure leaves the loaded part.
+   */
+  async loadGroup(group: number): Promise<void> {
+    if (this.exhausted) return;
+    const generation = this.generation;
+    let before: number | null = null;
+    for (let i = 0; i < DIGEST_PAGES; i++) {
+      const res = await commands.listChanges({ ...toQuery(this.filter, before, PAGE, this.digest), group });
+      if (generation !== this.generation || res.status === "error") return;
+      this.items = mergeChanges(this.items, res.data.changes);
+      before = res.data.nextBefore;
+      if (before === null) return;
+    }
+  }
+
+  /** Back from a digest to every change. */
+  async leaveDigest(): Promise<void> {
+    this.digest = null;
+    await this.reload();
+  }
+
+  /**
+   * The list was seen: the shell clears the unread count. Only the count is taken from its
+   * answer: this call runs by itself, and a whole snapshot could be older than one a save or
+   * an event brought meanwhile. Never an error for the user.
+   */
+  async markSeen(): Promise<void> {
+    try {
+      const answer = await commands.markSeen();
+      if (this.snapshot) this.snapshot.unread = answer.unread;
+    } catch {
+      // An older shell or a closing window: the count stays, nothing else to do.
+    }
+  }
+
+  /** Mutes the folder of a row (from its menu); the notice says so. */
+  async muteFolder(target: string | null, folder: string, duration: MuteFor, shown: string): Promise<void> {
+    const res = await commands.muteFolder(target, folder, duration);
+    if (res.status === "error") {
+      this.showError("muteFailed", res.error);
+      return;
+    }
+    this.snapshot = res.data;
+    this.show(this.t("mutedFolder", { folder: shown }));
+  }
+
+  /** Ends a timed or permanent mute (Settings); a failure is a notice. */
+  async unmute(mute: Mute): Promise<void> {
+    const res = await commands.unmute(mute);
+    if (res.status === "ok") this.snapshot = res.data;
+    else this.showError("saveFailed", res.error);
   }
 
   async open(seq: number, folder: boolean): Promise<void> {

@@ -20,6 +20,7 @@ const shell = vi.hoisted(() => {
       signInProgress: event("signInProgress"),
       snapshotChanged: event("snapshotChanged"),
       focusChange: event("focusChange"),
+      focusDigest: event("focusDigest"),
     },
   };
 });
@@ -296,5 +297,119 @@ describe("settings", () => {
     expect(shell.commands.openVerificationPage).toHaveBeenCalledTimes(1);
     expect(app.notice).toMatchObject({ tone: "error" });
     expect(app.notice?.text).toContain("no sign-in is in progress");
+  });
+});
+
+describe("attention", () => {
+  const scope = { target: "t2", folder: "/Finance", since: "2026-11-23T09:00:00Z", until: "2026-11-24T09:00:00Z" };
+
+  /** 30 changes in t2's /Finance during the digest's span and a few outside it, paged by 10. */
+  function serveDigestHistory() {
+    const inside = Array.from({ length: 30 }, (_, i) =>
+      change(100 - i, { target: "t2", path: `/Finance/r${i}.xlsx`, at: new Date(Date.parse(scope.since) + (30 - i) * 60_000).toISOString() }),
+    );
+    const outside = [change(200, { target: "t1" }), change(150, { target: "t2", path: "/Other/x" })];
+    const all = [...outside, ...inside].sort((a, b) => b.seq - a.seq);
+    shell.commands.listChanges = vi.fn(async (q: HistoryQuery) => {
+      const rows = all
+        .filter((c) => q.before == null || c.seq < q.before)
+        .filter((c) => !q.target || c.target === q.target)
+        .filter((c) => !q.folder || c.path.toLowerCase().startsWith(`${q.folder.toLowerCase()}/`))
+        .filter((c) => !q.since || c.at >= q.since)
+        .filter((c) => !q.until || c.at < q.until);
+      const page = rows.slice(0, 10);
+      return { status: "ok", data: { changes: page, nextBefore: rows.length > 10 ? page[page.length - 1].seq : null } };
+    });
+  }
+
+  it("shows a digest's changes, whole, on focusDigest; live changes outside it stay out; back shows all", async () => {
+    const app = await fresh();
+    serveDigestHistory();
+    app.view = "settings";
+    await app.setFilter({ text: "r1", kinds: [], where: "target:t1" });
+    shell.emit("focusDigest", scope);
+    await vi.waitFor(() => expect(app.exhausted).toBe(true));
+    expect(app.view).toBe("changes");
+    expect(app.digest).toEqual(scope);
+    expect(app.filter).toEqual({ text: "", kinds: [], where: "" });
+    expect(app.items).toHaveLength(30);
+    const queries = shell.commands.listChanges.mock.calls.map(([q]) => q as HistoryQuery).slice(-3);
+    expect(queries.every((q) => q.target === "t2" && q.folder === "/Finance" && q.since === scope.since && q.until === scope.until)).toBe(true);
+
+    await app.addLive([change(300, { target: "t2", path: "/Finance/late.xlsx", at: "2026-11-24T10:00:00Z" })]);
+    await app.addLive([change(301, { target: "t2", path: "/Finance/in.xlsx", at: "2026-11-24T08:00:00Z" })]);
+    expect(app.items.map((c) => c.seq)).toContain(301);
+    expect(app.items.map((c) => c.seq)).not.toContain(300);
+
+    // A filter within the digest keeps it, and its list stays whole.
+    await app.setFilter({ text: "", kinds: ["modified"], where: "" });
+    expect(app.digest).toEqual(scope);
+    expect(app.exhausted).toBe(true);
+    expect(app.items).toHaveLength(30);
+
+    await app.leaveDigest();
+    expect(app.digest).toBeNull();
+    expect(shell.commands.listChanges.mock.calls.at(-1)?.[0]).toMatchObject({ target: null, before: null });
+    expect(app.items.map((c) => c.seq)).toContain(200);
+  });
+
+  it("mutes a folder through the shell with a notice, and unmutes", async () => {
+    const app = await fresh();
+    const mute = { folder: "/Photos", target: "t1", until: "2026-11-24T11:00:00Z" };
+    shell.commands.muteFolder = vi.fn(async () => ({ status: "ok", data: snapshot({ preferences: { mutes: [mute] } }) }));
+    await app.muteFolder("t1", "/Photos", "oneHour", "/Photos");
+    expect(shell.commands.muteFolder).toHaveBeenCalledWith("t1", "/Photos", "oneHour");
+    expect(app.snapshot?.preferences.mutes).toEqual([mute]);
+    expect(app.notice?.text).toBe("Notifications from /Photos are muted.");
+
+    shell.commands.unmute = vi.fn(async () => ({ status: "ok", data: snapshot({ preferences: { mutes: [] } }) }));
+    await app.unmute(mute);
+    expect(shell.commands.unmute).toHaveBeenCalledWith(mute);
+    expect(app.snapshot?.preferences.mutes).toEqual([]);
+
+    shell.commands.muteFolder = vi.fn(async () => ({ status: "error", error: { kind: "internal", message: "disk full" } }));
+    await app.muteFolder("t1", "/Photos", "always", "/Photos");
+    expect(app.notice).toMatchObject({ tone: "error", text: "Could not mute: disk full" });
+  });
+
+  it("takes the shell's snapshot when the list is seen, and shrugs off a failure", async () => {
+    const app = await fresh(snapshot({ unread: 12 }));
+    shell.commands.markSeen = vi.fn(async () => snapshot({ unread: 0 }));
+    await app.markSeen();
+    expect(shell.commands.markSeen).toHaveBeenCalledTimes(1);
+    expect(app.snapshot?.unread).toBe(0);
+    shell.commands.markSeen = vi.fn(async () => Promise.reject(new Error("window closing")));
+    await app.markSeen();
+    expect(app.notice).toBeNull();
+  });
+
+  it("expands the group of a change it focuses, and toggles groups", async () => {
+    const app = await fresh();
+    await app.addLive([change(41, { group: 40 }), change(40, { group: 40 })]);
+    await app.focus(41);
+    expect(app.expanded.has(40)).toBe(true);
+    await app.toggleGroup(40);
+    expect(app.expanded.has(40)).toBe(false);
+  });
+
+  it("loads the rest of a group when its row expands, under the filter", async () => {
+    const app = await fresh();
+    // 25 changes paged by 10: the group 3..25 reaches past the first page.
+    const listed = shell.commands.listChanges;
+    shell.commands.listChanges = vi.fn(async (q: HistoryQuery) => {
+      if (q.group == null) return listed(q);
+      const members = Array.from({ length: 23 }, (_, i) => change(25 - i, { group: 3 })).filter((c) => q.before == null || c.seq < q.before);
+      const page = members.slice(0, 10);
+      return { status: "ok", data: { changes: page, nextBefore: members.length > 10 ? page[page.length - 1].seq : null } };
+    });
+    await app.setFilter({ text: "f", kinds: [], where: "" });
+    expect(app.items).toHaveLength(10);
+    await app.toggleGroup(3);
+    expect(app.expanded.has(3)).toBe(true);
+    const groupQueries = shell.commands.listChanges.mock.calls.map(([q]) => q as HistoryQuery).filter((q) => q.group === 3);
+    expect(groupQueries.map((q) => q.before)).toEqual([null, 16, 6]);
+    expect(groupQueries.every((q) => q.text === "f")).toBe(true);
+    expect(app.items.filter((c) => c.group === 3)).toHaveLength(23);
+    expect(new Set(app.items.map((c) => c.seq)).size).toBe(app.items.length);
   });
 });

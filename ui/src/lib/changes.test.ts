@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Change } from "../bindings";
-import { EMPTY_FILTER, groupByDay, isFilterEmpty, matchesFilter, mergeChanges, toQuery } from "./changes";
+import { EMPTY_FILTER, groupByDay, inFolder, isFilterEmpty, matchesFilter, matchesScope, mergeChanges, toQuery } from "./changes";
 
 function change(seq: number, over: Partial<Change> = {}): Change {
   return {
@@ -116,5 +116,38 @@ describe("groupByDay", () => {
   });
   it("returns no groups for no changes", () => {
     expect(groupByDay([])).toEqual([]);
+  });
+});
+
+describe("digest scope", () => {
+  const scope = { target: "t1", folder: "/Finance", since: "2026-11-23T09:00:00Z", until: "2026-11-24T09:00:00Z" };
+  it("narrows the page query to the digest's target, folder and span, over the filter's target", () => {
+    expect(toQuery({ text: "q", kinds: [], where: "target:t9" }, 40, 50, scope)).toEqual({
+      before: 40,
+      limit: 50,
+      text: "q",
+      kinds: [],
+      account: null,
+      target: "t1",
+      folder: "/Finance",
+      since: "2026-11-23T09:00:00Z",
+      until: "2026-11-24T09:00:00Z",
+    });
+    expect(toQuery(EMPTY_FILTER, null)).not.toHaveProperty("since");
+  });
+  it("lets a live change in when the engine's query would: target, folder or below, since ≤ at < until", () => {
+    const at = "2026-11-24T08:59:59Z";
+    expect(matchesScope(change(1, { target: "t1", path: "/finance/Q4/x.xlsx", at }), scope)).toBe(true);
+    expect(matchesScope(change(1, { target: "t2", path: "/Finance/x.xlsx", at }), scope)).toBe(false);
+    expect(matchesScope(change(1, { target: "t1", path: "/Financial/x.xlsx", at }), scope)).toBe(false);
+    expect(matchesScope(change(1, { target: "t1", path: "/Finance/x.xlsx", at: "2026-11-24T09:00:00Z" }), scope)).toBe(false);
+    expect(matchesScope(change(1, { target: "t1", path: "/Finance/x.xlsx", at: "2026-11-23T09:00:00Z" }), scope)).toBe(true);
+    expect(matchesScope(change(1, { target: "t1", path: "/Other/x", at }), { ...scope, folder: null })).toBe(true);
+    expect(matchesScope(change(1), null)).toBe(true);
+  });
+  it("knows a folder holds itself and what is below it", () => {
+    expect(inFolder("/Finance", "/Finance/")).toBe(true);
+    expect(inFolder("/a/b", "/")).toBe(true);
+    expect(inFolder("/Fin", "/Finance")).toBe(false);
   });
 });

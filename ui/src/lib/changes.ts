@@ -8,7 +8,7 @@
  * keeps two entries with the same `seq`.
  */
 
-import type { Change, ChangeKind, HistoryQuery } from "../bindings";
+import type { Change, ChangeKind, FocusDigest, HistoryQuery } from "../bindings";
 import { dayKey } from "./format";
 
 export const ALL_KINDS: readonly ChangeKind[] = ["created", "modified", "renamed", "moved", "deleted"];
@@ -26,10 +26,16 @@ export function isFilterEmpty(f: ChangeFilter): boolean {
   return f.text.trim() === "" && f.kinds.length === 0 && f.where === "";
 }
 
-/** The engine query for one page under a filter. */
-export function toQuery(f: ChangeFilter, before: number | null, limit = 50): HistoryQuery {
+/** A digest's changes: one target (or a folder of it) over a span, as `focusDigest` names them. */
+export type DigestScope = FocusDigest;
+
+/**
+ * The engine query for one page under a filter; a digest scope narrows it to its target,
+ * folder and span (and its target wins over the filter's).
+ */
+export function toQuery(f: ChangeFilter, before: number | null, limit = 50, scope: DigestScope | null = null): HistoryQuery {
   const text = f.text.trim();
-  return {
+  const query: HistoryQuery = {
     before,
     limit,
     text: text === "" ? null : text,
@@ -37,6 +43,30 @@ export function toQuery(f: ChangeFilter, before: number | null, limit = 50): His
     account: f.where.startsWith("account:") ? f.where.slice("account:".length) : null,
     target: f.where.startsWith("target:") ? f.where.slice("target:".length) : null,
   };
+  if (scope) {
+    query.target = scope.target;
+    query.folder = scope.folder;
+    query.since = scope.since;
+    query.until = scope.until;
+  }
+  return query;
+}
+
+/** Whether `path` is `folder` or below it, case-insensitively (`/` holds everything). */
+export function inFolder(path: string, folder: string): boolean {
+  const f = folder.replace(/\/+$/, "").toLocaleLowerCase();
+  if (f === "") return true;
+  const p = path.toLocaleLowerCase();
+  return p === f || p.startsWith(`${f}/`);
+}
+
+/** Whether a live change belongs to a digest's list, as the engine's query would decide. */
+export function matchesScope(c: Change, scope: DigestScope | null): boolean {
+  if (!scope) return true;
+  if (c.target !== scope.target) return false;
+  if (scope.folder !== null && !inFolder(c.path, scope.folder)) return false;
+  const at = new Date(c.at).getTime();
+  return at >= new Date(scope.since).getTime() && at < new Date(scope.until).getTime();
 }
 
 /** Whether a change passes a filter: the same rules the engine applies to history pages. */

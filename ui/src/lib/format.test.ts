@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { clockTime, countdown, dayKey, dayLabel, exactTime, folderOf, formatCount, relativeTime } from "./format";
+import { clockTime, countdown, dayKey, dayLabel, exactTime, folderOf, formatCount, relativeTime, spanEnd, untilTime } from "./format";
 
 const NOW = new Date("2026-11-24T12:00:00Z");
 const words = { today: "Today", yesterday: "Yesterday" };
@@ -78,5 +78,22 @@ describe("formatCount", () => {
   it("groups digits per locale", () => {
     expect(formatCount(12345, "en")).toBe("12,345");
     expect(formatCount(12345, "ru")).toBe("12\u00a0345");
+  });
+});
+
+describe("spanEnd", () => {
+  it("names a digest's ends with lowercased day words inside the sentence", () => {
+    expect(spanEnd("2026-11-23T09:00:00Z", NOW, "ru", { today: "Сегодня", yesterday: "Вчера" }, "UTC")).toBe("вчера 09:00");
+    expect(spanEnd("2026-11-24T09:00:00Z", NOW, "en", words, "UTC")).toBe("today 09:00 AM");
+    expect(spanEnd("2026-11-20T09:00:00Z", NOW, "en", words, "UTC")).toBe("Friday, November 20 09:00 AM");
+    expect(spanEnd("soon", NOW, "en", words)).toBe("soon");
+  });
+});
+
+describe("untilTime", () => {
+  it("gives the time alone today, the weekday within a week, and the date beyond", () => {
+    expect(untilTime("2026-11-24T13:00:00Z", NOW, "ru", "UTC")).toBe("13:00");
+    expect(untilTime("2026-11-25T08:00:00Z", NOW, "en", "UTC")).toBe("Wed 08:00 AM");
+    expect(untilTime("2026-12-24T08:00:00Z", NOW, "en", "UTC")).toMatch(/Dec/);
   });
 });

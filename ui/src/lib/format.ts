@@ -115,3 +115,38 @@ export function folderOf(path: string): string {
 export function formatCount(n: number, locale: Locale): string {
   return new Intl.NumberFormat(locale).format(n);
 }
+
+/**
+ * One end of a span as a digest names it: "yesterday 09:00", "today 09:00", else the day and
+ * time. The day words come lowercased, as they stand inside a sentence.
+ */
+export function spanEnd(
+  iso: string,
+  now: Date,
+  locale: Locale,
+  words: { today: string; yesterday: string },
+  timeZone?: string,
+): string {
+  if (!parse(iso)) return iso;
+  const lower = { today: words.today.toLocaleLowerCase(locale), yesterday: words.yesterday.toLocaleLowerCase(locale) };
+  return `${dayLabel(dayKey(iso, timeZone), now, locale, lower, timeZone)} ${clockTime(iso, locale, timeZone)}`;
+}
+
+/**
+ * When a mute ends, short: the time of day when that is today, else the weekday (and date when
+ * it is more than a week away) with the time.
+ */
+export function untilTime(iso: string, now: Date, locale: Locale, timeZone?: string): string {
+  const d = parse(iso);
+  if (!d) return iso;
+  if (dayKey(iso, timeZone) === dayKey(now.toISOString(), timeZone)) return clockTime(iso, locale, timeZone);
+  const far = d.getTime() - now.getTime() > 6 * DAY;
+  return new Intl.DateTimeFormat(locale, {
+    weekday: "short",
+    day: far ? "numeric" : undefined,
+    month: far ? "short" : undefined,
+    hour: "2-digit",
+    minute: "2-digit",
+    timeZone,
+  }).format(d);
+}

@@ -45,6 +45,13 @@
     if (q.kinds && q.kinds.length) rows = rows.filter((c) => q.kinds.includes(c.kind));
     if (q.account) rows = rows.filter((c) => c.account === q.account);
     if (q.target) rows = rows.filter((c) => c.target === q.target);
+    if (q.group != null) rows = rows.filter((c) => (c.group || c.seq) === q.group);
+    if (q.since) rows = rows.filter((c) => Date.parse(c.at) >= Date.parse(q.since));
+    if (q.until) rows = rows.filter((c) => Date.parse(c.at) < Date.parse(q.until));
+    if (q.folder) {
+      const f = q.folder.toLowerCase();
+      rows = rows.filter((c) => c.path.toLowerCase() === f || c.path.toLowerCase().startsWith(`${f}/`));
+    }
     if (q.text) {
       const n = q.text.toLowerCase();
       rows = rows.filter((c) => [c.name, c.path, c.oldPath ?? "", c.by ?? ""].some((h) => h.toLowerCase().includes(n)));
@@ -109,6 +116,23 @@
         d.setHours(8, 0, 0, 0);
         state.pausedUntil = d.toISOString();
       }
+      return state;
+    },
+    mute_folder: ({ target, folder, duration }) => {
+      const until =
+        duration === "always"
+          ? null
+          : new Date(Date.now() + (duration === "oneHour" ? 1 : duration === "threeHours" ? 3 : 18) * 3_600_000).toISOString();
+      state.preferences.mutes = [...(state.preferences.mutes ?? []), { folder, target, until }];
+      return state;
+    },
+    unmute: ({ mute }) => {
+      const same = (m) => m.folder === mute.folder && m.target === mute.target && m.until === mute.until;
+      state.preferences.mutes = (state.preferences.mutes ?? []).filter((m) => !same(m));
+      return state;
+    },
+    mark_seen: () => {
+      state.unread = 0;
       return state;
     },
     open_change: () => null,

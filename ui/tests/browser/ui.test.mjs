@@ -581,6 +581,229 @@ describe("settings", () => {
   });
 });
 
+/** The fixtures' history under a burst of 40 photos (group 141) and 12 saves of one file (group 181). */
+function attentionHistory() {
+  const base = { own: false, caughtUp: false, oldPath: null, target: "t-onedrive", account: "acc-alice" };
+  const photos = Array.from({ length: 40 }, (_, i) =>
+    change(141 + i, {
+      ...base,
+      kind: "created",
+      name: `IMG_${1000 + i}.jpg`,
+      path: `/Photos/Offsite/IMG_${1000 + i}.jpg`,
+      itemId: `photo-${i}`,
+      by: "Adele Vance",
+      group: 141,
+      at: new Date(NOW.getTime() - 40 * 60_000 + i * 1000).toISOString(),
+    }),
+  );
+  const saves = Array.from({ length: 12 }, (_, i) =>
+    change(181 + i, {
+      ...base,
+      kind: "modified",
+      name: "Budget.xlsx",
+      path: "/Finance/Budget.xlsx",
+      itemId: "budget",
+      by: "Alice Example",
+      group: 181,
+      at: new Date(Date.UTC(2026, 10, 24, 14, 2 + i)).toISOString(),
+    }),
+  );
+  return [...saves.reverse(), ...photos.reverse(), ...history()];
+}
+
+describe("attention", () => {
+  it("shows a burst and an editing session as one row each, expandable with mouse and keyboard, searchable inside", async () => {
+    const { page, check } = await open({ history: attentionHistory() });
+    // The burst spans the first two pages; its row counts all 40 once both are loaded.
+    await page.waitForFunction(() => document.querySelector('li.group-row[data-group="141"]')?.dataset.count === "40");
+    const burst = page.locator('li.group-row[data-group="141"]');
+    const toggle = burst.locator(".group-toggle");
+    assert.equal(await toggle.innerText(), "Adele Vance added 40 files to /Photos/Offsite");
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    assert.equal(await burst.locator("li.change").count(), 0);
+    assert.equal(await page.locator("li.group-row").count(), 2);
+
+    const session = page.locator('li.group-row[data-group="181"]');
+    assert.equal(await session.locator(".group-title").innerText(), "Alice Example edited Budget.xlsx");
+    assert.equal(await session.locator(".group-detail").innerText(), "12 saves, 02:02 PM–02:13 PM");
+    await shot(page, "changes-grouped-en-light");
+
+    await toggle.click();
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+    assert.equal(await burst.locator(".group-members li.change").count(), 40);
+    assert.equal(await toggle.getAttribute("aria-controls"), await burst.locator(".group-members").getAttribute("id"));
+    assert.equal(await burst.locator(".group-members li.change .change-name").first().innerText(), "IMG_1039.jpg");
+    await shot(page, "changes-group-expanded-en-light");
+    await toggle.focus();
+    await page.keyboard.press("Enter");
+    assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+    await burst.locator(".group-members").waitFor({ state: "detached" });
+    await page.keyboard.press("Space");
+    assert.equal(await toggle.getAttribute("aria-expanded"), "true");
+
+    // The engine filters; the row is formed from what matches, and stays expanded.
+    await page.getByRole("searchbox", { name: "Search" }).fill("IMG_101");
+    await page.waitForFunction(() => document.querySelector('li.group-row[data-group="141"]')?.dataset.count === "10");
+    assert.equal(await toggle.innerText(), "Adele Vance added 10 files to /Photos/Offsite");
+    assert.equal(await burst.locator(".group-members li.change").count(), 10);
+    assert.equal(await page.locator('li.group-row[data-group="181"]').count(), 0);
+    await check();
+  });
+
+  it("mutes a row's folder from its menu with the mouse or the keys, and lists and ends mutes in Settings", async () => {
+    const { page, calls, check } = await open({ history: attentionHistory() });
+    const session = page.locator('li.group-row[data-group="181"]');
+    const more = session.getByRole("button", { name: "More for Alice Example edited Budget.xlsx" });
+    await more.click();
+    assert.equal(await more.getAttribute("aria-expanded"), "true");
+    await page.getByRole("menuitem", { name: "Mute /Finance for 1 hour" }).click();
+    await page.getByRole("status").filter({ hasText: "Notifications from /Finance are muted." }).waitFor();
+    assert.deepEqual(await calls("mute_folder"), [{ target: "t-onedrive", folder: "/Finance", duration: "oneHour" }]);
+    assert.equal(await page.getByRole("menu").count(), 0);
+
+    const button = page.locator('li.change[data-seq="140"] .row-menu-btn');
+    await button.focus();
+    await page.keyboard.press("Enter");
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("data-mute"));
+    assert.equal(await focused(), "oneHour");
+    await page.keyboard.press("ArrowDown");
+    assert.equal(await focused(), "untilTomorrow");
+    await page.keyboard.press("Escape");
+    assert.equal(await page.getByRole("menu").count(), 0);
+    assert.equal(await page.evaluate(() => document.activeElement?.classList.contains("row-menu-btn")), true);
+    await page.keyboard.press("Enter");
+    await page.keyboard.press("ArrowUp");
+    assert.equal(await focused(), "always");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => window.__dw.calls.filter((c) => c.cmd === "mute_folder").length === 2);
+    assert.deepEqual((await calls("mute_folder"))[1], { target: "t-photos", folder: "/Finance", duration: "always" });
+
+    await page.getByRole("button", { name: "Settings" }).click();
+    const mutes = page.getByTestId("mutes").locator("li");
+    assert.equal(await mutes.count(), 2);
+    assert.match(await mutes.nth(0).innerText(), /\/Finance in OneDrive\s+until 03:30 PM/);
+    assert.match(await mutes.nth(1).innerText(), /\/Finance in Фотографии\s+for good/);
+    await mutes.nth(1).getByRole("button", { name: "Stop muting /Finance" }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="mutes"] li').length === 1);
+    assert.deepEqual(await calls("unmute"), [{ mute: { folder: "/Finance", target: "t-photos", until: null } }]);
+    await check();
+  });
+
+  it("edits notification rules, the digest time and the session length, keeping every other preference", async () => {
+    const preferences = {
+      ...snapshot().preferences,
+      mutes: [{ folder: "/Photos", target: null, until: null }],
+      rules: [{ target: "t-finance", folder: "/Budgets", mode: "digest", kinds: [] }],
+      digestAt: "08:00",
+      sessionMinutes: 10,
+      aFutureSetting: { keep: true },
+    };
+    const { page, calls, check } = await open({ snapshot: snapshot({ preferences }) });
+    await page.getByRole("button", { name: "Settings" }).click();
+    const saves = () => page.evaluate(() => window.__dw.calls.filter((c) => c.cmd === "save_preferences").length);
+    const saved = async () => (await calls("save_preferences")).at(-1).preferences;
+    const after = async (n) => {
+      await page.waitForFunction((k) => window.__dw.calls.filter((c) => c.cmd === "save_preferences").length === k, n);
+      return saved();
+    };
+    const first = page.locator('li[data-rule="0"]');
+    assert.equal(await first.getByLabel("Folder", { exact: true }).inputValue(), "/Budgets");
+    await first.getByLabel("Notify", { exact: true }).selectOption("off");
+    let p = await after(1);
+    assert.deepEqual(p.rules, [{ target: "t-finance", folder: "/Budgets", mode: "off", kinds: [] }]);
+    assert.deepEqual(p.aFutureSetting, { keep: true });
+    assert.deepEqual(p.mutes, preferences.mutes);
+    assert.equal(await first.getByRole("checkbox").count(), 0, "no kinds for a rule that is off");
+
+    await page.getByRole("button", { name: "Add a rule" }).click();
+    p = await after(2);
+    assert.deepEqual(p.rules[1], { target: "t-onedrive", folder: null, mode: "digest", kinds: [] });
+    const second = page.locator('li[data-rule="1"]');
+    await second.getByLabel("Folder", { exact: true }).fill("Photos/");
+    await second.getByLabel("Folder", { exact: true }).press("Tab");
+    p = await after(3);
+    assert.equal(p.rules[1].folder, "/Photos");
+    await second.getByLabel("Library", { exact: true }).selectOption("t-marketing");
+    await second.getByRole("checkbox", { name: "Deleted" }).check();
+    p = await after(5);
+    assert.deepEqual(p.rules[1], { target: "t-marketing", folder: "/Photos", mode: "digest", kinds: ["deleted"] });
+    await page.locator("#rules-title").scrollIntoViewIfNeeded();
+    await shot(page, "settings-rules-en-light");
+
+    await page.getByLabel("Daily digest at").fill("07:45");
+    p = await after(6);
+    assert.equal(p.digestAt, "07:45");
+    const minutes = page.getByLabel(/editing session/);
+    assert.equal(await minutes.inputValue(), "10");
+    await minutes.fill("15");
+    await minutes.press("Tab");
+    p = await after(7);
+    assert.equal(p.sessionMinutes, 15);
+    await minutes.fill("0");
+    await minutes.press("Tab");
+
+    await page.getByRole("button", { name: "Remove the rule for Finance › Reports /Budgets" }).click();
+    p = await after(8);
+    assert.deepEqual(p.rules, [{ target: "t-marketing", folder: "/Photos", mode: "digest", kinds: ["deleted"] }]);
+    assert.equal(await saves(), 8, "an impossible session length is not sent");
+    for (const call of await calls("save_preferences")) {
+      assert.deepEqual(call.preferences.aFutureSetting, { keep: true }, "an unknown field survives every save");
+      assert.deepEqual(call.preferences.mutedPatterns, ["*.tmp"]);
+    }
+    await check();
+  });
+
+  it("shows a digest's changes with a banner on focus-digest, and goes back to all", async () => {
+    const { page, calls, emit, check } = await open();
+    const scope = { target: "t-onedrive", folder: null, since: "2026-11-23T09:00:00.000Z", until: "2026-11-24T09:00:00.000Z" };
+    const expected = history()
+      .filter((c) => c.target === scope.target && c.at >= scope.since && c.at < scope.until)
+      .map((c) => String(c.seq));
+    assert.ok(expected.length > 5);
+    await page.getByRole("button", { name: "Status" }).click();
+    await emit("focus-digest", scope);
+    const banner = page.getByTestId("digest-banner");
+    await banner.waitFor();
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid="digest-banner"]')?.textContent?.includes(`· ${n} changes`),
+      expected.length,
+    );
+    assert.equal(await banner.locator("span").innerText(), `Digest: OneDrive, yesterday 09:00 AM–today 09:00 AM · ${expected.length} changes`);
+    assert.equal(await page.locator(".tab[aria-current=page]").innerText(), "Recent changes");
+    const seqs = await page.locator("li.change").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-seq")));
+    assert.deepEqual(seqs, expected);
+    assert.equal(await page.getByRole("combobox", { name: "Account or library" }).count(), 0);
+    const last = (await calls("list_changes")).at(-1).query;
+    assert.deepEqual([last.target, last.folder, last.since, last.until], [scope.target, null, scope.since, scope.until]);
+
+    await banner.getByRole("button", { name: "Back to all changes" }).click();
+    await banner.waitFor({ state: "detached" });
+    await page.waitForFunction(() => document.querySelectorAll("li.change").length === 50);
+    const back = (await calls("list_changes")).at(-1).query;
+    assert.equal(back.since ?? null, null);
+    assert.equal(back.target, null);
+    await check();
+  });
+
+  it("tells the shell when the list is seen: on opening, on coming back to it, on new changes shown", async () => {
+    const { page, calls, emit, check } = await open({ snapshot: snapshot({ unread: 7 }) });
+    await page.waitForFunction(() => window.__dw.calls.some((c) => c.cmd === "mark_seen"));
+    assert.equal((await calls("mark_seen")).length, 1);
+    await page.getByRole("button", { name: "Settings" }).click();
+    await emit("changes-added", { target: "t-onedrive", changes: [change(141, { kind: "created" })] });
+    await page.waitForTimeout(1500);
+    assert.equal((await calls("mark_seen")).length, 1, "not while another screen is shown");
+    await page.getByRole("button", { name: "Recent changes" }).click();
+    await page.waitForFunction(() => window.__dw.calls.filter((c) => c.cmd === "mark_seen").length === 2);
+    await emit("changes-added", { target: "t-onedrive", changes: [change(142, { kind: "created" })] });
+    await emit("changes-added", { target: "t-onedrive", changes: [change(143, { kind: "created" })] });
+    await page.waitForFunction(() => window.__dw.calls.filter((c) => c.cmd === "mark_seen").length === 3);
+    await page.waitForTimeout(1500);
+    assert.equal((await calls("mark_seen")).length, 3, "debounced: one call for a burst of events");
+    await check();
+  });
+});
+
 describe("language, keyboard and look", () => {
   it("follows a Russian system language", async () => {
     const { page, check } = await open({}, { locale: "ru-RU" });
