@@ -227,6 +227,26 @@ toast_moreChanges = { $count ->
 toast_seeAll = Open DriveWatch to see them all
 toast_open = Open
 toast_show = Show in DriveWatch
+# An editing session's toast, redrawn in place as saves come; $time is the local time of the
+# first save.
+toast_session = { $who } is editing { $name }
+toast_sessionSaves = { $count ->
+    [one] { $count } save since { $time }
+   *[other] { $count } saves since { $time }
+}
+# The daily digest: $folder is the folder's name or the target's label, $items is
+# toast_digestChanges and $who is toast_digestPeople.
+toast_digest = Yesterday in { $folder }: { $items } by { $who }
+toast_digestAll = Yesterday: { $items } by { $who }
+toast_digestChanges = { $count ->
+    [one] { $count } change
+   *[other] { $count } changes
+}
+toast_digestPeople = { $count ->
+    [one] { $count } person
+   *[other] { $count } people
+}
+toast_digestOpen = Open DriveWatch to see them
 
 ## The tray menu
 # $state is one of st_live, st_polling, st_reconnecting, st_needsSignIn, st_paused; $time a

@@ -276,6 +276,25 @@ toast_moreChanges = { $count ->
 toast_seeAll = Откройте DriveWatch, чтобы увидеть все
 toast_open = Открыть
 toast_show = Показать в DriveWatch
+toast_session = Файл { $name } редактируется · { $who }
+toast_sessionSaves = { $count ->
+    [one] { $count } сохранение с { $time }
+    [few] { $count } сохранения с { $time }
+   *[many] { $count } сохранений с { $time }
+}
+toast_digest = Вчера в «{ $folder }»: { $items } от { $who }
+toast_digestAll = Вчера: { $items } от { $who }
+toast_digestChanges = { $count ->
+    [one] { $count } изменение
+    [few] { $count } изменения
+   *[many] { $count } изменений
+}
+# "от 1 человека", "от 2 человек", "от 5 человек", "от 21 человека".
+toast_digestPeople = { $count ->
+    [one] { $count } человека
+   *[many] { $count } человек
+}
+toast_digestOpen = Откройте DriveWatch, чтобы их увидеть
 
 ## The tray menu
 

@@ -1,13 +1,13 @@
 //! Which changes deserve no toast at all: the user's own, and those in paused periods, quiet
-//! hours or muted folders and patterns.
+//! hours, muted folders and patterns, or folders muted for a while (timed mutes).
 //!
 //! Pure predicates over a change and the preferences; they never hide a change from the list,
 //! only from the screen.
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 
 use super::{ToastContext, name_of};
-use crate::model::{Change, QuietHours};
+use crate::model::{Change, Mute, QuietHours};
 
 pub(super) fn is_paused(ctx: &ToastContext<'_>) -> bool {
     ctx.paused_until.is_some_and(|until| ctx.now < until)
@@ -55,25 +55,56 @@ pub fn is_muted(change: &Change, patterns: &[String]) -> bool {
                     wildcard_match(pattern, name_of(path))
                 }
             } else {
-                let folder = pattern.trim_end_matches('/');
-                if folder.is_empty() {
-                    return true; // "/" mutes the whole drive.
-                }
-                let folder = if folder.starts_with('/') {
-                    folder.to_owned()
-                } else {
-                    format!("/{folder}")
-                };
-                let lower = path.to_lowercase();
-                let folder = folder.to_lowercase();
-                lower == folder
-                    || lower
-                        .strip_prefix(&folder)
-                        .is_some_and(|rest| rest.starts_with('/'))
+                folder_covers(pattern, path)
             }
         };
         covers(&change.path) || change.old_path.as_deref().is_some_and(covers)
     })
+}
+
+/// Whether a timed mute in force at `at` covers the change: same target (or a mute for every
+/// target), and the change's path, or its path before a move, in the folder or below it.
+/// A mute whose `until` is not after `at` has expired and covers nothing.
+pub fn is_muted_at(change: &Change, mutes: &[Mute], at: DateTime<Utc>) -> bool {
+    mutes.iter().any(|mute| {
+        mute.until.is_none_or(|until| at < until)
+            && mute.target.as_deref().is_none_or(|t| t == change.target)
+            && (folder_covers(&mute.folder, &change.path)
+                || change
+                    .old_path
+                    .as_deref()
+                    .is_some_and(|old| folder_covers(&mute.folder, old)))
+    })
+}
+
+/// Whether `path` is the folder or below it; case-insensitive, as OneDrive names are. `/` (or
+/// an empty folder) covers the whole drive, and a folder without a leading `/` is read as if
+/// it had one.
+pub(super) fn folder_covers(folder: &str, path: &str) -> bool {
+    let folder = folder.trim().trim_end_matches('/');
+    if folder.is_empty() {
+        return true;
+    }
+    let folder = if folder.starts_with('/') {
+        folder.to_lowercase()
+    } else {
+        format!("/{}", folder.to_lowercase())
+    };
+    let lower = path.to_lowercase();
+    lower == folder
+        || lower
+            .strip_prefix(&folder)
+            .is_some_and(|rest| rest.starts_with('/'))
+}
+
+/// How deep a folder is (`/` is 0, `/Finance` 1, `/Finance/2026` 2): the more specific of two
+/// folders that both cover a path is the deeper one.
+pub(super) fn folder_depth(folder: &str) -> usize {
+    folder
+        .trim()
+        .split('/')
+        .filter(|part| !part.is_empty())
+        .count()
 }
 
 /// `*` matches any run of characters (including `/`), `?` exactly one; case-insensitive.
@@ -105,8 +136,9 @@ fn wildcard_match(pattern: &str, text: &str) -> bool {
 mod tests {
     use super::*;
     use crate::model::{ChangeKind, Preferences};
-    use crate::toast_policy::ToastPolicy;
     use crate::toast_policy::fixtures::*;
+    use crate::toast_policy::{MuteOffer, ToastPolicy};
+    use chrono::Duration;
 
     #[test]
     fn own_changes_toast_only_when_asked() {
@@ -228,6 +260,97 @@ mod tests {
         ]);
         let toasts = ToastPolicy::default().decide(&b, &ctx(&prefs, at(0)));
         assert_eq!(summaries(&toasts), vec!["Alice edited Budget.xlsx"]);
+    }
+
+    #[test]
+    fn a_folder_muted_from_a_toast_is_silent_for_three_hours_and_toasts_after() {
+        let mut prefs = Preferences::default();
+        let mut policy = ToastPolicy::default();
+        let photo = |seq: i64, path: &str| change(seq, ChangeKind::Created, path, "Adele");
+        let first = policy.decide(
+            &batch(vec![photo(1, "/Photos/IMG_1.jpg")]),
+            &ctx(&prefs, at(0)),
+        );
+        let offer = first[0].mute.clone().expect("a one-folder toast offers a mute");
+        assert_eq!(
+            offer,
+            MuteOffer {
+                target: "target-1".to_owned(),
+                folder: "/Photos".to_owned(),
+            }
+        );
+        // What the host adds when the user presses "Mute /Photos for 3 hours".
+        let until = at(0) + Duration::hours(3);
+        prefs.mutes.push(Mute {
+            folder: offer.folder,
+            target: Some(offer.target),
+            until: Some(until),
+        });
+        let mut seq = 10;
+        let mut t = at(60);
+        while t < until {
+            seq += 3;
+            let b = batch(vec![
+                photo(seq, &format!("/Photos/IMG_{seq}.jpg")),
+                photo(seq + 1, &format!("/photos/Trip/IMG_{seq}.jpg")),
+                change(seq + 2, ChangeKind::Modified, "/Docs/Plan.docx", "Bob"),
+            ]);
+            let toasts = policy.decide(&b, &ctx(&prefs, t));
+            assert_eq!(summaries(&toasts), vec!["Bob edited Plan.docx"], "at {t}");
+            t += Duration::minutes(10);
+        }
+        // The mute ends by itself.
+        let after = policy.decide(
+            &batch(vec![photo(1000, "/Photos/Trip/IMG_1000.jpg")]),
+            &ctx(&prefs, until),
+        );
+        assert_eq!(summaries(&after), vec!["Adele added IMG_1000.jpg"]);
+        assert_eq!(
+            after[0].mute.as_ref().map(|m| m.folder.as_str()),
+            Some("/Photos/Trip")
+        );
+    }
+
+    #[test]
+    fn timed_mutes_apply_to_their_target_until_they_expire() {
+        let c = change(1, ChangeKind::Modified, "/Photos/Trip/a.jpg", "A");
+        let mute = |folder: &str, target: Option<&str>, until: Option<i64>| Mute {
+            folder: folder.to_owned(),
+            target: target.map(str::to_owned),
+            until: until.map(at),
+        };
+        assert!(is_muted_at(&c, &[mute("/Photos", None, None)], at(0)));
+        assert!(is_muted_at(&c, &[mute("/", Some("target-1"), Some(1))], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photos", None, Some(0))], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photos", Some("target-2"), None)], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Photo", None, None)], at(0)));
+        assert!(!is_muted_at(&c, &[mute("/Docs", None, None)], at(0)));
+        let mut moved = change(2, ChangeKind::Moved, "/Docs/a.jpg", "A");
+        moved.old_path = Some("/photos/a.jpg".to_owned());
+        assert!(is_muted_at(&moved, &[mute("/Photos/", None, None)], at(0)));
+    }
+
+    #[test]
+    fn bursts_offer_their_folder_and_summaries_no_mute() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::new(crate::toast_policy::ToastLimits {
+            max_per_window: 2,
+            max_per_batch: 2,
+            ..crate::toast_policy::ToastLimits::default()
+        });
+        let mut changes: Vec<_> = (1..=5)
+            .map(|i| change(i, ChangeKind::Created, &format!("/Photos/Trip/{i}.jpg"), "A"))
+            .collect();
+        changes.push(change(6, ChangeKind::Created, "/X/a.txt", "B"));
+        changes.push(change(7, ChangeKind::Created, "/Y/a.txt", "B"));
+        let toasts = policy.decide(&batch(changes), &ctx(&prefs, at(0)));
+        assert_eq!(toasts.len(), 2);
+        assert_eq!(
+            toasts[0].mute.as_ref().map(|m| m.folder.as_str()),
+            Some("/Photos/Trip")
+        );
+        assert_eq!(toasts[1].kind, crate::toast_policy::ToastKind::Summary { count: 2 });
+        assert_eq!(toasts[1].mute, None);
     }
 
     #[test]

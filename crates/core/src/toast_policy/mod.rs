@@ -31,19 +31,24 @@
 //! - `text`: what a toast says, from the catalogs.
 //! - `sanitise`: untrusted names made safe and short to display.
 
+pub mod digest;
 mod filter;
 #[cfg(test)]
 mod fixtures;
 mod policy;
+mod rules;
 mod sanitise;
+mod session;
 mod text;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use crate::model::Preferences;
 
-pub use filter::{is_muted, is_quiet, parse_hh_mm};
+pub use digest::{digest_span, digest_toasts, digest_toasts_labelled, next_digest_at};
+pub use filter::{is_muted, is_muted_at, is_quiet, parse_hh_mm};
 pub use policy::ToastPolicy;
+pub use rules::{noteworthy, rule_for};
 pub use sanitise::{display_name, display_path, neutralise};
 pub use text::describe_change;
 
@@ -68,6 +73,9 @@ pub struct ToastLimits {
     /// One toast is redrawn at most this often; counts that arrive in between wait (see
     /// [`ToastPolicy::next_flush_at`]), so a long burst does not flicker.
     pub update_every: Duration,
+    /// An editing session's toast is redrawn at most this often: a half-hour session of
+    /// autosaves is one toast and a handful of silent updates.
+    pub session_update_every: Duration,
 }
 
 impl Default for ToastLimits {
@@ -80,6 +88,7 @@ impl Default for ToastLimits {
             burst_threshold: 3,
             group_window: Duration::seconds(5),
             update_every: Duration::seconds(1),
+            session_update_every: Duration::minutes(5),
         }
     }
 }

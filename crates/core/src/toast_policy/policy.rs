@@ -2,19 +2,22 @@
 //! in changes, and how many toasts the window has room for.
 //!
 //! It decides which toasts exist and when they are redrawn, never what they say (that is
-//! `text`) or which changes count (that is `filter`); like the rest of the policy it reads no
-//! clock: time comes in through [`ToastContext`].
+//! `text`) or which changes count (that is `rules` and `filter`); editing sessions keep their
+//! own memory (`session`), fed from here. Like the rest of the policy it reads no clock: time
+//! comes in through [`ToastContext`].
 
 use std::collections::VecDeque;
 
 use chrono::{DateTime, Utc};
 
-use super::filter::{is_muted, is_paused, is_quiet};
+use super::filter::{is_paused, is_quiet};
+use super::rules::notice;
 use super::sanitise::display_name;
+use super::session::Sessions;
 use super::text::{BurstText, burst_toast, single_toast, summary_toast};
 use super::{Toast, ToastContext, ToastId, ToastLimits, folder_of};
 use crate::i18n::Catalog;
-use crate::model::{Change, ChangeBatch, ChangeKind};
+use crate::model::{Change, ChangeBatch, ChangeKind, NotifyMode};
 
 /// Names a burst toast lists before "and N more".
 const PREVIEW_NAMES: usize = 3;
@@ -38,6 +41,8 @@ pub struct ToastPolicy {
     live: Vec<LiveGroup>,
     /// The storm's summary toast while it may still take in changes.
     live_summary: Option<LiveSummary>,
+    /// Files being edited, whose saves redraw one toast each.
+    sessions: Sessions,
     /// The last id handed out; ids start at 1.
     last_id: u64,
 }
@@ -95,29 +100,43 @@ impl ToastPolicy {
     /// When the per-window cap leaves room for fewer new toasts than the batch needs, the last
     /// slot becomes a summary of the rest; when it leaves none, the changes join the summary on
     /// screen, or are counted and [`Self::flush`] reports them once room frees up.
+    /// Saves of a file someone keeps editing join that file's session (see `session`) instead.
     pub fn decide(&mut self, batch: &ChangeBatch, ctx: &ToastContext<'_>) -> Vec<Toast> {
         if is_paused(ctx) || is_quiet(ctx.preferences.quiet_hours.as_ref(), ctx.local_time) {
+            self.sessions.clear();
             return Vec::new();
         }
+        let now = ctx.now;
         let wanted: Vec<&Change> = batch
             .changes
             .iter()
-            .filter(|c| ctx.preferences.notify_own_changes || !c.own)
-            .filter(|c| !is_muted(c, &ctx.preferences.muted_patterns))
+            .filter(|c| notice(c, ctx.preferences, now) == NotifyMode::Live)
             .collect();
         if wanted.is_empty() {
             return Vec::new();
         }
-        let now = ctx.now;
         // The language is read per call, so a change in Settings reaches the next toast.
         let catalog = Catalog::for_language(ctx.preferences.language);
-        // Groups that ended with a count still waiting get their last redraw first.
+        self.sessions.set_length(ctx.preferences.session_minutes);
+        // Groups and sessions that ended with a count still waiting get their last redraw first.
         let mut updates = self.end_groups(now, catalog);
+        updates.extend(self.sessions.end(now, catalog));
+        let (wanted, repeats) = self.sessions.take_in(wanted, now);
+        let repeats_of = |change: &Change| {
+            wanted
+                .iter()
+                .position(|c| std::ptr::eq(*c, change))
+                .map_or(0, |i| repeats[i])
+        };
         let mut fresh: Vec<Group<'_>> = Vec::new();
         for group in self.group(&wanted) {
             let key = group.key.to_owned_key();
             match self.live.iter_mut().find(|l| l.key == key) {
-                Some(live) => live.join(&group.changes, now),
+                Some(live) => {
+                    live.join(&group.changes, now);
+                    // The toast now stands for several files: no session redraws it any more.
+                    self.sessions.forget(live.id);
+                }
                 None => fresh.push(group),
             }
         }
@@ -127,9 +146,17 @@ impl ToastPolicy {
         } else {
             self.room().min(self.limits.max_per_batch.max(1))
         };
+        // Repeated saves folded into a first save are changes the summary counts too.
+        let weight = |groups: &[Group<'_>]| -> usize {
+            groups
+                .iter()
+                .flat_map(|g| &g.changes)
+                .map(|c| 1 + repeats_of(c))
+                .sum()
+        };
         let mut toasts: Vec<Toast> = Vec::new();
         if room == 0 {
-            let count: usize = fresh.iter().map(|g| g.changes.len()).sum();
+            let count = weight(&fresh);
             match self.live_summary.as_mut() {
                 Some(summary) if count > 0 => {
                     summary.count += count;
@@ -138,21 +165,30 @@ impl ToastPolicy {
                 }
                 _ => self.held_back += count,
             }
-        } else if fresh.len() <= room {
-            for group in &fresh {
-                toasts.push(self.show_group(group, now, catalog));
-            }
         } else {
-            let (shown, rest) = fresh.split_at(room - 1);
+            let shown = if fresh.len() <= room {
+                &fresh[..]
+            } else {
+                &fresh[..room - 1]
+            };
             for group in shown {
-                toasts.push(self.show_group(group, now, catalog));
+                let toast = self.show_group(group, now, catalog);
+                if !group.burst {
+                    let change = group.changes[0];
+                    let repeats = repeats_of(change);
+                    self.sessions
+                        .start(change, toast.id, repeats, now, ctx.local_time);
+                }
+                toasts.push(toast);
             }
-            let left_out: usize = rest.iter().map(|g| g.changes.len()).sum();
-            let count = left_out + self.held_back;
+        }
+        if room > 0 && fresh.len() > room {
+            let count = weight(&fresh[room - 1..]) + self.held_back;
             self.held_back = 0;
             toasts.push(self.show_summary(count, now, catalog));
         }
         updates.extend(self.due_updates(now, catalog));
+        updates.extend(self.sessions.redraws(now, self.limits.session_update_every, catalog));
         updates.extend(toasts);
         updates
     }
@@ -168,11 +204,15 @@ impl ToastPolicy {
             self.held_back = 0;
             self.live.clear();
             self.live_summary = None;
+            self.sessions.clear();
             return Vec::new();
         }
         let catalog = Catalog::for_language(ctx.preferences.language);
+        self.sessions.set_length(ctx.preferences.session_minutes);
         let mut out = self.end_groups(now, catalog);
+        out.extend(self.sessions.end(now, catalog));
         out.extend(self.due_updates(now, catalog));
+        out.extend(self.sessions.redraws(now, self.limits.session_update_every, catalog));
         self.expire(now);
         if self.held_back > 0 && self.room() > 0 && !self.in_storm(now) {
             let count = self.held_back;
@@ -210,7 +250,8 @@ impl ToastPolicy {
                 .max()
                 .unwrap_or(DateTime::<Utc>::MIN_UTC)
         });
-        [redraws, summary].into_iter().flatten().min()
+        let sessions = self.sessions.next_due(self.limits.session_update_every);
+        [redraws, summary, sessions].into_iter().flatten().min()
     }
 
     fn next_id(&mut self) -> ToastId {
@@ -426,6 +467,7 @@ impl Group<'_> {
                 id,
                 false,
                 BurstText {
+                    target: self.key.target,
                     kind: self.key.kind,
                     by: self.key.by,
                     folder: self.key.folder,
@@ -467,6 +509,7 @@ impl LiveGroup {
             self.id,
             true,
             BurstText {
+                target: &self.key.target,
                 kind: self.key.kind,
                 by: self.key.by.as_deref(),
                 folder: &self.key.folder,
@@ -486,7 +529,7 @@ mod tests {
     use super::*;
     use crate::model::Preferences;
     use crate::toast_policy::fixtures::*;
-    use crate::toast_policy::{ToastKind, ToastTarget};
+    use crate::toast_policy::{MuteOffer, ToastKind, ToastTarget};
     use chrono::Duration;
 
     #[test]
@@ -718,7 +761,10 @@ mod tests {
                     seq: 1,
                     folder: true
                 }),
-                mute: None,
+                mute: Some(MuteOffer {
+                    target: "target-1".to_owned(),
+                    folder: "/Photos".to_owned(),
+                }),
                 digest: None,
             }]
         );

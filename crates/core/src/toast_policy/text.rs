@@ -1,11 +1,14 @@
-//! What a toast says: one change, a burst and the storm's summary, in the user's language.
+//! What a toast says: one change, a burst, an editing session, the storm's summary and a
+//! digest, in the user's language.
 //!
 //! Every sentence comes from the catalogs ([`crate::i18n`]); this module only picks the message
 //! and fills in names that have been through `sanitise` first, so no sentence is put together
 //! here. It must never decide whether or when a toast is shown: that is the policy's.
 
 use super::sanitise::{display_name, display_path, neutralise, shorten_end};
-use super::{Toast, ToastId, ToastKind, ToastTarget, folder_of, name_of};
+use chrono::NaiveTime;
+
+use super::{DigestScope, MuteOffer, Toast, ToastId, ToastKind, ToastTarget, folder_of, name_of};
 use crate::i18n::{Arg, Catalog};
 use crate::model::{Change, ChangeKind};
 
@@ -29,8 +32,17 @@ pub(super) fn single_toast(id: ToastId, change: &Change, catalog: &Catalog) -> T
             seq: change.seq,
             folder: false,
         }),
-        mute: None,
+        mute: Some(mute_offer(&change.target, folder_of(&change.path))),
         digest: None,
+    }
+}
+
+/// The toast's "Mute this folder" action; the folder as the drive names it (the host stores
+/// it), never the shortened form shown.
+fn mute_offer(target: &str, folder: &str) -> MuteOffer {
+    MuteOffer {
+        target: target.to_owned(),
+        folder: folder.to_owned(),
     }
 }
 
@@ -83,6 +95,7 @@ pub fn describe_change(change: &Change, catalog: &Catalog) -> (String, String) {
 /// What a burst toast says: "Alice added 40 files to /Photos", "a.jpg, b.jpg, c.jpg and 37
 /// more". `names` are the first few, already safe to display.
 pub(super) struct BurstText<'a> {
+    pub(super) target: &'a str,
     pub(super) kind: ChangeKind,
     pub(super) by: Option<&'a str>,
     pub(super) folder: &'a str,
@@ -101,6 +114,7 @@ pub(super) fn burst_toast(
     catalog: &Catalog,
 ) -> Toast {
     let BurstText {
+        target,
         kind,
         by,
         folder,
@@ -117,6 +131,7 @@ pub(super) fn burst_toast(
     } else {
         "items"
     };
+    let mute = mute_offer(target, folder);
     let folder = display_path(folder);
     let items = catalog.text(
         "toast_count",
@@ -162,8 +177,94 @@ pub(super) fn burst_toast(
         summary,
         body,
         target: Some(ToastTarget { seq, folder: true }),
-        mute: None,
+        mute: Some(mute),
         digest: None,
+    }
+}
+
+/// What an editing session's redraw says: "Alice is editing Budget.xlsx", "12 saves since
+/// 10:02". `name` and `folder` are the drive's, not yet made safe.
+pub(super) struct SessionText<'a> {
+    pub(super) target: &'a str,
+    pub(super) by: Option<&'a str>,
+    pub(super) name: &'a str,
+    pub(super) folder: &'a str,
+    pub(super) saves: usize,
+    /// Local time of the first save.
+    pub(super) since: NaiveTime,
+    /// The first save's change.
+    pub(super) seq: i64,
+}
+
+/// An editing session's toast; always an update, since its first save had a toast of its own.
+pub(super) fn session_toast(id: ToastId, text: SessionText<'_>, catalog: &Catalog) -> Toast {
+    let who = person(text.by, catalog);
+    let name = display_name(text.name);
+    let since = text.since.format("%H:%M").to_string();
+    Toast {
+        id,
+        update: true,
+        kind: ToastKind::Session { saves: text.saves },
+        summary: catalog.text(
+            "toast_session",
+            &[("who", Arg::from(&who)), ("name", Arg::from(&name))],
+        ),
+        body: catalog.text(
+            "toast_sessionSaves",
+            &[("count", Arg::from(text.saves)), ("time", Arg::from(&since))],
+        ),
+        target: Some(ToastTarget {
+            seq: text.seq,
+            folder: false,
+        }),
+        mute: Some(mute_offer(text.target, text.folder)),
+        digest: None,
+    }
+}
+
+/// What a digest toast says: "Yesterday in Finance: 34 changes by 5 people". `place` is the
+/// folder's name or the target's label, not yet made safe; `None` names no place.
+pub(super) struct DigestText<'a> {
+    pub(super) place: Option<&'a str>,
+    pub(super) count: usize,
+    pub(super) people: usize,
+}
+
+pub(super) fn digest_toast(
+    id: ToastId,
+    text: DigestText<'_>,
+    scope: DigestScope,
+    catalog: &Catalog,
+) -> Toast {
+    let changes = catalog.text("toast_digestChanges", &[("count", Arg::from(text.count))]);
+    let people = catalog.text("toast_digestPeople", &[("count", Arg::from(text.people))]);
+    let place = text.place.map(display_name);
+    let summary = match &place {
+        Some(place) => catalog.text(
+            "toast_digest",
+            &[
+                ("folder", Arg::from(place)),
+                ("items", Arg::from(&changes)),
+                ("who", Arg::from(&people)),
+            ],
+        ),
+        None => catalog.text(
+            "toast_digestAll",
+            &[("items", Arg::from(&changes)), ("who", Arg::from(&people))],
+        ),
+    };
+    Toast {
+        id,
+        update: false,
+        kind: ToastKind::Digest {
+            count: text.count,
+            people: text.people,
+        },
+        summary,
+        body: catalog.text("toast_digestOpen", &[]),
+        target: None,
+        mute: None,
+        digest: Some(scope),
     }
 }
 
@@ -228,7 +329,10 @@ mod tests {
                     seq: 7,
                     folder: false
                 }),
-                mute: None,
+                mute: Some(MuteOffer {
+                    target: "target-1".to_owned(),
+                    folder: "/Finance".to_owned(),
+                }),
                 digest: None,
             }]
         );

@@ -111,6 +111,7 @@ fn burst(locale: Locale, kind: ChangeKind, count: usize, folders: usize, caught_
         ToastId(1),
         false,
         BurstText {
+            target: "target-1",
             kind,
             by: Some(WHO),
             folder: "/Photos/Trip",
@@ -146,8 +147,47 @@ fn every_toast(locale: Locale) -> Vec<Toast> {
     out.push(burst(locale, ChangeKind::Created, 5, 0, true));
     for count in COUNTS {
         out.push(summary_toast(ToastId(1), false, count, catalog(locale)));
+        out.push(session(locale, count));
+        for people in COUNTS {
+            out.push(digest(locale, Some("Trip"), count, people));
+        }
+        out.push(digest(locale, None, count, 1));
     }
     out
+}
+
+fn session(locale: Locale, saves: usize) -> Toast {
+    session_toast(
+        ToastId(1),
+        SessionText {
+            target: "target-1",
+            by: Some(WHO),
+            name: "Budget.xlsx",
+            folder: "/Photos",
+            saves,
+            since: chrono::NaiveTime::from_hms_opt(10, 2, 0).expect("valid"),
+            seq: 1,
+        },
+        catalog(locale),
+    )
+}
+
+fn digest(locale: Locale, place: Option<&str>, count: usize, people: usize) -> Toast {
+    digest_toast(
+        ToastId(1),
+        DigestText {
+            place,
+            count,
+            people,
+        },
+        DigestScope {
+            target: "target-1".to_owned(),
+            folder: None,
+            since: at(0),
+            until: at(86_400),
+        },
+        catalog(locale),
+    )
 }
 
 /// The tray's status lines: every state, with and without a latest change.
@@ -335,6 +375,43 @@ fn russian_counts_are_declined() {
 }
 
 #[test]
+fn sessions_and_digests_are_declined_in_russian() {
+    let saves: Vec<String> = COUNTS.iter().map(|&n| session(Locale::Ru, n).body).collect();
+    assert_eq!(
+        saves,
+        [
+            "1 сохранение с 10:02",
+            "2 сохранения с 10:02",
+            "5 сохранений с 10:02",
+            "21 сохранение с 10:02",
+            "111 сохранений с 10:02",
+        ]
+    );
+    assert_eq!(
+        session(Locale::Ru, 2).summary,
+        "Файл Budget.xlsx редактируется · Alex Wilber"
+    );
+    let digests: Vec<String> = COUNTS
+        .iter()
+        .map(|&n| digest(Locale::Ru, Some("Trip"), n, n).summary)
+        .collect();
+    assert_eq!(
+        digests,
+        [
+            "Вчера в «Trip»: 1 изменение от 1 человека",
+            "Вчера в «Trip»: 2 изменения от 2 человек",
+            "Вчера в «Trip»: 5 изменений от 5 человек",
+            "Вчера в «Trip»: 21 изменение от 21 человека",
+            "Вчера в «Trip»: 111 изменений от 111 человек",
+        ]
+    );
+    assert_eq!(
+        digest(Locale::Ru, None, 3, 1).summary,
+        "Вчера: 3 изменения от 1 человека"
+    );
+}
+
+#[test]
 fn english_counts_are_declined_too() {
     let summaries: Vec<String> = COUNTS
         .iter()
@@ -357,6 +434,20 @@ fn english_counts_are_declined_too() {
     assert_eq!(
         burst(Locale::En, ChangeKind::Moved, 21, 10, true).body,
         "While DriveWatch was closed: IMG_1.jpg, IMG_2.jpg, IMG_3.jpg and 18 more"
+    );
+    assert_eq!(session(Locale::En, 1).body, "1 save since 10:02");
+    let twelve = session(Locale::En, 12);
+    assert_eq!(
+        (twelve.summary.as_str(), twelve.body.as_str()),
+        ("Alex Wilber is editing Budget.xlsx", "12 saves since 10:02")
+    );
+    assert_eq!(
+        digest(Locale::En, Some("Trip"), 1, 1).summary,
+        "Yesterday in Trip: 1 change by 1 person"
+    );
+    assert_eq!(
+        digest(Locale::En, None, 34, 5).summary,
+        "Yesterday: 34 changes by 5 people"
     );
     let one = summary_toast(ToastId(1), false, 1, catalog(Locale::En));
     assert_eq!(
