@@ -16,7 +16,8 @@ use drivewatch_core::model::{
     Account, AccountKind, AccountState, Change, ChangeBatch, ChangeKind, EngineEvent, HistoryPage,
     HistoryQuery, Preferences, SignInEvent, TargetInfo, TargetSpec, TargetStatus,
 };
-use drivewatch_core::toast_policy::DigestScope;
+use drivewatch_core::model::{NotifyMode, NotifyRule};
+use drivewatch_core::toast_policy::{DigestScope, ToastKind};
 use drivewatch_desktop::engine::{EngineError, EngineFuture, EngineLink, SignInStarted};
 use drivewatch_desktop::error::ShellError;
 use drivewatch_desktop::ipc::{AppSnapshot, FocusDigest, MuteFor, PauseFor};
@@ -104,15 +105,31 @@ impl EngineLink for ScriptedEngine {
         Box::pin(async { Ok(()) })
     }
     fn history(&self, query: HistoryQuery) -> EngineFuture<'_, Result<HistoryPage, EngineError>> {
-        // A span (a digest's) comes in two pages, so that paging is exercised.
-        let next_before = (query.since.is_some() && query.before.is_none()).then_some(1);
-        self.queries.lock().expect("lock").push(query);
-        Box::pin(async move {
-            Ok(HistoryPage {
+        // A span (a digest's) comes in two pages of others' changes in it, so that paging is
+        // exercised.
+        let page = match (query.since, query.before) {
+            (Some(since), None) => HistoryPage {
+                changes: vec![Change {
+                    at: since + chrono::Duration::hours(1),
+                    ..theirs(11)
+                }],
+                next_before: Some(11),
+            },
+            (Some(since), Some(_)) => HistoryPage {
+                changes: vec![Change {
+                    at: since + chrono::Duration::hours(2),
+                    by: Some("Adele Vance".to_owned()),
+                    ..theirs(10)
+                }],
+                next_before: None,
+            },
+            (None, _) => HistoryPage {
                 changes: vec![change(1)],
-                next_before,
-            })
-        })
+                next_before: None,
+            },
+        };
+        self.queries.lock().expect("lock").push(query);
+        Box::pin(async move { Ok(page) })
     }
     fn web_url(&self, _seq: i64, _folder: bool) -> EngineFuture<'_, Result<String, EngineError>> {
         Box::pin(async { Err(EngineError::NotFound { what: "change" }) })
@@ -555,6 +572,14 @@ fn a_mute_from_a_toast_lasts_three_hours_and_the_tray_undoes_it() {
     assert!((178..=180).contains(&minutes), "{minutes} minutes");
     assert_eq!(engine.preferences().mutes, vec![mute.clone()], "saved");
     assert_eq!(shell.next_mute_expiry(), Some(until));
+    let in_photos = Change {
+        path: "/Photos/Offsite/IMG_0001.txt".to_owned(),
+        ..theirs(3)
+    };
+    assert!(shell.take_batch(&batch(vec![in_photos.clone()])).is_empty());
+    assert_eq!(shell.unread(), 0, "a muted folder's changes are not news");
+    assert!(!shell.take_batch(&batch(vec![theirs(4)])).is_empty());
+    assert_eq!(shell.unread(), 1, "the rest still is");
 
     // Muting the same folder again replaces the mute rather than adding one.
     shell.spawn_mute_folder(
@@ -604,13 +629,39 @@ fn a_digest_reads_its_day_from_the_history_and_shows_its_changes() {
         assert_eq!(query.until, Some(until));
     }
     assert_eq!(queries[0].before, None);
-    assert_eq!(queries[1].before, Some(1));
+    assert_eq!(queries[1].before, Some(11));
+
+    // With the target in digest mode, a digest time comes, and the day's changes (both pages)
+    // make one digest toast that names the target.
+    let mut preferences = engine.preferences();
+    preferences.rules.push(NotifyRule {
+        target: "acct-1/me".to_owned(),
+        mode: NotifyMode::Digest,
+        ..NotifyRule::default()
+    });
+    tauri::async_runtime::block_on(engine.save_preferences(&preferences)).expect("saved");
+    let next = shell.next_digest_after(until).expect("a digest time");
+    assert!(
+        next > until && next <= until + chrono::Duration::hours(24),
+        "{next}"
+    );
+    let toasts = tauri::async_runtime::block_on(shell.digest(until)).expect("a digest");
+    assert_eq!(toasts.len(), 1, "{toasts:?}");
+    assert_eq!(
+        toasts[0].kind,
+        ToastKind::Digest {
+            count: 2,
+            people: 2
+        }
+    );
+    assert!(toasts[0].summary.contains("OneDrive"), "{:?}", toasts[0]);
+    let scope = toasts[0].digest.clone().expect("a digest's scope");
+    assert_eq!(scope.target, "acct-1/me");
+    assert_eq!(scope.until, until);
 
     shell.show_digest(&DigestScope {
-        target: "acct-1/me".to_owned(),
         folder: Some("/Finance".to_owned()),
-        since: until - chrono::Duration::hours(24),
-        until,
+        ..scope
     });
     assert_eq!(
         seen_after(&seen, 1),

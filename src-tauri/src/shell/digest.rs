@@ -6,16 +6,14 @@
 //! an app without a rule in digest mode has no digest timer at all. Nothing here may hold the
 //! shell's lock across the history's await, or fetch an unbounded number of pages.
 
-use chrono::{DateTime, Duration, Local, Utc};
+use chrono::{DateTime, Local, Utc};
 use drivewatch_core::model::HistoryQuery;
-use drivewatch_core::toast_policy::digest::{digest_toasts, next_digest_at};
+use drivewatch_core::toast_policy::digest::{digest_span, digest_toasts_labelled, next_digest_at};
 use drivewatch_core::toast_policy::{Toast, ToastContext};
 
 use super::Shell;
 use crate::error::ShellError;
 
-/// A digest covers the day before its time.
-const SPAN: Duration = Duration::hours(24);
 /// Changes per history page while gathering a digest.
 const PAGE: u32 = 500;
 /// Enough for a very busy day (100 000 changes); a digest never reads the history without end.
@@ -28,10 +26,10 @@ impl Shell {
         next_digest_at(&self.engine.preferences(), after.with_timezone(&Local))
     }
 
-    /// The digest toasts due at `until`: one per rule in digest mode that governs changes of
-    /// the 24 hours before it.
-    pub async fn digest(&self, until: DateTime<Utc>) -> Result<Vec<Toast>, ShellError> {
-        let since = until - SPAN;
+    /// The digest toasts due at `at`: one per rule in digest mode that governs changes of the
+    /// 24 hours before it, a whole target's named by its label.
+    pub async fn digest(&self, at: DateTime<Utc>) -> Result<Vec<Toast>, ShellError> {
+        let (since, until) = digest_span(at);
         let mut changes = Vec::new();
         let mut before = None;
         for _ in 0..MAX_PAGES {
@@ -59,6 +57,8 @@ impl Shell {
             now: now.with_timezone(&Utc),
             local_time: now.time(),
         };
-        Ok(digest_toasts(&changes, &ctx, since, until))
+        let targets = self.engine.targets();
+        let label = |id: &str| targets.iter().find(|t| t.id == id).map(|t| t.label.clone());
+        Ok(digest_toasts_labelled(&changes, &ctx, since, until, label))
     }
 }
