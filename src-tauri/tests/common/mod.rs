@@ -446,6 +446,23 @@ pub fn spawn_app_with_env(
     Reaped(app)
 }
 
+/// The registered tray item (org.kde.StatusNotifierItem), once the app registered one. Its
+/// properties are read afresh each time: the item announces changes with signals of its own,
+/// not PropertiesChanged, so a cached value would go stale.
+pub fn tray_item(desktop: &VirtualDesktop) -> Option<zbus::blocking::Proxy<'static>> {
+    let (name, path) = desktop.items.lock().expect("lock").first().cloned()?;
+    zbus::blocking::proxy::Builder::new(&desktop.server)
+        .destination(name)
+        .ok()?
+        .path(path)
+        .ok()?
+        .interface("org.kde.StatusNotifierItem")
+        .ok()?
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .ok()
+}
+
 /// The registered tray item's dbusmenu, once the app registered one.
 pub fn tray_menu(desktop: &VirtualDesktop) -> Option<zbus::blocking::Proxy<'static>> {
     let (name, path) = desktop.items.lock().expect("lock").first().cloned()?;
