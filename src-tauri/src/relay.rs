@@ -56,10 +56,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         let mut digest_due: Option<DateTime<Utc>> = None;
         let mut digest_known = false;
         let mut last_digest: Option<DateTime<Utc>> = None;
-        loop {
-            let Some(shell) = app.try_state::<Shell>() else {
-                break;
-            };
+        while let Some(shell) = app.try_state::<Shell>() {
             let now = Utc::now();
             if !digest_known {
                 let after = last_digest.map_or(now, |last| last.max(now));
