@@ -239,14 +239,8 @@ pub fn first_line(
     if unread == 0 {
         return status;
     }
-    let unread = unread_text(unread, catalog);
-    catalog.text(
-        "tray_statusUnread",
-        &[
-            ("status", Arg::from(&status)),
-            ("unread", Arg::from(&unread)),
-        ],
-    )
+    // The same separator as within the status line, in every language.
+    format!("{status} · {}", unread_text(unread, catalog))
 }
 
 /// The icon's tooltip (Windows; Linux trays show none): "DriveWatch — 12 new changes" over the
@@ -261,9 +255,8 @@ pub fn tooltip(
     if unread == 0 {
         return status;
     }
-    let unread = unread_text(unread, catalog);
-    let head = catalog.text("tray_tooltipUnread", &[("unread", Arg::from(&unread))]);
-    format!("{head}\n{status}")
+    // The app's name is the same in every language.
+    format!("DriveWatch — {}\n{status}", unread_text(unread, catalog))
 }
 
 /// The label next to the icon (AppIndicator's): the unread count, or none.

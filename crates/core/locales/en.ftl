@@ -265,9 +265,6 @@ tray_unread = { $count ->
     [one] { $count } new change
    *[other] { $count } new changes
 }
-# $status is tray_status or tray_statusEmpty; $unread is tray_unread.
-tray_statusUnread = { $status } · { $unread }
-tray_tooltipUnread = DriveWatch — { $unread }
 tray_muted = Muted folders
 # $folder is a drive path; $time a local time (today) or a date and time.
 tray_unmuteUntil = Unmute { $folder } (muted until { $time })

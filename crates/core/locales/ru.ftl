@@ -312,8 +312,6 @@ tray_unread = { $count ->
     [few] { $count } новых изменения
    *[many] { $count } новых изменений
 }
-tray_statusUnread = { $status } · { $unread }
-tray_tooltipUnread = DriveWatch — { $unread }
 tray_muted = Заглушённые папки
 tray_unmuteUntil = Вернуть уведомления из { $folder } (заглушена до { $time })
 tray_unmuteAlways = Вернуть уведомления из { $folder }
