@@ -11,8 +11,8 @@
 //! opens one, survives that window's close, and quits from the tray. Both skip, saying why,
 //! only when the display tooling (Xvfb, dbus-daemon) is not installed. One more starts
 //! `drivewatch --demo --hidden` for the attention features: after the 40-photo burst the
-//! tray's first line and the label next to its icon show the unread count, the tray's "N new
-//! changes" line opens the window on Recent changes and clears it, the burst toast's updates
+//! tray's first line and the label next to its icon show the unread count, opening the window
+//! on Recent changes from the tray clears it, the burst toast's updates
 //! are silent, and its "Mute /Photos/Offsite for 3 hours" action (ActionInvoked, which the test
 //! sends as the notification server) adds a mute the tray's Muted menu lists and undoes. It
 //! talks to nothing but the processes it starts, and stops them all.
@@ -597,11 +597,24 @@ fn unread_in(first_line: &str) -> Option<u32> {
     last.split_whitespace().next()?.parse().ok()
 }
 
-/// Unread changes, cleared from the tray, and a mute from a toast's action, on a real desktop.
+/// Whether the built window (`ui/dist`, which the app embeds) marks the list seen itself: it
+/// calls `mark_seen` while Recent changes is in view.
+fn window_marks_the_list_seen() -> bool {
+    let assets = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/assets");
+    std::fs::read_dir(assets)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|x| x == "js"))
+        .any(|e| std::fs::read_to_string(e.path()).is_ok_and(|js| js.contains("\"mark_seen\"")))
+}
+
+/// Unread changes, cleared once the list is seen, and a mute from a toast's action, on a real
+/// desktop.
 ///
-/// The window's own "the list is seen" (it calls markSeen while Recent changes is in view) is
-/// the UI's and is tested there; here the count is cleared by the tray's "N new changes" line,
-/// which opens the window on Recent changes at the newest change (the user asked to see them).
+/// The tray's Open shows the window on Recent changes, and the window marks the list seen; a
+/// built window that does not do that yet (an older `ui/dist`) is opened with the tray's "N new
+/// changes" line instead, which shows the list at the newest change and counts it as seen.
 #[test]
 fn the_tray_counts_unread_changes_and_a_toast_mutes_its_folder() {
     if common::skip_without(
@@ -696,22 +709,32 @@ fn the_tray_counts_unread_changes_and_a_toast_mutes_its_folder() {
     let first_line = labels[0].clone();
     assert!(first_line.starts_with("Live ·"), "{first_line}");
 
-    // The "N new changes" line opens the window on the list, and the count is seen.
-    common::click_label(&menu, &first_line);
+    // The window opens on the list from the tray, and the count is seen.
+    let through_the_window = window_marks_the_list_seen();
+    if through_the_window {
+        common::click_label(&menu, "Open DriveWatch");
+    } else {
+        println!("the built window does not mark the list seen: the tray's unread line does");
+        common::click_label(&menu, &first_line);
+    }
     assert!(
         common::wait_until(Duration::from_secs(10), || !common::web_processes(pid)
             .is_empty()),
-        "no window within 10 s of the unread line's click\n{}",
+        "no window within 10 s of the tray's click\n{}",
         log()
     );
     let mut after = Vec::new();
-    let cleared = common::wait_until(Duration::from_secs(5), || {
+    let cleared = common::wait_until(Duration::from_secs(10), || {
         after = menu_layout(&menu);
         after
             .first()
             .is_some_and(|(_, l)| l.starts_with("Live ·") && unread_in(l).is_none())
     });
-    assert!(cleared, "the count is cleared: {after:?}");
+    assert!(
+        cleared,
+        "the count is cleared (by the window: {through_the_window}): {after:?}\n{}",
+        log()
+    );
     let badge_cleared = common::wait_until(Duration::from_secs(5), || {
         item.get_property::<String>("XAyatanaLabel")
             .is_ok_and(|l| l.is_empty())

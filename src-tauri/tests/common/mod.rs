@@ -19,8 +19,9 @@
 //!   starting its web process, closing it as a window manager would (WM_DELETE_WINDOW, over a
 //!   few lines of X11 protocol) leaving the app running with the web process gone, Open
 //!   building it again, Quit exiting with code 0. And the attention features: the unread count
-//!   in the tray's first line and its label after the demo's burst, cleared by the tray's
-//!   "N new changes" line (which opens the window on Recent changes), silent updates of the
+//!   in the tray's first line and its label after the demo's burst, cleared once the window
+//!   opened from the tray shows Recent changes (or, with a built window that does not mark the
+//!   list seen yet, by the tray's "N new changes" line), silent updates of the
 //!   burst's toast, and the toast's mute action (ActionInvoked, sent by the test as the
 //!   notification server) adding a mute the tray's Muted menu lists and undoes.
 //! - `desktop_webdriver.rs`: the real window through tauri-driver and WebKitWebDriver in
