@@ -271,7 +271,10 @@ mod tests {
             &batch(vec![photo(1, "/Photos/IMG_1.jpg")]),
             &ctx(&prefs, at(0)),
         );
-        let offer = first[0].mute.clone().expect("a one-folder toast offers a mute");
+        let offer = first[0]
+            .mute
+            .clone()
+            .expect("a one-folder toast offers a mute");
         assert_eq!(
             offer,
             MuteOffer {
@@ -320,9 +323,17 @@ mod tests {
             until: until.map(at),
         };
         assert!(is_muted_at(&c, &[mute("/Photos", None, None)], at(0)));
-        assert!(is_muted_at(&c, &[mute("/", Some("target-1"), Some(1))], at(0)));
+        assert!(is_muted_at(
+            &c,
+            &[mute("/", Some("target-1"), Some(1))],
+            at(0)
+        ));
         assert!(!is_muted_at(&c, &[mute("/Photos", None, Some(0))], at(0)));
-        assert!(!is_muted_at(&c, &[mute("/Photos", Some("target-2"), None)], at(0)));
+        assert!(!is_muted_at(
+            &c,
+            &[mute("/Photos", Some("target-2"), None)],
+            at(0)
+        ));
         assert!(!is_muted_at(&c, &[mute("/Photo", None, None)], at(0)));
         assert!(!is_muted_at(&c, &[mute("/Docs", None, None)], at(0)));
         let mut moved = change(2, ChangeKind::Moved, "/Docs/a.jpg", "A");
@@ -339,7 +350,14 @@ mod tests {
             ..crate::toast_policy::ToastLimits::default()
         });
         let mut changes: Vec<_> = (1..=5)
-            .map(|i| change(i, ChangeKind::Created, &format!("/Photos/Trip/{i}.jpg"), "A"))
+            .map(|i| {
+                change(
+                    i,
+                    ChangeKind::Created,
+                    &format!("/Photos/Trip/{i}.jpg"),
+                    "A",
+                )
+            })
             .collect();
         changes.push(change(6, ChangeKind::Created, "/X/a.txt", "B"));
         changes.push(change(7, ChangeKind::Created, "/Y/a.txt", "B"));
@@ -349,7 +367,10 @@ mod tests {
             toasts[0].mute.as_ref().map(|m| m.folder.as_str()),
             Some("/Photos/Trip")
         );
-        assert_eq!(toasts[1].kind, crate::toast_policy::ToastKind::Summary { count: 2 });
+        assert_eq!(
+            toasts[1].kind,
+            crate::toast_policy::ToastKind::Summary { count: 2 }
+        );
         assert_eq!(toasts[1].mute, None);
     }
 

@@ -7,7 +7,27 @@
 //! display. A burst in one folder becomes one toast, toasts per minute are
 //! capped with a summary for the rest, and the user's own changes, paused periods, quiet hours
 //! and muted folders or patterns give none. The list of changes is not this module's business:
-//! every change still goes there.
+//! every change still goes there, whatever a rule or a mute says.
+//!
+//! On top of that the policy respects attention:
+//! - **Editing sessions.** One person saving one file again and again (autosave) is one toast:
+//!   the first save toasts, later saves less than [`Preferences::session_minutes`] apart redraw
+//!   that toast silently ("Alice is editing Budget.xlsx", "12 saves since 10:02") at most once
+//!   per [`ToastLimits::session_update_every`]. Another person, a rename, a move or a deletion
+//!   is news of its own.
+//! - **Timed mutes.** [`Preferences::mutes`] silence a folder and everything below it until
+//!   their `until` (judged at [`ToastContext::now`]); expired ones are ignored. Every toast that
+//!   stands for one folder (a change, a burst, a session) carries a [`MuteOffer`] for it, which
+//!   the host turns into a mute when the user presses "Mute for 3 hours"; summaries and digests
+//!   carry none.
+//! - **Notify rules.** [`Preferences::rules`] say per target, or per folder of one, whether its
+//!   changes toast live, wait for the daily digest or do not notify at all, and which kinds do;
+//!   the most specific rule wins ([`rule_for`]). [`noteworthy`] counts the changes of a batch
+//!   that deserve attention (what would toast if pause, quiet hours or a digest did not hold
+//!   it), for the host's unread count.
+//! - **Digests.** [`digest_toasts`] sums up a digest rule's changes of the day before in one
+//!   toast ("Yesterday in Finance: 34 changes by 5 people", with a [`DigestScope`] for the
+//!   window's digest view), due at [`next_digest_at`]; see [`digest`].
 //!
 //! The engine starts a delta run at the first notification, so a burst arrives as several
 //! batches. Grouping therefore spans batches: a change whose group (target, folder, kind,
@@ -27,7 +47,11 @@
 //!
 //! # Layout
 //! - `policy`: the grouping and rate-limit state machine ([`ToastPolicy`]).
-//! - `filter`: which changes deserve no toast at all (own, paused, quiet hours, muted).
+//! - `session`: editing sessions, the policy's memory of files being edited.
+//! - `rules`: which changes deserve attention and how (live, digest, off), and [`noteworthy`].
+//! - [`digest`]: the daily digest's toasts and time.
+//! - `filter`: which changes deserve no toast at all (own, paused, quiet hours, muted, timed
+//!   mutes).
 //! - `text`: what a toast says, from the catalogs.
 //! - `sanitise`: untrusted names made safe and short to display.
 

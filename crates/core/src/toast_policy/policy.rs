@@ -122,11 +122,18 @@ impl ToastPolicy {
         let mut updates = self.end_groups(now, catalog);
         updates.extend(self.sessions.end(now, catalog));
         let (wanted, repeats) = self.sessions.take_in(wanted, now);
+        // Almost always empty: only a batch with several saves of one file has any.
+        let folded: Vec<(&Change, usize)> = wanted
+            .iter()
+            .zip(&repeats)
+            .filter(|(_, n)| **n > 0)
+            .map(|(c, n)| (*c, *n))
+            .collect();
         let repeats_of = |change: &Change| {
-            wanted
+            folded
                 .iter()
-                .position(|c| std::ptr::eq(*c, change))
-                .map_or(0, |i| repeats[i])
+                .find(|(c, _)| std::ptr::eq(*c, change))
+                .map_or(0, |(_, n)| *n)
         };
         let mut fresh: Vec<Group<'_>> = Vec::new();
         for group in self.group(&wanted) {
@@ -188,7 +195,10 @@ impl ToastPolicy {
             toasts.push(self.show_summary(count, now, catalog));
         }
         updates.extend(self.due_updates(now, catalog));
-        updates.extend(self.sessions.redraws(now, self.limits.session_update_every, catalog));
+        updates.extend(
+            self.sessions
+                .redraws(now, self.limits.session_update_every, catalog),
+        );
         updates.extend(toasts);
         updates
     }
@@ -212,7 +222,10 @@ impl ToastPolicy {
         let mut out = self.end_groups(now, catalog);
         out.extend(self.sessions.end(now, catalog));
         out.extend(self.due_updates(now, catalog));
-        out.extend(self.sessions.redraws(now, self.limits.session_update_every, catalog));
+        out.extend(
+            self.sessions
+                .redraws(now, self.limits.session_update_every, catalog),
+        );
         self.expire(now);
         if self.held_back > 0 && self.room() > 0 && !self.in_storm(now) {
             let count = self.held_back;

@@ -17,6 +17,8 @@
 //!
 //! [`ToastLimits::session_update_every`]: super::ToastLimits::session_update_every
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 
 use super::ToastId;
@@ -102,30 +104,33 @@ impl Sessions {
     ) -> (Vec<&'c Change>, Vec<usize>) {
         let mut rest: Vec<&'c Change> = Vec::with_capacity(wanted.len());
         let mut repeats: Vec<usize> = Vec::with_capacity(wanted.len());
+        // The first save of each file by each person in this batch, by its place in `rest`.
+        let mut first_saves: HashMap<(&'c str, &'c str, Option<&'c str>), usize> = HashMap::new();
+        let length = self.length;
         for change in wanted {
             match change.kind {
                 _ if is_save(change) => {
                     if let Some(session) = self
                         .open
                         .iter_mut()
-                        .find(|s| s.of(change) && now - s.last_save < self.length)
+                        .find(|s| s.of(change) && now - s.last_save < length)
                     {
                         session.saves += 1;
                         session.last_save = now;
                         session.dirty = true;
                         continue;
                     }
+                    let key = (
+                        change.target.as_str(),
+                        change.item_id.as_str(),
+                        change.by.as_deref(),
+                    );
                     // A second save of a file this batch already has a first save of.
-                    let earlier = rest.iter().position(|c| {
-                        is_save(c)
-                            && c.target == change.target
-                            && c.item_id == change.item_id
-                            && c.by == change.by
-                    });
-                    if let Some(i) = earlier {
+                    if let Some(&i) = first_saves.get(&key) {
                         repeats[i] += 1;
                         continue;
                     }
+                    first_saves.insert(key, rest.len());
                 }
                 ChangeKind::Renamed | ChangeKind::Moved => {
                     for session in self.open.iter_mut().filter(|s| s.is_item(change)) {
@@ -456,6 +461,37 @@ mod tests {
     }
 
     #[test]
+    fn session_updates_do_not_count_against_the_cap() {
+        let prefs = Preferences::default();
+        let mut policy = ToastPolicy::new(crate::toast_policy::ToastLimits {
+            max_per_window: 1,
+            window: Duration::hours(1),
+            ..crate::toast_policy::ToastLimits::default()
+        });
+        assert_eq!(
+            policy
+                .decide(&batch(vec![save(1, "Alice", 0)]), &ctx(&prefs, at(0)))
+                .len(),
+            1
+        );
+        policy.decide(&batch(vec![save(2, "Alice", 20)]), &ctx(&prefs, at(20)));
+        // The window is full: another file waits, but the session's redraw comes.
+        let other = change(3, ChangeKind::Modified, "/Docs/a.txt", "Bob");
+        assert!(
+            policy
+                .decide(&batch(vec![other]), &ctx(&prefs, at(40)))
+                .is_empty()
+        );
+        assert_eq!(policy.held_back(), 1);
+        let due = policy.next_flush_at().expect("the session's redraw");
+        assert_eq!(due, at(300));
+        let redraw = policy.flush(&ctx(&prefs, due));
+        assert_eq!(redraw.len(), 1);
+        assert_eq!(redraw[0].kind, ToastKind::Session { saves: 2 });
+        assert_eq!(policy.held_back(), 1);
+    }
+
+    #[test]
     fn a_burst_on_the_session_s_toast_takes_the_toast_over() {
         let prefs = Preferences::default();
         let mut policy = ToastPolicy::default();
@@ -463,7 +499,14 @@ mod tests {
         // Within the group window, Alice edits two more files in the folder: a burst.
         let others = batch(
             (2..=3)
-                .map(|i| change(i, ChangeKind::Modified, &format!("/Finance/{i}.xlsx"), "Alice"))
+                .map(|i| {
+                    change(
+                        i,
+                        ChangeKind::Modified,
+                        &format!("/Finance/{i}.xlsx"),
+                        "Alice",
+                    )
+                })
                 .collect(),
         );
         let burst = policy.decide(&others, &ctx(&prefs, at(2)));

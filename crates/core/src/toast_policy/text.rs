@@ -211,7 +211,10 @@ pub(super) fn session_toast(id: ToastId, text: SessionText<'_>, catalog: &Catalo
         ),
         body: catalog.text(
             "toast_sessionSaves",
-            &[("count", Arg::from(text.saves)), ("time", Arg::from(&since))],
+            &[
+                ("count", Arg::from(text.saves)),
+                ("time", Arg::from(&since)),
+            ],
         ),
         target: Some(ToastTarget {
             seq: text.seq,

@@ -75,7 +75,13 @@ fn one_digest_toast_counts_the_changes_and_people_of_its_rule() {
     let toasts = digest_toasts(&a_day(), &ctx(&prefs, until), since, until);
     assert_eq!(toasts.len(), 1, "{toasts:?}");
     let digest = &toasts[0];
-    assert_eq!(digest.kind, ToastKind::Digest { count: 34, people: 5 });
+    assert_eq!(
+        digest.kind,
+        ToastKind::Digest {
+            count: 34,
+            people: 5
+        }
+    );
     assert_eq!(
         digest.summary,
         "Yesterday in Finance: 34 changes by 5 people"
@@ -98,15 +104,30 @@ fn one_digest_toast_counts_the_changes_and_people_of_its_rule() {
 
     prefs.language = Language::Ru;
     let ru = digest_toasts(&a_day(), &ctx(&prefs, until), since, until);
-    assert_eq!(ru[0].summary, "Вчера в «Finance»: 34 изменения от 5 человек");
+    assert_eq!(
+        ru[0].summary,
+        "Вчера в «Finance»: 34 изменения от 5 человек"
+    );
     assert_eq!(ru[0].body, "Откройте DriveWatch, чтобы их увидеть");
     let few: Vec<Change> = a_day().into_iter().filter(|c| c.seq <= 21).collect();
     let ru = digest_toasts(&few, &ctx(&prefs, until), since, until);
-    assert_eq!(ru[0].kind, ToastKind::Digest { count: 21, people: 5 });
-    assert_eq!(ru[0].summary, "Вчера в «Finance»: 21 изменение от 5 человек");
+    assert_eq!(
+        ru[0].kind,
+        ToastKind::Digest {
+            count: 21,
+            people: 5
+        }
+    );
+    assert_eq!(
+        ru[0].summary,
+        "Вчера в «Finance»: 21 изменение от 5 человек"
+    );
     let one: Vec<Change> = a_day().into_iter().filter(|c| c.seq == 1).collect();
     let ru = digest_toasts(&one, &ctx(&prefs, until), since, until);
-    assert_eq!(ru[0].summary, "Вчера в «Finance»: 1 изменение от 1 человека");
+    assert_eq!(
+        ru[0].summary,
+        "Вчера в «Finance»: 1 изменение от 1 человека"
+    );
     prefs.language = Language::En;
     let en = digest_toasts(&one, &ctx(&prefs, until), since, until);
     assert_eq!(en[0].summary, "Yesterday in Finance: 1 change by 1 person");
@@ -140,7 +161,13 @@ fn a_quiet_day_gives_no_digest_and_each_digest_rule_its_own() {
     let mut twice = a_day();
     twice.extend(a_day());
     let toasts = digest_toasts(&twice, &ctx(&prefs, until), since, until);
-    assert_eq!(toasts[0].kind, ToastKind::Digest { count: 34, people: 5 });
+    assert_eq!(
+        toasts[0].kind,
+        ToastKind::Digest {
+            count: 34,
+            people: 5
+        }
+    );
 }
 
 #[test]
@@ -157,7 +184,13 @@ fn a_digest_skips_kinds_its_rule_leaves_out_and_changes_muted_when_made() {
     });
     let (since, until) = digest_span(at(86_400));
     let toasts = digest_toasts(&day, &ctx(&prefs, until), since, until);
-    assert_eq!(toasts[0].kind, ToastKind::Digest { count: 1, people: 1 });
+    assert_eq!(
+        toasts[0].kind,
+        ToastKind::Digest {
+            count: 1,
+            people: 1
+        }
+    );
 }
 
 fn local(offset_hours: i32, y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<FixedOffset> {

@@ -376,7 +376,10 @@ fn russian_counts_are_declined() {
 
 #[test]
 fn sessions_and_digests_are_declined_in_russian() {
-    let saves: Vec<String> = COUNTS.iter().map(|&n| session(Locale::Ru, n).body).collect();
+    let saves: Vec<String> = COUNTS
+        .iter()
+        .map(|&n| session(Locale::Ru, n).body)
+        .collect();
     assert_eq!(
         saves,
         [
