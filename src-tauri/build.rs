@@ -15,7 +15,7 @@ then build DriveWatch again.</p></body></html>
 ";
 
 /// Every IPC command, as in `src/ipc.rs`; `tests/capabilities.rs` checks the two agree.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 15] = [
     "get_snapshot",
     "start_sign_in",
     "cancel_sign_in",
@@ -28,6 +28,9 @@ const COMMANDS: [&str; 12] = [
     "open_change",
     "open_verification_page",
     "set_client_id",
+    "mute_folder",
+    "unmute",
+    "mark_seen",
 ];
 
 fn main() {

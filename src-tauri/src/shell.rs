@@ -3,28 +3,32 @@
 //!
 //! [`Shell`] holds the pause deadline, the sign-in prompt in progress, the latest changes for
 //! the tray menu and the toast policy's rate-limit memory, plus the cancellation token and task
-//! tracker that Quit uses. Its actions (signing in and out, targets, preferences, pausing,
-//! opening a change, Quit) live in its `actions` module; the IPC layer, the tray menu and the
+//! tracker that Quit uses. It also counts the changes that deserved the user's attention since
+//! the list was last seen (the unread count the tray shows), and knows when the next digest is
+//! due. Its actions (signing in and out, targets, preferences, pausing, muting, opening a
+//! change, Quit) live in its `actions` module, the gathering of a digest in `digest`; the IPC layer, the tray menu and the
 //! toasts' buttons are all thin callers of them, and the shell reaches the desktop back only
 //! through its [`Surface`]. So the dependencies point one way: everything depends on the
 //! shell, the shell on none of its callers. It must never block: every lock is held for a few
 //! field updates only, and never across an `.await`.
 
 mod actions;
+mod digest;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use chrono::{DateTime, Days, Duration, Local, NaiveTime, TimeZone, Utc};
 use drivewatch_core::i18n::Catalog;
-use drivewatch_core::model::{Change, ChangeBatch, DeviceCodePrompt, SignInEvent};
-use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy};
+use drivewatch_core::model::{Change, ChangeBatch, DeviceCodePrompt, Mute, SignInEvent};
+use drivewatch_core::toast_policy::{Toast, ToastContext, ToastPolicy, noteworthy};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::engine::EngineLink;
 use crate::error::ShellError;
-use crate::ipc::{AppSnapshot, PauseFor};
+use crate::ipc::{AppSnapshot, FocusDigest, PauseFor};
 
 pub use actions::QUIT_GRACE;
 
@@ -51,6 +55,8 @@ pub trait Surface: Send + Sync + 'static {
     fn show_window(&self);
     /// Shows the window and points its list at this change.
     fn show_change(&self, seq: i64);
+    /// Shows the window on the changes a digest toast sums up.
+    fn show_digest(&self, focus: &FocusDigest);
     /// Ends the process with this exit code; Quit calls it once everything has stopped.
     fn exit(&self, code: i32);
 }
@@ -70,6 +76,9 @@ pub struct Shell {
     pub tasks: TaskTracker,
     /// Cancelled (used as a one-shot latch) once the desktop listens; see [`Self::ready`].
     attached: CancellationToken,
+    /// Wakes the relay to read its deadlines again (digest time, mute expiry) after the
+    /// preferences changed; see [`Self::timers_changed`].
+    timers: Arc<Notify>,
 }
 
 #[derive(Default)]
@@ -93,7 +102,19 @@ impl Shell {
             cancel: CancellationToken::new(),
             tasks: TaskTracker::new(),
             attached: CancellationToken::new(),
+            timers: Arc::new(Notify::new()),
         }
+    }
+
+    /// Something the relay's timers depend on (rules, digest time, mutes) changed: it reads
+    /// them again. A wake-up asked for while it is busy is kept, not lost.
+    pub fn timers_changed(&self) {
+        self.timers.notify_one();
+    }
+
+    /// Completes once [`Self::timers_changed`] was called (since the last completion).
+    pub fn timers(&self) -> Arc<Notify> {
+        self.timers.clone()
     }
 
     /// Spawns a task on Tauri's runtime, tracked for Quit. Works from any thread (menu
@@ -176,10 +197,32 @@ impl Shell {
     }
 
     /// The list was seen: the unread count starts again from zero; returns the new snapshot.
+    /// The window calls it whenever its list is in view, so a count already at zero announces
+    /// nothing.
     pub fn mark_seen(&self) -> AppSnapshot {
-        self.state().unread = 0;
-        self.tray_changed();
+        let was = std::mem::take(&mut self.state().unread);
+        if was == 0 {
+            return self.snapshot();
+        }
         self.announce()
+    }
+
+    /// See [`AppSnapshot::unread`].
+    pub fn unread(&self) -> u32 {
+        self.state().unread
+    }
+
+    /// The mutes in force now (timed ones not yet over), for the tray's Muted menu.
+    pub fn active_mutes(&self) -> Vec<Mute> {
+        let now = Utc::now();
+        let mut mutes = self.engine.preferences().mutes;
+        mutes.retain(|m| m.until.is_none_or(|until| until > now));
+        mutes
+    }
+
+    /// When the next timed mute ends (the tray then drops it); `None` while none is timed.
+    pub fn next_mute_expiry(&self) -> Option<DateTime<Utc>> {
+        self.active_mutes().iter().filter_map(|m| m.until).min()
     }
 
     pub fn paused_until(&self) -> Option<DateTime<Utc>> {
@@ -204,7 +247,8 @@ impl Shell {
         self.state().sign_in.clone()
     }
 
-    /// Records a batch for the tray and asks the toast policy what to show for it now.
+    /// Records a batch for the tray, counts what deserves attention in it as unread, and asks
+    /// the toast policy what to show for it now.
     pub fn take_batch(&self, batch: &ChangeBatch) -> Vec<Toast> {
         let preferences = self.engine.preferences();
         let now = Local::now();
@@ -219,6 +263,9 @@ impl Shell {
             now: now.with_timezone(&Utc),
             local_time: now.time(),
         };
+        // Counted whether or not a pause, quiet hours or a digest holds the toast back.
+        let added = u32::try_from(noteworthy(batch, &ctx)).unwrap_or(u32::MAX);
+        state.unread = state.unread.saturating_add(added);
         state.policy.decide(batch, &ctx)
     }
 

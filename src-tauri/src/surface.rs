@@ -11,7 +11,7 @@ use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
 
 use crate::error::ShellError;
-use crate::ipc::{AppSnapshot, FocusChange, SignInProgress, SnapshotChanged};
+use crate::ipc::{AppSnapshot, FocusChange, FocusDigest, SignInProgress, SnapshotChanged};
 use crate::shell::Surface;
 
 /// The desktop surface of a running app.
@@ -53,6 +53,13 @@ impl<R: Runtime> Surface for AppSurface<R> {
         crate::window::show(&self.app);
         if let Err(e) = (FocusChange { seq }).emit(&self.app) {
             tracing::warn!(error = %e, "could not point the window at a change");
+        }
+    }
+
+    fn show_digest(&self, focus: &FocusDigest) {
+        crate::window::show(&self.app);
+        if let Err(e) = focus.clone().emit(&self.app) {
+            tracing::warn!(error = %e, "could not point the window at a digest");
         }
     }
 

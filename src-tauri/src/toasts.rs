@@ -1,16 +1,21 @@
 //! Delivers the toasts core's policy decided on, as native desktop notifications.
 //!
 //! On Linux and the BSDs they go over D-Bus (org.freedesktop.Notifications) with the actions
-//! Open and Show in DriveWatch; on Windows through WinRT with the same buttons, replaced in place
-//! by tag ([`crate::windows_toast`]); on macOS notify-rust shows them without actions.
-//! An update of a toast (the policy's cumulative count for a burst) replaces the notification
-//! in place on Linux: it is sent with the server's id of the first one (`replaces_id`), and the
-//! worker already waiting for that notification's action acts on the update's target. Elsewhere
-//! an update is shown as a notification of its own.
+//! Open, Show in DriveWatch and, for a toast that stands for one folder, "Mute /Photos for 3
+//! hours"; a digest's toast has Show only, which opens the window on the changes it sums up. On
+//! Windows they go through WinRT with the same buttons, replaced in place by tag
+//! ([`crate::windows_toast`]); on macOS notify-rust shows them without actions.
+//! An update of a toast (the policy's cumulative count for a burst, the next save of an editing
+//! session) replaces the notification in place on Linux, silently (the `suppress-sound` hint):
+//! it is sent with the server's id of the first one (`replaces_id`), and the worker already
+//! waiting for that notification's action acts on the update's target. Elsewhere an update is
+//! shown as a notification of its own.
 //!
 //! A button's action is the shell's
 //! ([`Shell::spawn_open_change`](crate::shell::Shell::spawn_open_change),
-//! [`Shell::show_change`](crate::shell::Shell::show_change)), as for the tray's entries.
+//! [`Shell::show_change`](crate::shell::Shell::show_change),
+//! [`Shell::spawn_mute_folder`](crate::shell::Shell::spawn_mute_folder),
+//! [`Shell::show_digest`](crate::shell::Shell::show_digest)), as for the tray's entries.
 //!
 //! This module must never decide what to show (that is `drivewatch_core::toast_policy`) and
 //! never block the caller: each toast is shown on a blocking worker, which on Linux also
@@ -19,9 +24,12 @@
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use drivewatch_core::toast_policy::Toast;
+use drivewatch_core::i18n::{Arg, Catalog};
+use drivewatch_core::toast_policy::{MuteOffer, Toast, display_path};
 use tauri::{AppHandle, Manager, Runtime};
 
+#[cfg(all(unix, not(target_os = "macos")))]
+use crate::ipc::MuteFor;
 #[cfg(all(unix, not(target_os = "macos")))]
 use crate::shell::Shell;
 #[cfg(all(unix, not(target_os = "macos")))]
@@ -65,6 +73,14 @@ fn icon() -> String {
         .unwrap_or_else(|| "drivewatch".to_owned())
 }
 
+/// The words of a toast's mute action, "Mute /Photos for 3 hours"; the folder is untrusted
+/// text, made safe to show.
+#[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
+fn mute_label(mute: &MuteOffer, words: &Catalog) -> String {
+    let folder = display_path(&mute.folder);
+    words.text("tray_muteFor3h", &[("folder", Arg::from(&folder))])
+}
+
 /// Shows one toast without blocking the caller.
 pub fn deliver<R: Runtime>(app: &AppHandle<R>, toast: Toast) {
     let app = app.clone();
@@ -79,7 +95,7 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     // (if it still does) handles the actions, with the target recorded here.
     let replaces = toast
         .update
-        .then(|| OnScreen::global().replace(toast.id, toast.target))
+        .then(|| OnScreen::global().replace(toast.id, toast.target, toast.mute.clone()))
         .flatten();
 
     let markup = body_markup();
@@ -97,18 +113,28 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         .hint(Hint::Category("transfer".to_owned()))
         .hint(Hint::DesktopEntry("drivewatch".to_owned()))
         .timeout(Timeout::Milliseconds(SHOW_FOR_MS));
-    if toast.target.is_some() {
-        // The actions speak the language the toast's text was worded in: the setting's.
-        let words = app.try_state::<crate::shell::Shell>().map_or_else(
-            || drivewatch_core::i18n::Catalog::for_language(Default::default()),
-            |shell| shell.words(),
-        );
-        let show = words.text("toast_show", &[]);
+    if toast.update {
+        // A redraw of what is on screen is no news: no second sound.
+        notification.hint(Hint::SuppressSound(true));
+    }
+    // The actions speak the language the toast's text was worded in: the setting's.
+    let words = app.try_state::<crate::shell::Shell>().map_or_else(
+        || drivewatch_core::i18n::Catalog::for_language(Default::default()),
+        |shell| shell.words(),
+    );
+    let show = words.text("toast_show", &[]);
+    if toast.digest.is_some() {
+        notification.action("default", &show).action("show", &show);
+    } else if toast.target.is_some() {
         notification
             .action("default", &show)
             .action("open", &words.text("toast_open", &[]))
             .action("show", &show);
     }
+    if let Some(mute) = &toast.mute {
+        notification.action("mute", &mute_label(mute, words));
+    }
+    let acts = toast.target.is_some() || toast.digest.is_some() || toast.mute.is_some();
     if let Some((server_id, _)) = replaces {
         notification.id(server_id);
     }
@@ -123,8 +149,8 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         return; // The first notification's worker still waits for its actions.
     }
     let on_screen = OnScreen::global();
-    on_screen.shown(toast.id, handle.id(), toast.target);
-    if toast.target.is_none() {
+    on_screen.shown(toast.id, handle.id(), toast.target, toast.mute.clone());
+    if !acts {
         on_screen.done(toast.id);
         return;
     }
@@ -136,9 +162,15 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     handle.wait_for_action(|action| {
         // The latest update's target: a burst's toast opens its folder, not its first file.
         let target = on_screen.target(id).or(toast.target);
-        match (action, target) {
-            ("open", Some(target)) => shell.spawn_open_change(target.seq, target.folder),
-            ("default" | "show", Some(target)) => shell.show_change(target.seq),
+        match (action, target, &toast.digest) {
+            ("default" | "show", _, Some(digest)) => shell.show_digest(digest),
+            ("open", Some(target), _) => shell.spawn_open_change(target.seq, target.folder),
+            ("default" | "show", Some(target), _) => shell.show_change(target.seq),
+            ("mute", _, _) => {
+                if let Some(mute) = on_screen.mute(id).or_else(|| toast.mute.clone()) {
+                    shell.spawn_mute_folder(Some(mute.target), mute.folder, MuteFor::ThreeHours);
+                }
+            }
             _ => {}
         }
     });
@@ -153,7 +185,7 @@ mod on_screen {
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
-    use drivewatch_core::toast_policy::{ToastId, ToastLimits, ToastTarget};
+    use drivewatch_core::toast_policy::{MuteOffer, ToastId, ToastLimits, ToastTarget};
 
     /// Kept this long after the last show or update: the policy only updates a toast whose
     /// group took in a change within its group window, so older entries can never be needed.
@@ -171,6 +203,7 @@ mod on_screen {
     struct Entry {
         server_id: u32,
         target: Option<ToastTarget>,
+        mute: Option<MuteOffer>,
         touched: Instant,
         waiting: bool,
     }
@@ -191,7 +224,13 @@ mod on_screen {
         }
 
         /// Records a newly shown notification; a worker waits on it until [`Self::done`].
-        pub fn shown(&self, id: ToastId, server_id: u32, target: Option<ToastTarget>) {
+        pub fn shown(
+            &self,
+            id: ToastId,
+            server_id: u32,
+            target: Option<ToastTarget>,
+            mute: Option<MuteOffer>,
+        ) {
             let mut entries = self.entries();
             let now = Instant::now();
             let keep = keep_for();
@@ -210,6 +249,7 @@ mod on_screen {
                 Entry {
                     server_id,
                     target,
+                    mute,
                     touched: now,
                     waiting: true,
                 },
@@ -217,18 +257,28 @@ mod on_screen {
         }
 
         /// For an update of `id`: the server id to replace and whether a worker still waits on
-        /// it (then it acts on `target` from now on). `None` when the toast is not known (the
-        /// update is then shown as a new notification).
-        pub fn replace(&self, id: ToastId, target: Option<ToastTarget>) -> Option<(u32, bool)> {
+        /// it (then it acts on `target` and `mute` from now on). `None` when the toast is not
+        /// known (the update is then shown as a new notification).
+        pub fn replace(
+            &self,
+            id: ToastId,
+            target: Option<ToastTarget>,
+            mute: Option<MuteOffer>,
+        ) -> Option<(u32, bool)> {
             let mut entries = self.entries();
             let entry = entries.get_mut(&id)?;
             entry.target = target;
+            entry.mute = mute;
             entry.touched = Instant::now();
             Some((entry.server_id, entry.waiting))
         }
 
         pub fn target(&self, id: ToastId) -> Option<ToastTarget> {
             self.entries().get(&id).and_then(|e| e.target)
+        }
+
+        pub fn mute(&self, id: ToastId) -> Option<MuteOffer> {
+            self.entries().get(&id).and_then(|e| e.mute.clone())
         }
 
         /// The worker of `id` stopped waiting (the notification was closed or acted on).
@@ -254,13 +304,21 @@ mod on_screen {
                 seq: 7,
                 folder: true,
             };
-            assert_eq!(on_screen.replace(ToastId(1), Some(burst)), None);
-            on_screen.shown(ToastId(1), 42, Some(single));
-            assert_eq!(on_screen.replace(ToastId(1), Some(burst)), Some((42, true)));
+            let photos = MuteOffer {
+                target: "t".to_owned(),
+                folder: "/Photos".to_owned(),
+            };
+            assert_eq!(on_screen.replace(ToastId(1), Some(burst), None), None);
+            on_screen.shown(ToastId(1), 42, Some(single), None);
+            assert_eq!(
+                on_screen.replace(ToastId(1), Some(burst), Some(photos.clone())),
+                Some((42, true))
+            );
             assert_eq!(on_screen.target(ToastId(1)), Some(burst));
+            assert_eq!(on_screen.mute(ToastId(1)), Some(photos));
             on_screen.done(ToastId(1));
             assert_eq!(
-                on_screen.replace(ToastId(1), Some(burst)),
+                on_screen.replace(ToastId(1), Some(burst), None),
                 Some((42, false))
             );
         }
@@ -269,10 +327,10 @@ mod on_screen {
         fn the_map_stays_bounded() {
             let on_screen = OnScreen::default();
             for i in 0..200 {
-                on_screen.shown(ToastId(i), i as u32, None);
+                on_screen.shown(ToastId(i), i as u32, None, None);
             }
             assert!(on_screen.entries().len() <= MAX_ENTRIES);
-            assert!(on_screen.replace(ToastId(199), None).is_some());
+            assert!(on_screen.replace(ToastId(199), None, None).is_some());
         }
     }
 }
@@ -329,6 +387,23 @@ fn escape_markup(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_mute_action_names_its_folder_in_the_toasts_language() {
+        use drivewatch_core::i18n::Locale;
+        let photos = MuteOffer {
+            target: "t".to_owned(),
+            folder: "/Photos/Offsite".to_owned(),
+        };
+        assert_eq!(
+            mute_label(&photos, Catalog::get(Locale::En)),
+            "Mute /Photos/Offsite for 3 hours"
+        );
+        assert_eq!(
+            mute_label(&photos, Catalog::get(Locale::Ru)),
+            "Заглушить /Photos/Offsite на 3 часа"
+        );
+    }
 
     #[test]
     fn markup_in_names_is_escaped() {

@@ -1,14 +1,17 @@
 //! The tray icon and its menu: the app's face when the window is closed.
 //!
-//! The icon shows one of five states ([`TrayState`]); the menu offers Open, the latest changes,
-//! pausing, accounts and Quit. Menu ids are a typed [`MenuId`], parsed back in the callback.
+//! The icon shows one of five states ([`TrayState`]), and the unread count as a label next to
+//! it where the platform has one (AppIndicator on Linux); the menu's first line says the state,
+//! the last change and the unread count (a click shows them), then it offers Open, the latest
+//! changes, pausing, the folders muted now (a click unmutes), accounts and Quit. Menu ids are a typed [`MenuId`], parsed back in the callback.
 //! Every entry's action, and the icon's click, is a method of the [`Shell`]: the tray only maps
 //! ids to them. Callbacks must never panic (no `unwrap`): a failed menu action is logged and
 //! ignored, since the tray has nowhere to show an error.
 
+use chrono::{DateTime, Local};
 use drivewatch_core::i18n::{Arg, Catalog};
-use drivewatch_core::model::{Account, AccountState, Change, TargetInfo, TargetStatus};
-use drivewatch_core::toast_policy::describe_change;
+use drivewatch_core::model::{Account, AccountState, Change, Mute, TargetInfo, TargetStatus};
+use drivewatch_core::toast_policy::{describe_change, display_path};
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuEvent, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIcon, TrayIconBuilder, TrayIconEvent};
@@ -135,6 +138,11 @@ pub enum MenuId {
     Pause(PauseFor),
     SignIn,
     SignOut(String),
+    /// Ends the mute of this folder (of this target, or of every target).
+    Unmute {
+        target: Option<String>,
+        folder: String,
+    },
     Quit,
 }
 
@@ -149,6 +157,15 @@ impl MenuId {
             MenuId::Pause(PauseFor::Resume) => "pause:resume".to_owned(),
             MenuId::SignIn => "sign-in".to_owned(),
             MenuId::SignOut(account) => format!("sign-out:{account}"),
+            // Target ids never hold a line break; the folder is whatever follows the first.
+            MenuId::Unmute {
+                target: None,
+                folder,
+            } => format!("unmute:all\n{folder}"),
+            MenuId::Unmute {
+                target: Some(target),
+                folder,
+            } => format!("unmute:one:{target}\n{folder}"),
             MenuId::Quit => "quit".to_owned(),
         }
     }
@@ -167,6 +184,16 @@ impl MenuId {
                     MenuId::Change(seq.parse().ok()?)
                 } else if let Some(account) = other.strip_prefix("sign-out:") {
                     MenuId::SignOut(account.to_owned())
+                } else if let Some(mute) = other.strip_prefix("unmute:") {
+                    let (scope, folder) = mute.split_once('\n')?;
+                    let target = match scope {
+                        "all" => None,
+                        one => Some(one.strip_prefix("one:")?.to_owned()),
+                    };
+                    MenuId::Unmute {
+                        target,
+                        folder: folder.to_owned(),
+                    }
                 } else {
                     return None;
                 }
@@ -196,6 +223,71 @@ pub fn status_line(state: TrayState, latest: Option<&Change>, catalog: &Catalog)
     }
 }
 
+/// "12 new changes", in the catalog's plural forms.
+pub fn unread_text(unread: u32, catalog: &Catalog) -> String {
+    catalog.text("tray_unread", &[("count", Arg::from(unread as usize))])
+}
+
+/// The menu's first line: [`status_line`], and the unread count after it when there is one.
+pub fn first_line(
+    state: TrayState,
+    latest: Option<&Change>,
+    unread: u32,
+    catalog: &Catalog,
+) -> String {
+    let status = status_line(state, latest, catalog);
+    if unread == 0 {
+        return status;
+    }
+    // The same separator as within the status line, in every language.
+    format!("{status} · {}", unread_text(unread, catalog))
+}
+
+/// The icon's tooltip (Windows; Linux trays show none): "DriveWatch — 12 new changes" over the
+/// status line while there are unread changes, the status line alone otherwise.
+pub fn tooltip(
+    state: TrayState,
+    latest: Option<&Change>,
+    unread: u32,
+    catalog: &Catalog,
+) -> String {
+    let status = status_line(state, latest, catalog);
+    if unread == 0 {
+        return status;
+    }
+    // The app's name is the same in every language.
+    format!("DriveWatch — {}\n{status}", unread_text(unread, catalog))
+}
+
+/// The label next to the icon (AppIndicator's): the unread count, or none.
+pub fn badge(unread: u32) -> Option<String> {
+    match unread {
+        0 => None,
+        1..=99 => Some(unread.to_string()),
+        _ => Some("99+".to_owned()),
+    }
+}
+
+/// A Muted entry: "Unmute /Photos (muted until 18:30)"; the folder is untrusted text.
+pub fn unmute_label(mute: &Mute, now: DateTime<Local>, catalog: &Catalog) -> String {
+    let folder = display_path(&mute.folder);
+    match mute.until {
+        Some(until) => {
+            let local = until.with_timezone(&Local);
+            let time = if local.date_naive() == now.date_naive() {
+                local.format("%H:%M").to_string()
+            } else {
+                local.format("%Y-%m-%d %H:%M").to_string()
+            };
+            catalog.text(
+                "tray_unmuteUntil",
+                &[("folder", Arg::from(&folder)), ("time", Arg::from(&time))],
+            )
+        }
+        None => catalog.text("tray_unmuteAlways", &[("folder", Arg::from(&folder))]),
+    }
+}
+
 fn item<R: Runtime, M: Manager<R>>(
     app: &M,
     id: MenuId,
@@ -209,14 +301,15 @@ fn item<R: Runtime, M: Manager<R>>(
 pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::Result<Menu<R>> {
     let state = TrayState::of(shell);
     let latest = shell.latest();
+    let unread = shell.unread();
     let words = shell.words();
     let text = |key: &str| words.text(key, &[]);
     let menu = Menu::new(app)?;
     menu.append(&item(
         app,
         MenuId::Status,
-        &status_line(state, latest.first(), words),
-        false,
+        &first_line(state, latest.first(), unread, words),
+        unread > 0,
     )?)?;
     menu.append(&item(app, MenuId::Open, &text("tray_open"), true)?)?;
     menu.append(&PredefinedMenuItem::separator(app)?)?;
@@ -261,6 +354,20 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::R
         ],
     )?;
     menu.append(&pause)?;
+    let mutes = shell.active_mutes();
+    if !mutes.is_empty() {
+        let muted = Submenu::new(app, text("tray_muted"), true)?;
+        let now = Local::now();
+        for mute in mutes {
+            let label = unmute_label(&mute, now, words);
+            let id = MenuId::Unmute {
+                target: mute.target,
+                folder: mute.folder,
+            };
+            muted.append(&item(app, id, &label, true)?)?;
+        }
+        menu.append(&muted)?;
+    }
     let accounts = Submenu::new(app, text("accountsTitle"), true)?;
     for account in shell.engine().accounts() {
         let label = words.text("signOutOf", &[("name", Arg::from(&account.username))]);
@@ -281,9 +388,19 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::R
 /// Creates the tray icon. Menu and icon are refreshed by [`refresh`].
 pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<TrayIcon<R>> {
     let state = TrayState::of(shell);
-    TrayIconBuilder::with_id(TRAY_ID)
+    let unread = shell.unread();
+    let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(state.icon_png())?)
-        .tooltip(status_line(state, shell.latest().first(), shell.words()))
+        .tooltip(tooltip(
+            state,
+            shell.latest().first(),
+            unread,
+            shell.words(),
+        ));
+    if let Some(badge) = badge(unread) {
+        builder = builder.title(badge);
+    }
+    builder
         .menu(&build_menu(app, shell)?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu_event(app, &event))
@@ -311,12 +428,14 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
         return;
     };
     let state = TrayState::of(&shell);
+    let unread = shell.unread();
     let result = Image::from_bytes(state.icon_png())
         .and_then(|icon| tray.set_icon(Some(icon)))
         .and_then(|()| {
-            let line = status_line(state, shell.latest().first(), shell.words());
-            tray.set_tooltip(Some(line))
+            let tip = tooltip(state, shell.latest().first(), unread, shell.words());
+            tray.set_tooltip(Some(tip))
         })
+        .and_then(|()| tray.set_title(badge(unread)))
         .and_then(|()| build_menu(app, &shell))
         .and_then(|menu| tray.set_menu(Some(menu)));
     if let Err(e) = result {
@@ -336,13 +455,18 @@ fn on_menu_event<R: Runtime>(app: &AppHandle<R>, event: &MenuEvent) {
         return;
     };
     match id {
-        MenuId::Status => {}
+        MenuId::Status => shell.show_unread(),
         MenuId::Open | MenuId::SignIn => shell.show_window(),
         MenuId::Change(seq) => shell.spawn_open_change(seq, false),
         MenuId::Pause(pause) => {
             shell.set_pause(pause);
         }
         MenuId::SignOut(account) => shell.spawn_sign_out(account),
+        MenuId::Unmute { target, folder } => shell.spawn_unmute(Mute {
+            folder,
+            target,
+            until: None,
+        }),
         MenuId::Quit => shell.quit(),
     }
 }
@@ -383,11 +507,21 @@ mod tests {
             MenuId::Pause(PauseFor::Resume),
             MenuId::SignIn,
             MenuId::SignOut("acct:with:colons".to_owned()),
+            MenuId::Unmute {
+                target: None,
+                folder: "/Photos".to_owned(),
+            },
+            MenuId::Unmute {
+                target: Some("acct-1/me".to_owned()),
+                folder: "/a\nb:one:/".to_owned(),
+            },
             MenuId::Quit,
         ] {
             assert_eq!(MenuId::parse(&id.as_id()), Some(id));
         }
         assert_eq!(MenuId::parse("change:x"), None);
+        assert_eq!(MenuId::parse("unmute:/Photos"), None);
+        assert_eq!(MenuId::parse("unmute:some\n/Photos"), None);
         assert_eq!(MenuId::parse("something"), None);
     }
 
@@ -490,6 +624,85 @@ mod tests {
             TrayState::NeedsSignIn => "st_needsSignIn",
             TrayState::Paused => "st_paused",
         }
+    }
+
+    #[test]
+    fn the_unread_count_shows_in_the_first_line_the_tooltip_and_the_badge() {
+        use drivewatch_core::i18n::Locale;
+        let (en, ru) = (Catalog::get(Locale::En), Catalog::get(Locale::Ru));
+        let live = TrayState::Live;
+        assert_eq!(first_line(live, None, 0, en), status_line(live, None, en));
+        assert_eq!(
+            first_line(live, None, 1, en),
+            "Live · no changes yet · 1 new change"
+        );
+        assert_eq!(
+            first_line(live, None, 12, en),
+            "Live · no changes yet · 12 new changes"
+        );
+        assert_eq!(
+            tooltip(live, None, 12, en),
+            "DriveWatch — 12 new changes\nLive · no changes yet"
+        );
+        assert_eq!(tooltip(live, None, 0, en), status_line(live, None, en));
+        for (count, words) in [
+            (1, "1 новое изменение"),
+            (3, "3 новых изменения"),
+            (5, "5 новых изменений"),
+            (21, "21 новое изменение"),
+        ] {
+            assert_eq!(unread_text(count, ru), words);
+        }
+        let line = first_line(TrayState::Paused, None, 5, ru);
+        assert!(line.ends_with(" · 5 новых изменений"), "{line}");
+        let tip = tooltip(TrayState::Paused, None, 5, ru).replace("DriveWatch", "");
+        assert!(!tip.chars().any(|c| c.is_ascii_alphabetic()), "{tip}");
+        assert_eq!(badge(0), None);
+        assert_eq!(badge(7).as_deref(), Some("7"));
+        assert_eq!(badge(100).as_deref(), Some("99+"));
+    }
+
+    #[test]
+    fn muted_entries_name_their_folder_and_when_the_mute_ends() {
+        use chrono::TimeZone;
+        use drivewatch_core::i18n::Locale;
+        let (en, ru) = (Catalog::get(Locale::En), Catalog::get(Locale::Ru));
+        let now = Local
+            .with_ymd_and_hms(2026, 3, 2, 15, 0, 0)
+            .single()
+            .expect("a local time");
+        let later = Mute {
+            folder: "/Photos".to_owned(),
+            target: None,
+            until: Some((now + chrono::Duration::hours(3)).with_timezone(&chrono::Utc)),
+        };
+        assert_eq!(
+            unmute_label(&later, now, en),
+            "Unmute /Photos (muted until 18:00)"
+        );
+        let tomorrow = Mute {
+            until: Some((now + chrono::Duration::hours(18)).with_timezone(&chrono::Utc)),
+            ..later.clone()
+        };
+        assert_eq!(
+            unmute_label(&tomorrow, now, en),
+            "Unmute /Photos (muted until 2026-03-03 09:00)"
+        );
+        let always = Mute {
+            until: None,
+            ..later.clone()
+        };
+        assert_eq!(unmute_label(&always, now, en), "Unmute /Photos");
+        for mute in [&later, &tomorrow, &always] {
+            let text = unmute_label(mute, now, ru).replace("/Photos", "");
+            assert!(!text.chars().any(|c| c.is_ascii_alphabetic()), "{text}");
+        }
+        // A folder's name cannot reorder the line around it.
+        let evil = Mute {
+            folder: "/a\u{202e}b".to_owned(),
+            ..always
+        };
+        assert!(!unmute_label(&evil, now, en).contains('\u{202e}'));
     }
 
     #[test]

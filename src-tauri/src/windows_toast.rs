@@ -1,18 +1,26 @@
 //! DriveWatch's toasts on Windows: the toast XML, the tag that lets a burst's updates replace
-//! the toast in place, and the argument a click on a toast (or one of its buttons) brings back.
+//! the toast in place, and the argument a click on a toast (or one of its buttons) brings back:
+//! Open, Show in DriveWatch, "Mute /Photos for 3 hours" for a toast that stands for one folder,
+//! and Show for a digest (the window on the changes it sums up).
 //!
 //! Windows shows a toast from an XML document (the "ToastGeneric" template). Drive file names
 //! go into it, and they are untrusted text: every value is escaped for XML here, and characters
 //! XML 1.0 cannot hold are replaced, so a name can neither break the document nor add elements
 //! to it. A toast shown with the tag and group of one already on screen (or in the notification
 //! centre) replaces it, which is how an update of a burst's toast ("Bob added 37 files") takes
-//! the first one's place instead of piling up, as `replaces_id` does on Linux.
+//! the first one's place instead of piling up, as `replaces_id` does on Linux; an update is
+//! also shown without a pop-up (`SuppressPopup`), straight into the notification centre.
+//! The folder and target names a mute or a digest button carries back are percent-encoded in
+//! the argument (and the argument escaped in the XML), and read back strictly.
 //!
 //! Everything but the thin OS calls at the bottom is plain Rust, built and tested on every
 //! platform. This module must never decide what to show (that is core's toast policy) and never
 //! put text into the XML unescaped.
 
-use drivewatch_core::toast_policy::{Toast, ToastId, ToastTarget};
+use std::collections::HashMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use drivewatch_core::toast_policy::{DigestScope, MuteOffer, Toast, ToastId, ToastTarget};
 
 /// The group every DriveWatch toast is in; with the tag it names a toast for replacement.
 pub const GROUP: &str = "changes";
@@ -22,6 +30,8 @@ pub const GROUP: &str = "changes";
 pub struct Labels<'a> {
     pub open: &'a str,
     pub show: &'a str,
+    /// "Mute /Photos for 3 hours", worded for the toast's folder.
+    pub mute: &'a str,
 }
 
 impl Default for Labels<'static> {
@@ -29,6 +39,7 @@ impl Default for Labels<'static> {
         Labels {
             open: "Open",
             show: "Show in DriveWatch",
+            mute: "Mute for 3 hours",
         }
     }
 }
@@ -39,67 +50,140 @@ pub fn tag(id: ToastId) -> String {
 }
 
 /// What a click on a toast asks for: the toast itself and "Show in DriveWatch" point the window
-/// at the change, "Open" opens it (or its folder, for a burst) in the browser.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// at the change, "Open" opens it (or its folder, for a burst) in the browser, "Mute" mutes the
+/// toast's folder for 3 hours, and a digest's toast shows the changes it sums up.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Activation {
     Open(ToastTarget),
     Show(ToastTarget),
+    Mute(MuteOffer),
+    Digest(DigestScope),
+}
+
+/// The keys an argument may hold; each at most once, and only those of its action.
+const KEYS: [&str; 7] = [
+    "action", "seq", "folder", "target", "path", "since", "until",
+];
+
+fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl Activation {
-    /// The argument Windows hands back on activation (`launch` or a button's `arguments`).
-    pub fn argument(self) -> String {
-        let (action, target) = match self {
-            Activation::Open(t) => ("open", t),
-            Activation::Show(t) => ("show", t),
-        };
-        format!(
-            "action={action}&seq={}&folder={}",
-            target.seq,
-            u8::from(target.folder)
-        )
+    /// The argument Windows hands back on activation (`launch` or a button's `arguments`):
+    /// form-encoded pairs, so names cannot add pairs of their own.
+    pub fn argument(&self) -> String {
+        let mut out = url::form_urlencoded::Serializer::new(String::new());
+        match self {
+            Activation::Open(target) | Activation::Show(target) => {
+                let action = if matches!(self, Activation::Open(_)) {
+                    "open"
+                } else {
+                    "show"
+                };
+                out.append_pair("action", action)
+                    .append_pair("seq", &target.seq.to_string())
+                    .append_pair("folder", if target.folder { "1" } else { "0" });
+            }
+            Activation::Mute(mute) => {
+                out.append_pair("action", "mute")
+                    .append_pair("target", &mute.target)
+                    .append_pair("path", &mute.folder);
+            }
+            Activation::Digest(digest) => {
+                out.append_pair("action", "digest")
+                    .append_pair("target", &digest.target);
+                if let Some(folder) = &digest.folder {
+                    out.append_pair("path", folder);
+                }
+                out.append_pair("since", &time_text(digest.since))
+                    .append_pair("until", &time_text(digest.until));
+            }
+        }
+        out.finish()
     }
 
     /// Reads an argument [`Self::argument`] wrote; anything else (an older format, a tampered
     /// or empty string) is `None`, and the click then does nothing.
     pub fn parse(argument: &str) -> Option<Activation> {
-        let (mut action, mut seq, mut folder) = (None, None, None);
-        for pair in argument.split('&') {
-            let (key, value) = pair.split_once('=')?;
-            let slot_free = match key {
-                "action" => action.replace(value).is_none(),
-                "seq" => seq.replace(value.parse::<i64>().ok()?).is_none(),
-                "folder" => folder
-                    .replace(match value {
-                        "0" => false,
-                        "1" => true,
-                        _ => return None,
-                    })
-                    .is_none(),
-                _ => return None,
-            };
-            if !slot_free {
+        // Every pair has a key and a value: a stray `&` or a bare word is not ours.
+        if argument.split('&').any(|pair| !pair.contains('=')) {
+            return None;
+        }
+        let mut slots = HashMap::new();
+        for (key, value) in url::form_urlencoded::parse(argument.as_bytes()) {
+            if !KEYS.contains(&key.as_ref()) {
+                return None;
+            }
+            if slots.insert(key.into_owned(), value.into_owned()).is_some() {
                 return None; // A key given twice.
             }
         }
-        let target = ToastTarget {
-            seq: seq?,
-            folder: folder?,
+        let mut take = |key: &str| slots.remove(key);
+        let activation = match take("action")?.as_str() {
+            action @ ("open" | "show") => {
+                let target = ToastTarget {
+                    seq: take("seq")?.parse::<i64>().ok()?,
+                    folder: match take("folder")?.as_str() {
+                        "0" => false,
+                        "1" => true,
+                        _ => return None,
+                    },
+                };
+                if action == "open" {
+                    Activation::Open(target)
+                } else {
+                    Activation::Show(target)
+                }
+            }
+            "mute" => Activation::Mute(MuteOffer {
+                target: take("target")?,
+                folder: take("path")?,
+            }),
+            "digest" => Activation::Digest(DigestScope {
+                target: take("target")?,
+                folder: take("path"),
+                since: parse_time(&take("since")?)?,
+                until: parse_time(&take("until")?)?,
+            }),
+            _ => return None,
         };
-        match action? {
-            "open" => Some(Activation::Open(target)),
-            "show" => Some(Activation::Show(target)),
-            _ => None,
-        }
+        // A key that belongs to another action.
+        slots.is_empty().then_some(activation)
     }
 }
 
 /// The toast's XML document. `icon` is a `file:///` URI of the app icon (or nothing).
 pub fn toast_xml(toast: &Toast, labels: Labels<'_>, icon: Option<&str>) -> String {
     let mut xml = String::with_capacity(512);
+    // A digest's toast shows what it sums up; any other with a target points at its change.
+    let (launch, buttons) = match (&toast.digest, toast.target) {
+        (Some(digest), _) => {
+            let show = Activation::Digest(digest.clone());
+            (Some(show.clone()), vec![(labels.show, show)])
+        }
+        (None, Some(target)) => (
+            Some(Activation::Show(target)),
+            vec![
+                (labels.open, Activation::Open(target)),
+                (labels.show, Activation::Show(target)),
+            ],
+        ),
+        (None, None) => (None, Vec::new()),
+    };
+    let mut buttons = buttons;
+    if let Some(mute) = &toast.mute {
+        buttons.push((labels.mute, Activation::Mute(mute.clone())));
+    }
     xml.push_str("<toast");
-    if let Some(target) = toast.target {
-        attr(&mut xml, "launch", &Activation::Show(target).argument());
+    if let Some(launch) = launch {
+        attr(&mut xml, "launch", &launch.argument());
     }
     xml.push_str("><visual><binding template=\"ToastGeneric\"><text>");
     xml.push_str(&escape(&toast.summary));
@@ -112,12 +196,9 @@ pub fn toast_xml(toast: &Toast, labels: Labels<'_>, icon: Option<&str>) -> Strin
         xml.push_str("/>");
     }
     xml.push_str("</binding></visual>");
-    if let Some(target) = toast.target {
+    if !buttons.is_empty() {
         xml.push_str("<actions>");
-        for (label, activation) in [
-            (labels.open, Activation::Open(target)),
-            (labels.show, Activation::Show(target)),
-        ] {
+        for (label, activation) in buttons {
             xml.push_str("<action activationType=\"foreground\"");
             attr(&mut xml, "content", label);
             attr(&mut xml, "arguments", &activation.argument());
@@ -182,7 +263,8 @@ mod os {
     use std::path::Path;
     use std::sync::Mutex;
 
-    use drivewatch_core::toast_policy::Toast;
+    use drivewatch_core::i18n::Arg;
+    use drivewatch_core::toast_policy::{Toast, display_path};
     use tauri::{AppHandle, Manager, Runtime};
     use windows::Data::Xml::Dom::XmlDocument;
     use windows::UI::Notifications::{
@@ -215,15 +297,24 @@ mod os {
             |shell| shell.words(),
         );
         let (open, show) = (words.text("toast_open", &[]), words.text("toast_show", &[]));
+        let mute = toast.mute.as_ref().map_or_else(String::new, |mute| {
+            let folder = display_path(&mute.folder);
+            words.text("tray_muteFor3h", &[("folder", Arg::from(&folder))])
+        });
         let labels = Labels {
             open: &open,
             show: &show,
+            mute: &mute,
         };
         let doc = XmlDocument::new()?;
         doc.LoadXml(&HSTRING::from(toast_xml(toast, labels, icon.as_deref())))?;
         let notification = ToastNotification::CreateToastNotification(&doc)?;
         notification.SetTag(&HSTRING::from(tag(toast.id)))?;
         notification.SetGroup(&HSTRING::from(GROUP))?;
+        if toast.update {
+            // A redraw of a toast already shown goes to the notification centre, no pop-up.
+            notification.SetSuppressPopup(true)?;
+        }
         let app = app.clone();
         notification.Activated(&windows::Foundation::TypedEventHandler::<
             ToastNotification,
@@ -259,6 +350,12 @@ mod os {
         match Activation::parse(argument) {
             Some(Activation::Open(target)) => shell.spawn_open_change(target.seq, target.folder),
             Some(Activation::Show(target)) => shell.show_change(target.seq),
+            Some(Activation::Mute(mute)) => shell.spawn_mute_folder(
+                Some(mute.target),
+                mute.folder,
+                crate::ipc::MuteFor::ThreeHours,
+            ),
+            Some(Activation::Digest(digest)) => shell.show_digest(&digest),
             None => crate::window::show(app),
         }
     }
@@ -339,6 +436,7 @@ mod tests {
             Labels {
                 open: "Öffnen & <los>",
                 show: "\"Zeigen\"",
+                mute: "Stumm",
             },
             None,
         );
@@ -349,9 +447,82 @@ mod tests {
         assert!(xml.contains("content=\"&quot;Zeigen&quot;\""), "{xml}");
     }
 
+    fn photos() -> MuteOffer {
+        MuteOffer {
+            target: "acct-1/me".to_owned(),
+            folder: "/Photos & <Offsite>/a=b&action=open\"'".to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_folder_toast_has_a_mute_button_whose_name_stays_text() {
+        let mut burst = toast("Adele added 40 files", "IMG_1", Some(TARGET));
+        burst.mute = Some(photos());
+        let xml = toast_xml(
+            &burst,
+            Labels {
+                mute: "Mute /Photos & <Offsite> for 3 hours",
+                ..Labels::default()
+            },
+            None,
+        );
+        assert_eq!(xml.matches("<action ").count(), 3, "{xml}");
+        assert!(
+            xml.contains("content=\"Mute /Photos &amp; &lt;Offsite&gt; for 3 hours\""),
+            "{xml}"
+        );
+        // The button's argument, as Windows hands it back once the XML is parsed.
+        let argument = xml
+            .split("arguments=\"")
+            .nth(3)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a third button")
+            .replace("&amp;", "&");
+        assert!(!argument.contains(['<', '>', '"', '\'']), "{argument}");
+        assert_eq!(
+            Activation::parse(&argument),
+            Some(Activation::Mute(photos()))
+        );
+    }
+
+    #[test]
+    fn a_digest_toast_shows_its_changes() {
+        let since = chrono::DateTime::parse_from_rfc3339("2026-03-01T08:00:00Z")
+            .expect("a time")
+            .with_timezone(&Utc);
+        let scope = DigestScope {
+            target: "acct-1/finance".to_owned(),
+            folder: Some("/Finance".to_owned()),
+            since,
+            until: since + chrono::Duration::hours(24),
+        };
+        let mut digest = toast("Yesterday in Finance: 34 changes by 5 people", "", None);
+        digest.digest = Some(scope.clone());
+        let xml = toast_xml(&digest, Labels::default(), None);
+        assert_eq!(xml.matches("<action ").count(), 1, "{xml}");
+        assert!(xml.contains("action=digest"), "{xml}");
+        assert!(!xml.contains("action=open"), "{xml}");
+        let launch = Activation::Digest(scope).argument();
+        assert!(xml.contains(&escape(&launch)), "{xml}");
+    }
+
     #[test]
     fn activation_arguments_round_trip() {
+        let since = Utc::now();
         for activation in [
+            Activation::Mute(photos()),
+            Activation::Digest(DigestScope {
+                target: "t&x=1".to_owned(),
+                folder: None,
+                since,
+                until: since + chrono::Duration::hours(24),
+            }),
+            Activation::Digest(DigestScope {
+                target: "t".to_owned(),
+                folder: Some("/A+B %20".to_owned()),
+                since,
+                until: since,
+            }),
             Activation::Open(TARGET),
             Activation::Show(TARGET),
             Activation::Open(ToastTarget {
@@ -387,6 +558,10 @@ mod tests {
             "action=open&action=show&seq=5&folder=0",
             "action=open&seq=5&folder=0&",
             "action open",
+            "action=mute&target=t",
+            "action=mute&target=t&path=/a&seq=1",
+            "action=digest&target=t&since=yesterday&until=2026-03-01T08:00:00Z",
+            "action=open&seq=5&folder=0&path=/a",
         ] {
             assert_eq!(Activation::parse(bad), None, "{bad:?}");
         }

@@ -46,7 +46,7 @@ fn camel(snake: &str) -> String {
 #[test]
 fn the_window_may_call_exactly_the_declared_commands() {
     let declared = declared_commands();
-    assert_eq!(declared.len(), 12, "{declared:?}");
+    assert_eq!(declared.len(), 15, "{declared:?}");
     let capability = read_json(manifest_dir().join("capabilities/main.json"));
     assert!(capability["$schema"].is_string());
     assert_eq!(capability["windows"], serde_json::json!(["main"]));

@@ -1,7 +1,8 @@
 //! Starts the whole desktop app on Tauri's mock runtime over a scripted engine, and drives it
-//! through the same IPC the window uses: snapshot, pause, input validation, engine events; the
-//! tray's and toasts' actions through the shell, watched at its surface; and start at login
-//! against a scratch home.
+//! through the same IPC the window uses: snapshot, pause, input validation, engine events,
+//! muting and marking the list seen; the tray's and toasts' actions through the shell, watched
+//! at its surface (the unread count, mutes from a toast, a digest's gathering); and start at
+//! login against a scratch home.
 //!
 //! The scripted engine is a test double of the engine trait, not of the shell: everything
 //! between the IPC boundary and the engine is the real code.
@@ -15,9 +16,11 @@ use drivewatch_core::model::{
     Account, AccountKind, AccountState, Change, ChangeBatch, ChangeKind, EngineEvent, HistoryPage,
     HistoryQuery, Preferences, SignInEvent, TargetInfo, TargetSpec, TargetStatus,
 };
+use drivewatch_core::model::{NotifyMode, NotifyRule};
+use drivewatch_core::toast_policy::{DigestScope, ToastKind};
 use drivewatch_desktop::engine::{EngineError, EngineFuture, EngineLink, SignInStarted};
 use drivewatch_desktop::error::ShellError;
-use drivewatch_desktop::ipc::{AppSnapshot, PauseFor};
+use drivewatch_desktop::ipc::{AppSnapshot, FocusDigest, MuteFor, PauseFor};
 use drivewatch_desktop::shell::{Shell, Surface};
 use drivewatch_desktop::{Wiring, wire};
 use serde_json::{Value, json};
@@ -32,6 +35,8 @@ struct ScriptedEngine {
     preferences: Mutex<Preferences>,
     client_id: Mutex<Option<String>>,
     shut_down: AtomicBool,
+    /// Every history query, in order.
+    queries: Mutex<Vec<HistoryQuery>>,
 }
 
 impl ScriptedEngine {
@@ -41,6 +46,7 @@ impl ScriptedEngine {
             preferences: Mutex::new(Preferences::default()),
             client_id: Mutex::new(None),
             shut_down: AtomicBool::new(false),
+            queries: Mutex::new(Vec::new()),
         }
     }
 }
@@ -98,13 +104,32 @@ impl EngineLink for ScriptedEngine {
     fn sign_out(&self, _account: &str) -> EngineFuture<'_, Result<(), EngineError>> {
         Box::pin(async { Ok(()) })
     }
-    fn history(&self, _query: HistoryQuery) -> EngineFuture<'_, Result<HistoryPage, EngineError>> {
-        Box::pin(async {
-            Ok(HistoryPage {
+    fn history(&self, query: HistoryQuery) -> EngineFuture<'_, Result<HistoryPage, EngineError>> {
+        // A span (a digest's) comes in two pages of others' changes in it, so that paging is
+        // exercised.
+        let page = match (query.since, query.before) {
+            (Some(since), None) => HistoryPage {
+                changes: vec![Change {
+                    at: since + chrono::Duration::hours(1),
+                    ..theirs(11)
+                }],
+                next_before: Some(11),
+            },
+            (Some(since), Some(_)) => HistoryPage {
+                changes: vec![Change {
+                    at: since + chrono::Duration::hours(2),
+                    by: Some("Adele Vance".to_owned()),
+                    ..theirs(10)
+                }],
+                next_before: None,
+            },
+            (None, _) => HistoryPage {
                 changes: vec![change(1)],
                 next_before: None,
-            })
-        })
+            },
+        };
+        self.queries.lock().expect("lock").push(query);
+        Box::pin(async move { Ok(page) })
     }
     fn web_url(&self, _seq: i64, _folder: bool) -> EngineFuture<'_, Result<String, EngineError>> {
         Box::pin(async { Err(EngineError::NotFound { what: "change" }) })
@@ -313,6 +338,10 @@ impl Surface for RecordingSurface {
     fn show_change(&self, seq: i64) {
         self.note(format!("window at change {seq}"));
     }
+    fn show_digest(&self, focus: &FocusDigest) {
+        let folder = focus.folder.as_deref().unwrap_or("/");
+        self.note(format!("window at digest {} {folder}", focus.target));
+    }
     fn exit(&self, code: i32) {
         let stopped = self.engine.shut_down.load(Ordering::SeqCst);
         self.note(format!("exit {code} engine stopped={stopped}"));
@@ -442,4 +471,236 @@ fn start_at_login_starts_in_the_tray_and_turns_off_cleanly() {
             .exists(),
         "no entry left after turning it off"
     );
+}
+
+/// A change by someone else: it deserves attention.
+fn theirs(seq: i64) -> Change {
+    Change {
+        own: false,
+        by: Some("Alex Wilber".to_owned()),
+        ..change(seq)
+    }
+}
+
+fn batch(changes: Vec<Change>) -> ChangeBatch {
+    ChangeBatch {
+        target: "acct-1/me".to_owned(),
+        changes,
+    }
+}
+
+/// A shell over a scripted engine, attached to a surface that records what it is asked.
+fn recorded() -> (Arc<ScriptedEngine>, Shell, Arc<Mutex<Vec<String>>>) {
+    let engine = Arc::new(ScriptedEngine::new());
+    let shell = Shell::new(engine.clone(), false);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    shell.attach(Box::new(RecordingSurface {
+        seen: seen.clone(),
+        engine: engine.clone(),
+    }));
+    (engine, shell, seen)
+}
+
+/// Changes that deserve attention add up as unread (a pause holds their toasts, not the
+/// count; the user's own changes never count), the snapshot carries the count, and marking the
+/// list seen clears it, announcing once: a second mark while nothing is unread announces nothing.
+#[test]
+fn unread_changes_add_up_until_the_list_is_seen() {
+    let (_engine, shell, seen) = recorded();
+    shell.take_batch(&batch(vec![theirs(2), theirs(3), change(4)]));
+    assert_eq!(shell.unread(), 2);
+    assert_eq!(shell.snapshot().unread, 2);
+
+    shell.set_pause(PauseFor::OneHour);
+    let toasts = shell.take_batch(&batch(vec![theirs(5)]));
+    assert!(toasts.is_empty(), "paused: no toast");
+    assert_eq!(shell.unread(), 3, "paused: still counted");
+
+    let announced = seen.lock().expect("lock").len();
+    assert_eq!(shell.mark_seen().unread, 0);
+    assert_eq!(shell.snapshot().unread, 0);
+    assert_eq!(seen.lock().expect("lock").len(), announced + 1);
+    assert_eq!(shell.mark_seen().unread, 0);
+    assert_eq!(
+        seen.lock().expect("lock").len(),
+        announced + 1,
+        "nothing new to announce"
+    );
+
+    // The tray's "N new changes" line: the window at the newest change, and the count seen.
+    shell.take_batch(&batch(vec![theirs(9)]));
+    let before = seen.lock().expect("lock").len();
+    shell.show_unread();
+    let after = seen_after(&seen, before + 2);
+    assert_eq!(
+        after[before..],
+        ["window at change 9", "snapshot paused=true"]
+    );
+    assert_eq!(shell.unread(), 0);
+}
+
+/// Waits (bounded) until `done` holds.
+fn eventually(mut done: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !done() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    true
+}
+
+/// A toast's "Mute /Photos/Offsite for 3 hours" saves a mute of that folder of that target
+/// ending in 3 hours, which the tray lists (and times) until its entry unmutes it; a mute
+/// that has ended is not listed.
+#[test]
+fn a_mute_from_a_toast_lasts_three_hours_and_the_tray_undoes_it() {
+    let (engine, shell, _seen) = recorded();
+    assert_eq!(shell.next_mute_expiry(), None, "no mute, no timer");
+    shell.spawn_mute_folder(
+        Some("acct-1/me".to_owned()),
+        "/Photos/Offsite".to_owned(),
+        MuteFor::ThreeHours,
+    );
+    assert!(eventually(|| shell.active_mutes().len() == 1));
+    let mute = shell.active_mutes().remove(0);
+    assert_eq!(mute.folder, "/Photos/Offsite");
+    assert_eq!(mute.target.as_deref(), Some("acct-1/me"));
+    let until = mute.until.expect("a timed mute");
+    let minutes = (until - Utc::now()).num_minutes();
+    assert!((178..=180).contains(&minutes), "{minutes} minutes");
+    assert_eq!(engine.preferences().mutes, vec![mute.clone()], "saved");
+    assert_eq!(shell.next_mute_expiry(), Some(until));
+    let in_photos = Change {
+        path: "/Photos/Offsite/IMG_0001.txt".to_owned(),
+        ..theirs(3)
+    };
+    assert!(shell.take_batch(&batch(vec![in_photos.clone()])).is_empty());
+    assert_eq!(shell.unread(), 0, "a muted folder's changes are not news");
+    assert!(!shell.take_batch(&batch(vec![theirs(4)])).is_empty());
+    assert_eq!(shell.unread(), 1, "the rest still is");
+
+    // Muting the same folder again replaces the mute rather than adding one.
+    shell.spawn_mute_folder(
+        Some("acct-1/me".to_owned()),
+        "/Photos/Offsite".to_owned(),
+        MuteFor::Always,
+    );
+    assert!(eventually(|| shell
+        .active_mutes()
+        .first()
+        .is_some_and(|m| m.until.is_none())));
+    assert_eq!(shell.active_mutes().len(), 1);
+    assert_eq!(shell.next_mute_expiry(), None, "a mute for good ends never");
+
+    shell.spawn_unmute(shell.active_mutes().remove(0));
+    assert!(eventually(|| shell.active_mutes().is_empty()));
+    assert!(engine.preferences().mutes.is_empty());
+
+    let mut preferences = engine.preferences();
+    preferences.mutes.push(drivewatch_core::model::Mute {
+        folder: "/Old".to_owned(),
+        target: None,
+        until: Some(Utc::now() - chrono::Duration::minutes(1)),
+    });
+    tauri::async_runtime::block_on(engine.save_preferences(&preferences)).expect("saved");
+    assert!(
+        shell.active_mutes().is_empty(),
+        "an ended mute is not listed"
+    );
+    assert_eq!(shell.next_mute_expiry(), None);
+}
+
+/// A digest reads the 24 hours before its time from the history, every page of it; without a
+/// rule in digest mode there is no digest time, so the relay sets no timer. A digest toast's
+/// Show opens the window on its changes.
+#[test]
+fn a_digest_reads_its_day_from_the_history_and_shows_its_changes() {
+    let (engine, shell, seen) = recorded();
+    assert_eq!(shell.next_digest_after(Utc::now()), None);
+    let until = Utc::now();
+    let toasts = tauri::async_runtime::block_on(shell.digest(until)).expect("a digest");
+    assert!(toasts.is_empty(), "no rule in digest mode: {toasts:?}");
+    let queries = engine.queries.lock().expect("lock").clone();
+    assert_eq!(queries.len(), 2, "both pages: {queries:?}");
+    for query in &queries {
+        assert_eq!(query.since, Some(until - chrono::Duration::hours(24)));
+        assert_eq!(query.until, Some(until));
+    }
+    assert_eq!(queries[0].before, None);
+    assert_eq!(queries[1].before, Some(11));
+
+    // With the target in digest mode, a digest time comes, and the day's changes (both pages)
+    // make one digest toast that names the target.
+    let mut preferences = engine.preferences();
+    preferences.rules.push(NotifyRule {
+        target: "acct-1/me".to_owned(),
+        mode: NotifyMode::Digest,
+        ..NotifyRule::default()
+    });
+    tauri::async_runtime::block_on(engine.save_preferences(&preferences)).expect("saved");
+    let next = shell.next_digest_after(until).expect("a digest time");
+    assert!(
+        next > until && next <= until + chrono::Duration::hours(24),
+        "{next}"
+    );
+    let toasts = tauri::async_runtime::block_on(shell.digest(until)).expect("a digest");
+    assert_eq!(toasts.len(), 1, "{toasts:?}");
+    assert_eq!(
+        toasts[0].kind,
+        ToastKind::Digest {
+            count: 2,
+            people: 2
+        }
+    );
+    assert!(toasts[0].summary.contains("OneDrive"), "{:?}", toasts[0]);
+    let scope = toasts[0].digest.clone().expect("a digest's scope");
+    assert_eq!(scope.target, "acct-1/me");
+    assert_eq!(scope.until, until);
+
+    shell.show_digest(&DigestScope {
+        folder: Some("/Finance".to_owned()),
+        ..scope
+    });
+    assert_eq!(
+        seen_after(&seen, 1),
+        ["window at digest acct-1/me /Finance"]
+    );
+}
+
+/// The window's calls for the attention features: mute a folder, unmute it, mark the list seen.
+#[test]
+fn the_window_mutes_unmutes_and_marks_the_list_seen() {
+    let engine = Arc::new(ScriptedEngine::new());
+    let shell = Shell::new(engine.clone(), false);
+    let mut app = wire(mock_builder(), shell, Wiring { tray: false })
+        .build(mock_context(noop_assets()))
+        .expect("the app builds on the mock runtime");
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .expect("the main window");
+    app.state::<Shell>()
+        .take_batch(&batch(vec![theirs(2), theirs(3)]));
+    assert_eq!(
+        invoke(&webview, "get_snapshot", json!({})).expect("a snapshot")["unread"],
+        2
+    );
+    let seen = invoke(&webview, "mark_seen", json!({})).expect("marked");
+    assert_eq!(seen["unread"], 0);
+
+    let muted = invoke(
+        &webview,
+        "mute_folder",
+        json!({ "target": "acct-1/me", "folder": "/Photos", "duration": "oneHour" }),
+    )
+    .expect("muted");
+    let mutes = &muted["preferences"]["mutes"];
+    assert_eq!(mutes.as_array().map(Vec::len), Some(1), "{mutes}");
+    assert_eq!(mutes[0]["folder"], "/Photos");
+    let unmuted = invoke(&webview, "unmute", json!({ "mute": mutes[0] })).expect("unmuted");
+    assert_eq!(unmuted["preferences"]["mutes"], json!([]));
+    assert!(engine.preferences().mutes.is_empty());
 }

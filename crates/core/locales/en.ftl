@@ -330,3 +330,14 @@ tray_pauseHour = For 1 hour
 tray_pauseTomorrow = Until tomorrow
 tray_signIn = Sign in…
 tray_quit = Quit DriveWatch
+# The unread count: changes that deserved a toast since the list was last seen.
+tray_unread = { $count ->
+    [one] { $count } new change
+   *[other] { $count } new changes
+}
+tray_muted = Muted folders
+# $folder is a drive path; $time a local time (today) or a date and time.
+tray_unmuteUntil = Unmute { $folder } (muted until { $time })
+tray_unmuteAlways = Unmute { $folder }
+# A toast's action; $folder is the drive path of the toast's folder.
+tray_muteFor3h = Mute { $folder } for 3 hours

@@ -414,3 +414,12 @@ tray_pauseHour = На 1 час
 tray_pauseTomorrow = До завтра
 tray_signIn = Войти…
 tray_quit = Завершить DriveWatch
+tray_unread = { $count ->
+    [one] { $count } новое изменение
+    [few] { $count } новых изменения
+   *[many] { $count } новых изменений
+}
+tray_muted = Заглушённые папки
+tray_unmuteUntil = Вернуть уведомления из { $folder } (заглушена до { $time })
+tray_unmuteAlways = Вернуть уведомления из { $folder }
+tray_muteFor3h = Заглушить { $folder } на 3 часа

@@ -15,10 +15,11 @@ use drivewatch_core::model::{
     AccountKind, DeviceCodePrompt, HistoryPage, HistoryQuery, Mute, Preferences, SignInEvent,
     TargetInfo,
 };
+use drivewatch_core::toast_policy::DigestScope;
 
 use super::{Shell, pause_deadline};
 use crate::error::ShellError;
-use crate::ipc::{AppSnapshot, MuteFor, PauseFor};
+use crate::ipc::{AppSnapshot, FocusDigest, MuteFor, PauseFor};
 
 /// How long Quit waits for the engine and the shell's tasks before exiting anyway.
 pub const QUIT_GRACE: Duration = Duration::from_millis(1000);
@@ -115,6 +116,8 @@ impl Shell {
         }
         let before = self.engine.preferences();
         self.engine.save_preferences(preferences).await?;
+        // Rules, the digest time or mutes may have changed: the relay's timers follow.
+        self.timers_changed();
         if before.start_at_login != preferences.start_at_login {
             if let Some(surface) = self.surface() {
                 surface.set_autostart(preferences.start_at_login)?;
@@ -154,7 +157,7 @@ impl Shell {
             until,
         });
         self.engine.save_preferences(&preferences).await?;
-        self.tray_changed();
+        self.timers_changed();
         Ok(self.announce())
     }
 
@@ -165,8 +168,36 @@ impl Shell {
             .mutes
             .retain(|m| !(m.folder == mute.folder && m.target == mute.target));
         self.engine.save_preferences(&preferences).await?;
-        self.tray_changed();
+        self.timers_changed();
         Ok(self.announce())
+    }
+
+    /// A toast's "Mute /Photos for 3 hours": [`Self::mute_folder`] as a tracked task.
+    pub fn spawn_mute_folder(&self, target: Option<String>, folder: String, duration: MuteFor) {
+        let shell = self.clone();
+        self.spawn(async move {
+            let muted = tokio::select! {
+                () = shell.cancel.cancelled() => return,
+                muted = shell.mute_folder(target, &folder, duration) => muted,
+            };
+            if let Err(e) = muted {
+                tracing::warn!(error = %e, "could not mute a folder");
+            }
+        });
+    }
+
+    /// The tray's Muted entries: [`Self::unmute`] as a tracked task.
+    pub fn spawn_unmute(&self, mute: Mute) {
+        let shell = self.clone();
+        self.spawn(async move {
+            let unmuted = tokio::select! {
+                () = shell.cancel.cancelled() => return,
+                unmuted = shell.unmute(&mute) => unmuted,
+            };
+            if let Err(e) = unmuted {
+                tracing::warn!(error = %e, "could not unmute a folder");
+            }
+        });
     }
 
     /// Saves the application (client) id, which must be a GUID; returns the new snapshot.
@@ -218,6 +249,28 @@ impl Shell {
         if let Some(surface) = self.surface() {
             surface.show_change(seq);
         }
+    }
+
+    /// A digest toast's Show: the window, on the changes the digest sums up.
+    pub fn show_digest(&self, scope: &DigestScope) {
+        if let Some(surface) = self.surface() {
+            surface.show_digest(&FocusDigest {
+                target: scope.target.clone(),
+                folder: scope.folder.clone(),
+                since: scope.since,
+                until: scope.until,
+            });
+        }
+    }
+
+    /// The tray's "N new changes" line: the window on the list at the newest change, which
+    /// the user asked to see, so the count is seen.
+    pub fn show_unread(&self) {
+        match self.latest().first() {
+            Some(newest) => self.show_change(newest.seq),
+            None => self.show_window(),
+        }
+        self.mark_seen();
     }
 
     /// The tray's Quit: cancel every task, let the engine stop its watches and close the

@@ -18,7 +18,12 @@
 //!   window (no WebKit web process among its descendants), the tray's Open mapping a window and
 //!   starting its web process, closing it as a window manager would (WM_DELETE_WINDOW, over a
 //!   few lines of X11 protocol) leaving the app running with the web process gone, Open
-//!   building it again, Quit exiting with code 0.
+//!   building it again, Quit exiting with code 0. And the attention features: the unread count
+//!   in the tray's first line and its label after the demo's burst, cleared once the window
+//!   opened from the tray shows Recent changes (or, with a built window that does not mark the
+//!   list seen yet, by the tray's "N new changes" line), silent updates of the
+//!   burst's toast, and the toast's mute action (ActionInvoked, sent by the test as the
+//!   notification server) adding a mute the tray's Muted menu lists and undoes.
 //! - `desktop_webdriver.rs`: the real window through tauri-driver and WebKitWebDriver in
 //!   `--demo`: the list shows the scripted changes (the rename and the move included), and
 //!   Pause in the window's settings changes the tray icon. Needs tauri-driver
@@ -57,7 +62,10 @@ pub struct Seen {
     pub app_name: String,
     pub summary: String,
     pub body: String,
+    /// Action keys and labels, alternating, as the specification sends them.
     pub actions: Vec<String>,
+    /// The `suppress-sound` hint: a silent notification (updates in place are).
+    pub suppress_sound: bool,
 }
 
 pub struct NotificationServer {
@@ -76,7 +84,7 @@ impl NotificationServer {
         summary: String,
         body: String,
         actions: Vec<String>,
-        _hints: HashMap<String, zbus::zvariant::OwnedValue>,
+        hints: HashMap<String, zbus::zvariant::OwnedValue>,
         _expire_timeout: i32,
     ) -> u32 {
         // As the specification says: a replacement keeps the id it replaces.
@@ -94,6 +102,9 @@ impl NotificationServer {
             summary,
             body,
             actions,
+            suppress_sound: hints
+                .get("suppress-sound")
+                .is_some_and(|v| matches!(&**v, zbus::zvariant::Value::Bool(true))),
         });
         id
     }
@@ -436,6 +447,23 @@ pub fn spawn_app_with_env(
     Reaped(app)
 }
 
+/// The registered tray item (org.kde.StatusNotifierItem), once the app registered one. Its
+/// properties are read afresh each time: the item announces changes with signals of its own,
+/// not PropertiesChanged, so a cached value would go stale.
+pub fn tray_item(desktop: &VirtualDesktop) -> Option<zbus::blocking::Proxy<'static>> {
+    let (name, path) = desktop.items.lock().expect("lock").first().cloned()?;
+    zbus::blocking::proxy::Builder::new(&desktop.server)
+        .destination(name)
+        .ok()?
+        .path(path)
+        .ok()?
+        .interface("org.kde.StatusNotifierItem")
+        .ok()?
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .ok()
+}
+
 /// The registered tray item's dbusmenu, once the app registered one.
 pub fn tray_menu(desktop: &VirtualDesktop) -> Option<zbus::blocking::Proxy<'static>> {
     let (name, path) = desktop.items.lock().expect("lock").first().cloned()?;
@@ -605,4 +633,19 @@ impl X11 {
             .map_err(x_err)?;
         self.conn.flush().map_err(x_err)
     }
+}
+
+/// Sends what a notification server sends when the user presses action `key` of notification
+/// `id` (org.freedesktop.Notifications.ActionInvoked).
+pub fn invoke_action(desktop: &VirtualDesktop, id: u32, key: &str) {
+    desktop
+        .server
+        .emit_signal(
+            None::<&str>,
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications",
+            "ActionInvoked",
+            &(id, key),
+        )
+        .expect("the signal is sent");
 }
