@@ -187,15 +187,21 @@ mod on_screen {
 
     use drivewatch_core::toast_policy::{MuteOffer, ToastId, ToastLimits, ToastTarget};
 
-    /// Kept this long after the last show or update: the policy only updates a toast whose
-    /// group took in a change within its group window, so older entries can never be needed.
+    /// Kept this long after the last show or update. A burst's toast is only updated within
+    /// its group window, but an editing session's is redrawn up to
+    /// `ToastLimits::session_update_every` apart, and once more when the session ends (up to
+    /// the session timeout, which Settings may raise, after the last save). An entry kept too
+    /// long costs nothing but a `replaces_id` the server no longer knows (it then shows a new
+    /// notification); one dropped too early turns a silent redraw into a pop-up. So: generous,
+    /// with [`MAX_ENTRIES`] as the bound.
     fn keep_for() -> Duration {
-        ToastLimits::default()
-            .group_window
-            .to_std()
-            .unwrap_or(Duration::from_secs(5))
-            + Duration::from_secs(5)
+        let limits = ToastLimits::default();
+        let longest = limits.group_window.max(limits.session_update_every);
+        longest.to_std().unwrap_or(Duration::from_secs(300)) + SESSION_END_SLACK
     }
+
+    /// Covers a session's last redraw, which comes a session timeout after the last save.
+    const SESSION_END_SLACK: Duration = Duration::from_secs(3 * 60 * 60);
 
     /// A hard bound whatever the clock does; the cap on toasts per minute keeps it far below.
     const MAX_ENTRIES: usize = 64;
