@@ -200,10 +200,14 @@ impl Baseline {
         }
     }
 
+    /// The index, in id order: the store then appends to its b-tree instead of writing at
+    /// random into it (a million-item baseline stores in a fraction of the time).
     pub fn finish(self) -> IndexUpdate {
+        let mut upserts: Vec<(String, IndexEntry)> = self.entries.into_iter().collect();
+        upserts.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         IndexUpdate {
             replace: true,
-            upserts: self.entries.into_iter().collect(),
+            upserts,
             removals: Vec::new(),
         }
     }
