@@ -194,7 +194,7 @@ async fn run(
     if wanted(Only::Soak) {
         let minutes = soak_minutes.unwrap_or(if quick { 2.0 } else { 20.0 });
         eprintln!("drivewatch-bench: 10 soak ({minutes} min, CLI and desktop app at once)");
-        outcomes.push(scenarios::soak(minutes, soak_apps()?).await);
+        outcomes.push(scenarios::soak(minutes, soak_apps()?, &counter).await);
     }
     finish(out, date, began, load_before, outcomes)
 }

@@ -12,6 +12,7 @@
 //! becomes "not measured".
 
 mod day;
+mod figures;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -31,6 +32,7 @@ use crate::world::{self, EmulatorOnItsOwn};
 
 use super::*;
 use day::{Op, Workload};
+use figures::{app_figures, section};
 
 /// How often the processes are sampled.
 const SAMPLE_EVERY: Duration = Duration::from_secs(10);
@@ -86,11 +88,13 @@ pub struct Sample {
     pub fds: u64,
     /// The history database: main file, write-ahead log and shared memory.
     pub db_bytes: u64,
+    /// Of `db_bytes`, the write-ahead log.
+    pub wal_bytes: u64,
     pub cpu_ticks: u64,
 }
 
 /// One watched app: its emulator, home, and process.
-struct Watched {
+pub(super) struct Watched {
     key: &'static str,
     who: &'static str,
     emu: EmulatorOnItsOwn,
@@ -98,6 +102,9 @@ struct Watched {
     scratch: tempfile::TempDir,
     running: Option<Running>,
     samples: Vec<Sample>,
+    /// When the app's process was found gone (seconds into the day): its figures are then
+    /// "not measured", never read from a process that is not there.
+    ended_at: Option<f64>,
 }
 
 enum Running {
@@ -119,24 +126,24 @@ fn open_fds(pid: u32) -> u64 {
     std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count() as u64)
 }
 
-fn db_bytes(home: &Path) -> u64 {
+/// The sizes of the history database's files: main, `-wal`, `-shm`.
+fn db_files(home: &Path) -> [u64; 3] {
     let db = Paths::under(home).history_db();
-    ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| {
-            let mut p = db.clone().into_os_string();
-            p.push(suffix);
-            std::fs::metadata(PathBuf::from(p)).map_or(0, |m| m.len())
-        })
-        .sum()
+    ["", "-wal", "-shm"].map(|suffix| {
+        let mut p = db.clone().into_os_string();
+        p.push(suffix);
+        std::fs::metadata(PathBuf::from(p)).map_or(0, |m| m.len())
+    })
 }
 
 /// The figures of every process of `pids` summed, now.
 fn sample(pids: &[u32], home: &Path, seconds: f64, changes: usize) -> Sample {
+    let db = db_files(home);
     let mut s = Sample {
         seconds,
         changes,
-        db_bytes: db_bytes(home),
+        db_bytes: db.iter().sum(),
+        wal_bytes: db[1],
         ..Sample::default()
     };
     for &pid in pids {
@@ -191,6 +198,7 @@ async fn prepare(plan: Plan, key: &'static str, who: &'static str) -> Result<Wat
         scratch,
         running: None,
         samples: Vec::new(),
+        ended_at: None,
     })
 }
 
@@ -229,7 +237,7 @@ pub struct Apps {
 }
 
 /// Section 10: the soak of both apps in one window.
-pub async fn soak(minutes: f64, apps: Apps) -> Outcome {
+pub async fn soak(minutes: f64, apps: Apps, requests: &crate::counter::DeltaRequests) -> Outcome {
     let plan = Plan::new(minutes);
     let mut watched = Vec::new();
     let mut missing = Vec::new();
@@ -258,7 +266,10 @@ pub async fn soak(minutes: f64, apps: Apps) -> Outcome {
             }
         }
     }
-    let made = run_day(plan, &mut watched).await;
+    let before = (requests.tokens(), requests.subscriptions());
+    let mut made = run_day(plan, &mut watched).await;
+    made.token_requests = requests.tokens() - before.0;
+    made.subscription_requests = requests.subscriptions() - before.1;
     let mut figures = Vec::new();
     let mut rows = Vec::new();
     for mut w in watched {
@@ -288,13 +299,17 @@ pub async fn soak(minutes: f64, apps: Apps) -> Outcome {
 /// What the day did, for the section.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Made {
+pub(super) struct Made {
     changes: usize,
     refused: usize,
     socket_drops: usize,
     seconds: f64,
     /// Files in the drive at the end (it started with 5,000).
     files_at_end: usize,
+    /// Token requests (refreshes) and socketIo subscription requests (renewals, and new ones
+    /// after a drop) the emulators served during the day, both apps together.
+    token_requests: u64,
+    subscription_requests: u64,
 }
 
 /// Makes the day's changes in every emulator, drops the sockets on schedule, samples.
@@ -355,9 +370,15 @@ async fn run_day(plan: Plan, watched: &mut [Watched]) -> Made {
 fn take_samples(watched: &mut [Watched], t0: Instant, changes: usize) {
     let seconds = t0.elapsed().as_secs_f64();
     for w in watched.iter_mut() {
-        if let Some(r) = &w.running {
-            let s = sample(&r.pids(), w.home.path(), seconds, changes);
-            w.samples.push(s);
+        if let (Some(r), None) = (&w.running, w.ended_at) {
+            let pids = r.pids();
+            if procfs::memory(pids[0]).is_err() {
+                eprintln!("drivewatch-bench: soak: {} ended at {seconds:.0} s", w.who);
+                w.ended_at = Some(seconds);
+                continue;
+            }
+            w.samples
+                .push(sample(&pids, w.home.path(), seconds, changes));
         }
     }
 }
@@ -366,14 +387,26 @@ fn take_samples(watched: &mut [Watched], t0: Instant, changes: usize) {
 /// interval (which pruning should have removed).
 #[derive(Debug, Clone, Copy, Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Stored {
+pub(super) struct Stored {
     rows: i64,
+    /// The newest change's `seq` (AUTOINCREMENT): every change the app ever stored.
+    recorded: i64,
     beyond_retention: usize,
 }
 
 fn stored_changes(home: &Path, plan: Plan) -> Option<Stored> {
     let store = HistoryStore::open(&Paths::under(home).history_db()).ok()?;
     let rows = store.count(None).ok()?;
+    let newest = drivewatch_core::model::HistoryQuery {
+        limit: 1,
+        ..Default::default()
+    };
+    let recorded = store
+        .query(&newest)
+        .ok()?
+        .changes
+        .first()
+        .map_or(0, |c| c.seq);
     // Retention, plus the engine's pruning interval (a tenth of it, at least a minute), plus
     // the time since the app stopped.
     let retention = u64::from(plan.retention_minutes) * 60;
@@ -382,273 +415,7 @@ fn stored_changes(home: &Path, plan: Plan) -> Option<Stored> {
     let beyond_retention = store.prune_before(cutoff).ok()?;
     Some(Stored {
         rows,
+        recorded,
         beyond_retention,
     })
-}
-
-/// The sample closest to `fraction` of the soak.
-fn at(samples: &[Sample], fraction: f64) -> Option<&Sample> {
-    let last = samples.last()?;
-    let when = last.seconds * fraction;
-    samples.iter().min_by(|a, b| {
-        (a.seconds - when)
-            .abs()
-            .total_cmp(&(b.seconds - when).abs())
-    })
-}
-
-/// The largest value of `f` over the samples in `from..=to` (fractions of the soak).
-fn max_in(samples: &[Sample], from: f64, to: f64, f: impl Fn(&Sample) -> u64) -> Option<u64> {
-    let end = samples.last()?.seconds;
-    samples
-        .iter()
-        .filter(|s| s.seconds >= end * from - 0.5 && s.seconds <= end * to + 0.5)
-        .map(f)
-        .max()
-}
-
-fn mib(kib: u64) -> f64 {
-    kib as f64 / MIB
-}
-
-fn app_figures(w: &Watched, plan: Plan, stored: Option<Stored>) -> Vec<Figure> {
-    let s = &w.samples;
-    let (key, who) = (w.key, w.who);
-    let id = |name: &str| format!("soak.{key}.{name}");
-    let name = |text: &str| format!("Soak, {who}: {text}");
-    let (Some(first), Some(q1), Some(end)) = (s.first(), at(s, 0.25), s.last()) else {
-        return vec![Figure::missing(
-            NUMBER,
-            &id("samples"),
-            &name("samples"),
-            "",
-            None,
-            "no sample was taken",
-        )];
-    };
-    let diff = |a: u64, b: u64| a as f64 - b as f64;
-    let hz = procfs::clock_ticks_per_second() as f64;
-    let cpu_s = diff(end.cpu_ticks, first.cpu_ticks) / hz;
-    let thousands = (end.changes - first.changes) as f64 / 1000.0;
-    let q_max = |f: fn(&Sample) -> u64| {
-        (
-            max_in(s, 0.0, 0.25, f).unwrap_or(0),
-            max_in(s, 0.75, 1.0, f).unwrap_or(0),
-        )
-    };
-    let (threads_q1, threads_q4) = q_max(|x| x.threads);
-    let (fds_q1, fds_q4) = q_max(|x| x.fds);
-    let q3 = at(s, 0.75).unwrap_or(end);
-    vec![
-        Figure::new(
-            NUMBER,
-            &id("rss_end_mib"),
-            &name("RSS at the end"),
-            Some(mib(end.rss_kib)),
-            "MiB",
-            None,
-        ),
-        Figure::new(
-            NUMBER,
-            &id("rss_growth_mib"),
-            &name("RSS growth, end of first quarter → end"),
-            Some(diff(end.rss_kib, q1.rss_kib) / MIB),
-            "MiB",
-            Target::at_most(2.0),
-        ),
-        Figure::new(
-            NUMBER,
-            &id("anon_growth_mib"),
-            &name("anonymous RSS growth, end of first quarter → end"),
-            Some(diff(end.anon_kib, q1.anon_kib) / MIB),
-            "MiB",
-            None,
-        ),
-        Figure::new(
-            NUMBER,
-            &id("rss_peak_mib"),
-            &name("largest RSS sampled"),
-            s.iter().map(|x| x.rss_kib).max().map(mib),
-            "MiB",
-            None,
-        ),
-        Figure::new(
-            NUMBER,
-            &id("threads_growth"),
-            &name(&format!(
-                "threads, most in the last quarter − most in the first ({threads_q4} − {threads_q1})"
-            )),
-            Some(diff(threads_q4, threads_q1)),
-            "",
-            Target::at_most(0.0),
-        ),
-        Figure::new(
-            NUMBER,
-            &id("fds_growth"),
-            &name(&format!(
-                "open descriptors, most in the last quarter − most in the first ({fds_q4} − {fds_q1})"
-            )),
-            Some(diff(fds_q4, fds_q1)),
-            "",
-            Target::at_most(0.0),
-        ),
-        Figure::new(
-            NUMBER,
-            &id("db_end_mib"),
-            &name("history database at the end (file, WAL and shared memory)"),
-            Some(end.db_bytes as f64 / MIB / 1024.0),
-            "MiB",
-            None,
-        ),
-        Figure::new(
-            NUMBER,
-            &id("db_growth_mib"),
-            &name("history database growth, end of first quarter → end"),
-            Some(diff(end.db_bytes, q1.db_bytes) / MIB / 1024.0),
-            "MiB",
-            None,
-        ),
-        Figure::new(
-            NUMBER,
-            &id("db_growth_last_quarter_mib"),
-            &name("history database growth over the last quarter (bounded: retention prunes)"),
-            Some(diff(end.db_bytes, q3.db_bytes) / MIB / 1024.0),
-            "MiB",
-            Target::at_most(1.0),
-        ),
-        Figure::new(
-            NUMBER,
-            &id("rows_beyond_retention"),
-            &name(&format!(
-                "stored changes older than the {} min retention and a pruning interval, at the end",
-                plan.retention_minutes
-            )),
-            stored.map(|x| x.beyond_retention as f64),
-            "",
-            Target::at_most(0.0),
-        ),
-        Figure::new(
-            NUMBER,
-            &id("cpu_s_per_1000"),
-            &name("CPU (user + system) per 1,000 changes"),
-            (thousands > 0.0).then(|| cpu_s / thousands),
-            "s",
-            Target::at_most(1.0),
-        ),
-    ]
-}
-
-/// One row of the section's table every minute (and the last sample); every 10 s sample is in
-/// report.json.
-fn table(rows: &[serde_json::Value]) -> serde_json::Value {
-    let mut columns = vec!["t (s)".to_owned(), "changes".to_owned()];
-    let mut series: Vec<Vec<Sample>> = Vec::new();
-    for r in rows {
-        let app = r["app"].as_str().unwrap_or("?");
-        for c in ["RSS MiB", "anon MiB", "threads", "fds", "DB MiB", "CPU s"] {
-            columns.push(format!("{app} {c}"));
-        }
-        series.push(serde_json::from_value(r["samples"].clone()).unwrap_or_default());
-    }
-    let longest = series.iter().map(Vec::len).max().unwrap_or(0);
-    let hz = procfs::clock_ticks_per_second() as f64;
-    let mut out = Vec::new();
-    for i in (0..longest).filter(|i| i % 6 == 0 || i + 1 == longest) {
-        let mut row = Vec::new();
-        for (k, samples) in series.iter().enumerate() {
-            let Some(s) = samples.get(i) else { continue };
-            if k == 0 {
-                row.push(format!("{:.0}", s.seconds));
-                row.push(s.changes.to_string());
-            }
-            let cpu0 = samples.first().map_or(0, |f| f.cpu_ticks);
-            row.push(format!("{:.1}", mib(s.rss_kib)));
-            row.push(format!("{:.1}", mib(s.anon_kib)));
-            row.push(s.threads.to_string());
-            row.push(s.fds.to_string());
-            row.push(format!("{:.1}", s.db_bytes as f64 / MIB / 1024.0));
-            row.push(format!("{:.1}", (s.cpu_ticks - cpu0) as f64 / hz));
-        }
-        out.push(row);
-    }
-    json!({"columns": columns, "rows": out})
-}
-
-fn section(plan: Plan, made: Made, figures: &[Figure], rows: Vec<serde_json::Value>) -> Section {
-    let minutes = plan.seconds as f64 / 60.0;
-    let shown = |id: &str| {
-        figures
-            .iter()
-            .find(|f| f.id == id)
-            .and_then(|f| f.value)
-            .map_or_else(|| "not measured".to_owned(), |v| format!("{v:.2}"))
-    };
-    Section {
-        number: NUMBER,
-        title: format!("Soak: a day of changes in {minutes:.0} minutes"),
-        how: format!(
-            "Two emulators (each on its own one-thread runtime), each with the user's OneDrive \
-             holding 1,000 folders (20 × 50) and 5,000 files before anything is measured; one \
-             engine signs in against each and enumerates it, then `drivewatch-cli watch` \
-             watches one and the desktop app (`dbus-run-session -- drivewatch --hidden` on \
-             Xvfb, as in section 7) the other, both from a stored token, at the same time. Over \
-             {minutes:.0} minutes the same {changes} changes go to both, at the same instants: \
-             a working day from 08:00 compressed (morning peak in the first quarter, the night \
-             in the last), a random rate within each hour, a quiet spell of a tenth of every \
-             hour and one burst of 2 % of the day in 3 s in each quarter; by three people (the \
-             owner and two colleagues); new files, edits, renames, moves, deletes, folder \
-             renames and folders deleted with their files and made again, the file count held \
-             near 5,000 so the item index keeps its size ({files} at the end). Access tokens live {token} s, so the \
-             engine (which refreshes with 5 minutes left) refreshes about every {refresh} s; \
-             push subscriptions live {sub} s and are renewed at half that; every push socket \
-             is dropped at {drops} of the run ({dropped} drops). The emulators' control API \
-             (the `EmulatorHandle` methods) makes all of it. History retention ships at 30 \
-             days, pruned daily, which a {minutes:.0}-minute run never reaches: the soak sets \
-             `history_retention_minutes = {ret}` in each home's settings, and the engine prunes \
-             a short retention every tenth of it (at least every minute), so the database must \
-             level off from the second quarter. Every 10 s: VmRSS and RssAnon, Threads \
-             (`/proc/PID/status`), entries of `/proc/PID/fd`, the sizes of the history database \
-             and its -wal and -shm files, and utime+stime; for the desktop app, summed over it \
-             and every process it started. Growth is the last sample (5 s after the last \
-             change) minus the one at the end of the first quarter; threads and descriptors \
-             compare the most seen in the last quarter with the most in the first, as Tokio's \
-             blocking threads come and go with the load. {refused} changes of {attempts} were \
-             refused by an emulator; the day took {took:.0} s.",
-            changes = made.changes,
-            token = plan.access_token_secs,
-            refresh = plan.access_token_secs - REFRESH_MARGIN.as_secs(),
-            sub = plan.subscription_secs,
-            drops = plan
-                .drops
-                .iter()
-                .map(|f| format!("{:.0} %", f * 100.0))
-                .collect::<Vec<_>>()
-                .join(", "),
-            dropped = made.socket_drops,
-            ret = plan.retention_minutes,
-            refused = made.refused,
-            attempts = made.changes * rows.len(),
-            took = made.seconds,
-            files = made.files_at_end,
-        ),
-        limits: format!(
-            "A compressed day is not a day: timers of hours (the safety-net delta every 4 \
-             hours, daily pruning at the shipped retention) do not fire, and memory that grows \
-             with wall-clock time rather than with work would show less. Retention is \
-             shortened (above), so the database figures show pruning working, not its size \
-             after 30 days. The two apps and both emulators share the machine's cores with the \
-             benchmark, so CPU per 1,000 changes includes waiting for neither but is read \
-             under load. RSS counts allocator pages kept after the bursts; the first quarter \
-             holds a burst and the morning peak so later quarters are compared with a warmed \
-             process. CLI: RSS growth {cli_rss} MiB, CPU {cli_cpu} s per 1,000 changes; \
-             desktop app: RSS growth {desk_rss} MiB, CPU {desk_cpu} s per 1,000 changes.",
-            cli_rss = shown("soak.cli.rss_growth_mib"),
-            cli_cpu = shown("soak.cli.cpu_s_per_1000"),
-            desk_rss = shown("soak.desktop.rss_growth_mib"),
-            desk_cpu = shown("soak.desktop.cpu_s_per_1000"),
-        ),
-        detail: json!({
-            "plan": plan, "made": made, "apps": rows, "table": table(&rows),
-        }),
-    }
 }

@@ -283,7 +283,7 @@ mod tests {
         }
         let mut rng = fastrand::Rng::with_seed(3);
         let mut kinds = std::collections::HashSet::new();
-        for _ in 0..20_000 {
+        for _ in 0..6_000 {
             let op = w.next_op(&mut rng);
             kinds.insert(std::mem::discriminant(&op));
             let who = Workload::person(&mut rng);
