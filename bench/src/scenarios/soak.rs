@@ -26,7 +26,7 @@ use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::error::BenchError;
 use crate::procfs;
-use crate::report::{Figure, Section, Target};
+use crate::report::Figure;
 use crate::subject::{Desktop, Subject};
 use crate::world::{self, EmulatorOnItsOwn};
 

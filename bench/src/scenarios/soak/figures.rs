@@ -297,7 +297,10 @@ pub(super) fn section(
              benchmark, so CPU per 1,000 changes includes waiting for neither but is read \
              under load. RSS counts allocator pages kept after the bursts; the first quarter \
              holds a burst and the morning peak so later quarters are compared with a warmed \
-             process. CLI: RSS growth {cli_rss} MiB, CPU {cli_cpu} s per 1,000 changes; \
+             process. The desktop app's private session bus has no notification server, so \
+             each toast's D-Bus call fails at once (ServiceUnknown, logged) and no toast worker \
+             waits for an action: the toast path up to the D-Bus call is soaked, a shown \
+             notification is not. CLI: RSS growth {cli_rss} MiB, CPU {cli_cpu} s per 1,000 changes; \
              desktop app: RSS growth {desk_rss} MiB, CPU {desk_cpu} s per 1,000 changes.",
             cli_rss = shown("soak.cli.rss_growth_mib"),
             cli_cpu = shown("soak.cli.cpu_s_per_1000"),
