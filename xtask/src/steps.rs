@@ -216,7 +216,12 @@ mod tests {
         assert!(wants_desktop(&args(&[])));
         assert!(wants_desktop(&args(&["--quick"])));
         assert!(wants_desktop(&args(&["--only", "footprint"])));
-        assert!(wants_desktop(&args(&["--only", "soak", "--soak-minutes", "3"])));
+        assert!(wants_desktop(&args(&[
+            "--only",
+            "soak",
+            "--soak-minutes",
+            "3"
+        ])));
         assert!(wants_desktop(&args(&[
             "--only=latency",
             "--only=footprint"
