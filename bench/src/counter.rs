@@ -22,12 +22,31 @@ use tracing_subscriber::layer::{Context, Layer};
 #[derive(Clone, Debug, Default)]
 pub struct DeltaRequests {
     count: Arc<AtomicU64>,
+    /// Token requests (sign-in polls and refreshes) and socketIo subscription requests (new
+    /// and renewed), which the soak reports.
+    tokens: Arc<AtomicU64>,
+    subscriptions: Arc<AtomicU64>,
 }
 
 impl DeltaRequests {
     pub fn get(&self) -> u64 {
         self.count.load(Ordering::Relaxed)
     }
+    pub fn tokens(&self) -> u64 {
+        self.tokens.load(Ordering::Relaxed)
+    }
+    pub fn subscriptions(&self) -> u64 {
+        self.subscriptions.load(Ordering::Relaxed)
+    }
+}
+
+/// What kind of request a path is, beside delta.
+fn is_token_path(path: &str) -> bool {
+    path.ends_with("/oauth2/v2.0/token")
+}
+
+fn is_subscription_path(path: &str) -> bool {
+    path.starts_with("/v1.0/") && path.ends_with("/subscriptions/socketIo")
 }
 
 fn is_emulator(meta: &Metadata<'_>) -> bool {
@@ -63,6 +82,8 @@ impl Notifications {
 struct RequestEvent {
     is_request: bool,
     delta: bool,
+    token: bool,
+    subscription: bool,
     notification: bool,
     drive: Option<String>,
 }
@@ -71,6 +92,8 @@ impl Visit for RequestEvent {
     fn record_str(&mut self, field: &Field, value: &str) {
         if field.name() == "path" {
             self.delta = is_delta_path(value);
+            self.token = is_token_path(value);
+            self.subscription = is_subscription_path(value);
         } else if field.name() == "drive" {
             self.drive = Some(value.to_owned());
         }
@@ -81,7 +104,11 @@ impl Visit for RequestEvent {
             self.is_request = message == "request";
             self.notification = message == "notification sent";
         } else if field.name() == "path" {
-            self.delta = is_delta_path(format!("{value:?}").trim_matches('"'));
+            let path = format!("{value:?}");
+            let path = path.trim_matches('"');
+            self.delta = is_delta_path(path);
+            self.token = is_token_path(path);
+            self.subscription = is_subscription_path(path);
         }
     }
 }
@@ -119,6 +146,12 @@ impl<S: Subscriber> Layer<S> for DeltaRequestLayer {
         if seen.is_request && seen.delta {
             self.counter.count.fetch_add(1, Ordering::Relaxed);
         }
+        if seen.is_request && seen.token {
+            self.counter.tokens.fetch_add(1, Ordering::Relaxed);
+        }
+        if seen.is_request && seen.subscription {
+            self.counter.subscriptions.fetch_add(1, Ordering::Relaxed);
+        }
         if let (true, Some(drive)) = (seen.notification, seen.drive) {
             let at = Instant::now();
             (self.notifications.sent.lock())
@@ -154,8 +187,11 @@ mod tests {
             tracing::debug!(target: "graph_emulator", method = "GET", path = "/v1.0/me/drive", "request");
             tracing::debug!(target: "graph_emulator", path = "/v1.0/me/drive/root/delta", "something else");
             tracing::debug!(target: "drivewatch_core", path = "/v1.0/me/drive/root/delta", "request");
+            tracing::debug!(target: "graph_emulator", method = "POST", path = "/common/oauth2/v2.0/token", "request");
+            tracing::debug!(target: "graph_emulator", method = "GET", path = "/v1.0/drives/b!x/root/subscriptions/socketIo", "request");
         });
         assert_eq!(counter.get(), 1);
+        assert_eq!((counter.tokens(), counter.subscriptions()), (1, 1));
     }
 
     #[test]

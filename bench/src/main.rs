@@ -1,7 +1,7 @@
 //! drivewatch-bench: DriveWatch's benchmarks (issue 7), run by `cargo xtask bench`.
 //!
 //! `run` measures change-to-toast latency beside delta polling (with instant delivery and with
-//! Microsoft's 5-40 s delivery delay), a burst, a 100,000-item resync and the idle footprint against the Graph emulator on 127.0.0.1, and writes `REPORT.md` and
+//! Microsoft's 5-40 s delivery delay), a burst, a 100,000-item resync, the idle footprint and a soak (a day of changes in 20 minutes) against the Graph emulator on 127.0.0.1, and writes `REPORT.md` and
 //! `report.json`. `host` is the measured process itself: the engine hosted as the CLI hosts it,
 //! started by `run` as a child so its memory and CPU are its own. A benchmark reports; it must
 //! never fail because a target was missed, and it must never talk to anything but loopback.
@@ -65,6 +65,9 @@ enum Command {
         /// Run only these sections (repeatable); the report then holds just them.
         #[arg(long, value_enum)]
         only: Vec<Only>,
+        /// Length of the soak (section 10) in minutes (default: 20, or 2 with --quick).
+        #[arg(long)]
+        soak_minutes: Option<f64>,
     },
     /// The measured process: host the engine over a home folder until stdin closes.
     Host {
@@ -86,6 +89,8 @@ enum Only {
     Footprint,
     /// Section 8: change to toast with Microsoft's delivery delay (5-40 s), vs. 60 s polling.
     Realistic,
+    /// Section 10: a day of changes in `--soak-minutes`, for the CLI and the desktop app at once.
+    Soak,
 }
 
 /// Turns a failed measurement into "not measured" rows, so one failure never hides the rest.
@@ -122,6 +127,7 @@ async fn run(
     quick: bool,
     scale_items: Option<usize>,
     only: Vec<Only>,
+    soak_minutes: Option<f64>,
     counter: counter::DeltaRequests,
     notifications: counter::Notifications,
 ) -> anyhow::Result<()> {
@@ -185,7 +191,37 @@ async fn run(
             scenarios::realistic(sizes, &notifications).await,
         ));
     }
+    if wanted(Only::Soak) {
+        let minutes = soak_minutes.unwrap_or(if quick { 2.0 } else { 20.0 });
+        eprintln!("drivewatch-bench: 10 soak ({minutes} min, CLI and desktop app at once)");
+        outcomes.push(scenarios::soak(minutes, soak_apps()?, &counter).await);
+    }
     finish(out, date, began, load_before, outcomes)
+}
+
+/// The two apps the soak watches with, next to this binary, or why one cannot run.
+fn soak_apps() -> anyhow::Result<scenarios::Apps> {
+    let exe = std::env::current_exe()?;
+    let cli = exe.with_file_name("drivewatch-cli");
+    let app = exe.with_file_name("drivewatch");
+    let missing = subject::desktop_tools_missing();
+    Ok(scenarios::Apps {
+        cli: if cli.is_file() {
+            Ok(cli)
+        } else {
+            Err("drivewatch-cli is not built next to drivewatch-bench".into())
+        },
+        desktop: if !app.is_file() {
+            Err("the desktop app is not built next to drivewatch-bench".into())
+        } else if !missing.is_empty() {
+            Err(format!(
+                "{} not installed (cargo xtask deps)",
+                missing.join(" and ")
+            ))
+        } else {
+            Ok(app)
+        },
+    })
 }
 
 /// Sections 5, 6 and 7: the CLI's footprint, the engine alone's, the desktop app's.
@@ -320,6 +356,7 @@ fn main() -> anyhow::Result<()> {
             quick,
             scale_items,
             only,
+            soak_minutes,
         } => {
             let (layer, counter, notifications) = counter::layer();
             tracing_subscriber::registry()
@@ -329,7 +366,15 @@ fn main() -> anyhow::Result<()> {
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(run(out, quick, scale_items, only, counter, notifications))?;
+                .block_on(run(
+                    out,
+                    quick,
+                    scale_items,
+                    only,
+                    soak_minutes,
+                    counter,
+                    notifications,
+                ))?;
         }
     }
     Ok(())

@@ -213,6 +213,9 @@ impl Report {
             let _ = writeln!(md, "\n## {}. {}\n", s.number, s.title);
             let _ = writeln!(md, "**How it was measured.** {}\n", s.how);
             let _ = writeln!(md, "**What limits it.** {}", s.limits);
+            if let Some(table) = s.detail.get("table") {
+                md.push_str(&table_markdown(table));
+            }
         }
         md
     }
@@ -220,6 +223,32 @@ impl Report {
     pub fn to_json(&self) -> Result<String, serde_json::Error> {
         serde_json::to_string_pretty(self)
     }
+}
+
+/// A section's `detail.table` (`{"columns": [...], "rows": [[...], ...]}`) as a Markdown table.
+fn table_markdown(table: &serde_json::Value) -> String {
+    let cells = |v: &serde_json::Value| -> Vec<String> {
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| c.as_str().map_or_else(|| c.to_string(), str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let columns = cells(&table["columns"]);
+    if columns.is_empty() {
+        return String::new();
+    }
+    let mut md = format!(
+        "\n| {} |\n|{}\n",
+        columns.join(" | "),
+        "---|".repeat(columns.len())
+    );
+    for row in table["rows"].as_array().into_iter().flatten() {
+        let _ = writeln!(md, "| {} |", cells(row).join(" | "));
+    }
+    md
 }
 
 #[cfg(test)]
@@ -280,6 +309,21 @@ mod tests {
         assert!(md.contains("2 cores, 1024 MiB RAM, Test CPU"), "{md}");
         assert!(md.contains("## 1. Latency"));
         assert!(md.contains("start / end: 0.50 / unknown"), "{md}");
+    }
+
+    #[test]
+    fn a_section_s_table_follows_its_text() {
+        let mut r = report();
+        r.sections[0].detail = serde_json::json!({
+            "table": {"columns": ["t (s)", "cli RSS MiB"], "rows": [["0", "9.5"], ["60", "9.6"]]}
+        });
+        let md = r.to_markdown();
+        assert!(
+            md.contains(
+                "debounce\n\n| t (s) | cli RSS MiB |\n|---|---|\n| 0 | 9.5 |\n| 60 | 9.6 |\n"
+            ),
+            "{md}"
+        );
     }
 
     #[test]

@@ -189,7 +189,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     run(c)
 }
 
-/// Whether a bench run measures the desktop app: a full run, or `--only footprint`.
+/// Whether a bench run measures the desktop app: a full run, `--only footprint` or `--only soak`.
 fn wants_desktop(args: &[String]) -> bool {
     let mut only = Vec::new();
     let mut it = args.iter();
@@ -200,7 +200,7 @@ fn wants_desktop(args: &[String]) -> bool {
             only.push(v.to_owned());
         }
     }
-    only.is_empty() || only.iter().any(|o| o == "footprint")
+    only.is_empty() || only.iter().any(|o| o == "footprint" || o == "soak")
 }
 
 pub fn step(name: &str) {
@@ -220,6 +220,12 @@ mod tests {
         assert!(wants_desktop(&args(&[])));
         assert!(wants_desktop(&args(&["--quick"])));
         assert!(wants_desktop(&args(&["--only", "footprint"])));
+        assert!(wants_desktop(&args(&[
+            "--only",
+            "soak",
+            "--soak-minutes",
+            "3"
+        ])));
         assert!(wants_desktop(&args(&[
             "--only=latency",
             "--only=footprint"

@@ -10,6 +10,7 @@ mod footprint;
 mod latency;
 mod realistic;
 mod scale;
+mod soak;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -28,6 +29,7 @@ pub use footprint::{Measured, footprint};
 pub use latency::latency;
 pub use realistic::realistic;
 pub use scale::scale;
+pub use soak::{Apps, soak};
 
 pub(crate) const DRIVE: &str = demo::DEMO_DRIVE_ID;
 pub(crate) const MIB: f64 = 1024.0;

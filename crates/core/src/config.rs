@@ -186,6 +186,10 @@ pub struct Config {
     /// A delta even when push works, in case a notification was lost.
     pub safety_net_delta_secs: u64,
     pub history_retention_days: u32,
+    /// History kept in minutes instead of days, when set: not shown in the UI, for a soak
+    /// benchmark that needs retention to prune within minutes. Left out of the file when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history_retention_minutes: Option<u32>,
     pub preferences: Preferences,
     pub targets: Vec<TargetConfig>,
     /// Not a setting: the file's own values of the settings an override replaced, so
@@ -216,6 +220,7 @@ impl Default for Config {
             poll_interval_secs: 60,
             safety_net_delta_secs: 4 * 60 * 60,
             history_retention_days: 30,
+            history_retention_minutes: None,
             preferences: Preferences::default(),
             targets: Vec::new(),
             file_values: FileValues::default(),
@@ -332,6 +337,16 @@ impl Config {
 
     pub fn safety_net_delta_interval(&self) -> Duration {
         Duration::from_secs(self.safety_net_delta_secs.max(60))
+    }
+
+    /// How long a change stays in the history: `history_retention_minutes` when set, else
+    /// `history_retention_days`; at least a minute.
+    pub fn history_retention(&self) -> Duration {
+        let minutes = match self.history_retention_minutes {
+            Some(m) => u64::from(m),
+            None => u64::from(self.history_retention_days) * 24 * 60,
+        };
+        Duration::from_secs(minutes.max(1) * 60)
     }
 
     /// The identity settings a sign-in or refresh needs.
@@ -790,6 +805,24 @@ spec = { type = "myDrive" }
         assert_eq!(c.preferences.muted_patterns, ["/Photos", "*.tmp"]);
         assert_eq!(c.targets[0].spec, TargetSpec::MyDrive);
         assert_eq!(c.safety_net_delta_interval(), Duration::from_secs(14400));
+        assert_eq!(c.history_retention(), Duration::from_secs(30 * 24 * 3600));
+        assert_eq!(c.history_retention_minutes, None);
+    }
+
+    #[test]
+    fn retention_in_minutes_replaces_days_and_stays_out_of_the_file_when_unset() {
+        let c: Config =
+            toml::from_str("history_retention_days = 30\nhistory_retention_minutes = 5\n").unwrap();
+        assert_eq!(c.history_retention(), Duration::from_secs(300));
+        let zero: Config = toml::from_str("history_retention_days = 0\n").unwrap();
+        assert_eq!(zero.history_retention(), Duration::from_secs(60));
+        let written = toml::to_string(&Config::default()).unwrap();
+        assert!(!written.contains("history_retention_minutes"), "{written}");
+        assert!(
+            toml::to_string(&c)
+                .unwrap()
+                .contains("history_retention_minutes = 5")
+        );
     }
 
     #[test]

@@ -136,7 +136,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let targets = config.targets.clone();
-        let retention = config.history_retention_days;
+        let retention = config.history_retention();
         let workspace =
             Workspace::with_parts(config, paths, auth, Some(store.clone()), SaveSettings::All);
         let engine = Engine {
@@ -350,21 +350,27 @@ impl Engine {
         }
     }
 
-    fn spawn_retention(&self, days: u32) {
+    fn spawn_retention(&self, retention: Duration) {
         let store = self.inner.store.clone();
         let cancel = self.inner.cancel.clone();
+        let every = prune_interval(retention);
         self.inner.tracker.spawn(async move {
             loop {
-                let cutoff = Utc::now() - chrono::Duration::days(i64::from(days));
-                let s = store.clone();
-                match tokio::task::spawn_blocking(move || s.prune_before(cutoff)).await {
-                    Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "pruned old history"),
-                    Ok(Err(e)) => tracing::warn!(error = %e, "pruning history failed"),
-                    _ => {}
+                // A retention too long for the calendar keeps everything.
+                let cutoff = chrono::Duration::from_std(retention)
+                    .ok()
+                    .and_then(|r| Utc::now().checked_sub_signed(r));
+                if let Some(cutoff) = cutoff {
+                    let s = store.clone();
+                    match tokio::task::spawn_blocking(move || s.prune_before(cutoff)).await {
+                        Ok(Ok(n)) if n > 0 => tracing::info!(removed = n, "pruned old history"),
+                        Ok(Err(e)) => tracing::warn!(error = %e, "pruning history failed"),
+                        _ => {}
+                    }
                 }
                 tokio::select! {
                     _ = cancel.cancelled() => return,
-                    _ = tokio::time::sleep(Duration::from_secs(24 * 3600)) => {}
+                    _ = tokio::time::sleep(every) => {}
                 }
             }
         });
@@ -400,10 +406,30 @@ impl Engine {
     }
 }
 
+/// How often retention prunes: daily, or every tenth of a shorter retention (at least a
+/// minute), so the history never holds much more than retention asks.
+fn prune_interval(retention: Duration) -> Duration {
+    (retention / 10).clamp(Duration::from_secs(60), Duration::from_secs(24 * 3600))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::TargetConfig;
+
+    #[test]
+    fn pruning_is_daily_for_shipped_retention_and_tighter_for_a_short_one() {
+        let day = Duration::from_secs(24 * 3600);
+        assert_eq!(prune_interval(30 * day), day);
+        assert_eq!(
+            prune_interval(Duration::from_secs(600)),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            prune_interval(Duration::from_secs(3000)),
+            Duration::from_secs(300)
+        );
+    }
     use crate::delta::debounce::Debouncer;
     use crate::model::TargetSpec;
     use status::StatusBoard;
