@@ -265,7 +265,7 @@ impl HistoryStore {
         {
             // Seqs are handed out here, under the write lock, so a change's group (its own seq
             // when it starts one) is known when it is inserted; never below one used before.
-            let mut next_seq: i64 = tx.query_row(
+            let first_seq: i64 = tx.query_row(
                 "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), \
                  COALESCE((SELECT MAX(seq) FROM changes), 0)) + 1",
                 [],
@@ -281,9 +281,7 @@ impl HistoryStore {
                  folder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
                  ?15, ?16, ?17, ?18)",
             )?;
-            for c in run.changes {
-                let seq = next_seq;
-                next_seq += 1;
+            for (seq, c) in (first_seq..).zip(run.changes) {
                 let folder = grouping::folder_key(&c.path);
                 let group = grouper.assign(&mut lookups, run.target, c, seq, &folder)?;
                 insert.execute(params![
