@@ -176,9 +176,6 @@ impl Workspace {
         auth: tokio::sync::OnceCell<Auth>,
         history: Option<HistoryStore>,
     ) -> Self {
-        if let Some(store) = &history {
-            store.set_session_minutes(config.preferences.session_minutes);
-        }
         Self {
             inner: Arc::new(Inner {
                 paths,
@@ -254,10 +251,6 @@ impl Workspace {
                 change(&mut on_disk);
                 on_disk.save(&path)?;
             }
-        }
-        // Commits group editing sessions by the preference in effect.
-        if let Some(store) = &*self.inner.history.lock().unwrap_or_else(|p| p.into_inner()) {
-            store.set_session_minutes(next.preferences.session_minutes);
         }
         *config = next;
         Ok(())
@@ -536,7 +529,6 @@ impl Workspace {
             return Ok(None);
         }
         let store = blocking(move || HistoryStore::open(&db)).await?;
-        store.set_session_minutes(self.inner.config.lock().await.preferences.session_minutes);
         let mut slot = self.inner.history.lock().unwrap_or_else(|p| p.into_inner());
         Ok(Some(slot.get_or_insert(store).clone()))
     }

@@ -137,6 +137,7 @@ impl Engine {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let targets = config.targets.clone();
         let retention = config.history_retention_days;
+        store.set_session_minutes(config.preferences.session_minutes);
         let workspace =
             Workspace::with_parts(config, paths, auth, Some(store.clone()), SaveSettings::All);
         let engine = Engine {
@@ -317,7 +318,11 @@ impl Engine {
     }
 
     pub async fn set_preferences(&self, preferences: Preferences) -> Result<(), EngineError> {
-        self.inner.workspace.set_preferences(preferences).await
+        let session_minutes = preferences.session_minutes;
+        self.inner.workspace.set_preferences(preferences).await?;
+        // Commits group editing sessions by the preference in effect.
+        self.inner.store.set_session_minutes(session_minutes);
+        Ok(())
     }
 
     /// The network came back or the machine woke up: reconnect push and look for changes now.
