@@ -88,21 +88,15 @@ enum Command {
     Targets(TargetsCommand),
     /// Print changes as they happen until Ctrl-C.
     Watch {
-        /// One JSON object per change on stdout (NDJSON).
+        /// One JSON object per change on stdout (NDJSON); `group` is the seq of the first change
+        /// of its burst or editing session, so equal values make one group.
         #[arg(long)]
         json: bool,
     },
-    /// Print recent changes, newest first.
-    History {
-        #[arg(long)]
-        json: bool,
-        /// How many changes at most.
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-        /// Only changes whose name, path, old path or author contains TEXT (any case).
-        #[arg(long, value_name = "TEXT")]
-        grep: Option<String>,
-    },
+    /// Print recent changes, newest first. Each run of one group (a burst of files, an editing
+    /// session) is one line with a count; `--group` lists its changes, `--json` prints one
+    /// object per change.
+    History(commands::HistoryArgs),
     /// Show settings, accounts and targets, and check each account against Graph.
     Status,
     /// Print a completion script for SHELL (e.g. `source <(drivewatch-cli completions bash)`).
@@ -240,7 +234,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             commands::targets_remove(&ctx, &id).await
         }
         Command::Watch { json } => commands::watch(ctx, json).await,
-        Command::History { json, limit, grep } => commands::history(&ctx, json, limit, grep).await,
+        Command::History(args) => commands::history(&ctx, args).await,
         Command::Status => commands::status(&ctx).await,
         Command::Completions(_) => unreachable!("main prints completions before settings load"),
     }

@@ -58,6 +58,27 @@ pub fn write_changes(out: &mut impl Write, changes: &[Change], json: bool) -> st
     out.flush()
 }
 
+/// Changes as lines a person reads, each run of one group (a burst, an editing session; the
+/// page is newest first) as one line: its newest change and how many more the group has here,
+/// with the group's number for `history --group`.
+pub fn write_grouped(out: &mut impl Write, changes: &[Change]) -> std::io::Result<()> {
+    let mut rest = changes;
+    while let Some(first) = rest.first() {
+        let run = rest
+            .iter()
+            .take_while(|c| first.group != 0 && c.group == first.group)
+            .count()
+            .max(1);
+        let mut line = change_line(first);
+        if run > 1 {
+            line.push_str(&format!("  [+{} more, group {}]", run - 1, first.group));
+        }
+        writeln!(out, "{line}")?;
+        rest = &rest[run..];
+    }
+    out.flush()
+}
+
 /// A sign-in step, for stderr.
 pub fn sign_in_text(event: &SignInEvent) -> String {
     match event {
@@ -133,7 +154,7 @@ mod tests {
             account: "acc".into(),
             target: "acc/me".into(),
             caught_up: false,
-            group: 0,
+            group: 7,
         }
     }
 
@@ -143,10 +164,11 @@ mod tests {
             serde_json::from_str(&change_json(&change(ChangeKind::Renamed))).unwrap();
         for key in [
             "kind", "name", "path", "oldPath", "isFolder", "itemId", "driveId", "by", "own", "at",
-            "webUrl", "account",
+            "webUrl", "account", "group",
         ] {
             assert!(v.get(key).is_some(), "missing {key}: {v}");
         }
+        assert_eq!(v["group"], 7);
         assert_eq!(v["kind"], "renamed");
         assert_eq!(v["oldPath"], "/Docs/a.txt");
         assert!(!change_json(&change(ChangeKind::Created)).contains('\n'));
@@ -162,5 +184,29 @@ mod tests {
         own.own = true;
         own.old_path = None;
         assert!(change_line(&own).ends_with("/Docs/b.txt  (you)"));
+    }
+
+    #[test]
+    fn grouped_lines_show_each_run_of_a_group_once() {
+        let member = |seq, group| Change {
+            seq,
+            group,
+            ..change(ChangeKind::Created)
+        };
+        let page = [
+            member(12, 9),
+            member(11, 9),
+            member(10, 10),
+            member(9, 9),
+            member(8, 0),
+            member(7, 0),
+        ];
+        let mut out = Vec::new();
+        write_grouped(&mut out, &page).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<_> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].ends_with("  [+1 more, group 9]"), "{text}");
+        assert!(lines[1..].iter().all(|l| !l.contains("more")), "{text}");
     }
 }

@@ -202,7 +202,7 @@ async fn watch_json_reports_upload_rename_move_delete_and_history_keeps_them() {
         let v: serde_json::Value = serde_json::from_str(&line).unwrap();
         for key in [
             "kind", "name", "path", "oldPath", "isFolder", "itemId", "driveId", "by", "own", "at",
-            "webUrl", "account",
+            "webUrl", "account", "group",
         ] {
             assert!(v.get(key).is_some(), "{key} missing in {line}");
         }
@@ -503,4 +503,110 @@ async fn two_accounts_side_by_side_and_logout_names_one() {
     assert_eq!(targets.as_array().unwrap().len(), 1);
     assert_eq!(targets[0]["account"], demo::DEMO_USER_ID);
     assert_eq!(s.run(&["status"]).await.code, Some(0));
+}
+
+/// A burst of uploads into one folder is one group: `watch --json` and `history --json` give
+/// every object of it the same `group` (the seq of its first change), `history` shows it as one
+/// line, and `--folder`, `--group` and `--since` select in the history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(windows, ignore = "stops the CLI with a Unix signal")]
+async fn a_burst_is_one_group_in_watch_and_history() {
+    let s = setup().await;
+    assert_eq!(s.run(&["login"]).await.code, Some(0));
+    let mut cmd = s.cli();
+    cmd.args(["watch", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = ChildGuard(Some(cmd.spawn().unwrap()));
+    let (out, err) = lines(child.0.as_mut().unwrap());
+    let (_err, live) = wait_line(err, |l| l.contains("live"), Duration::from_secs(20)).await;
+    assert!(live.is_some(), "watch never went live");
+    let mut out = wait_until_reporting(&s.emu, out).await;
+
+    let (a, d) = (demo::ALEX_USER, demo::DEMO_DRIVE_ID);
+    for i in 0..6 {
+        let path = format!("/CliBurst/photo-{i}.jpg");
+        s.emu.upload(a, d, &path, b"jpg".to_vec()).unwrap();
+    }
+    let mut watched = Vec::new();
+    while watched.len() < 6 {
+        let (rx, line) = wait_line(
+            out,
+            |l| l.contains("/CliBurst/photo-"),
+            Duration::from_secs(30),
+        )
+        .await;
+        out = rx;
+        let line = line.expect("the burst was not printed");
+        watched.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+    }
+    let first = watched.iter().map(|v| v["seq"].as_i64().unwrap()).min();
+    assert!(
+        watched.iter().all(|v| v["group"].as_i64() == first),
+        "{watched:?}"
+    );
+    let mut child = child.take();
+    let pid = child.id().to_string();
+    tokio::task::spawn_blocking(move || {
+        signal(&pid, "TERM");
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+
+    let objects = |stdout: &str| -> Vec<serde_json::Value> {
+        stdout
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let history = s.run(&["history", "--json", "--folder", "/clIBURST"]).await;
+    assert_eq!(history.code, Some(0), "{history:?}");
+    // The folder itself (created by the first upload) and the six photos in it.
+    let all = objects(&history.stdout);
+    assert_eq!(all.len(), 7, "{history:?}");
+    assert!(all.iter().any(|v| v["path"] == "/CliBurst"), "{all:?}");
+    let burst: Vec<_> = all
+        .into_iter()
+        .filter(|v| v["path"] != "/CliBurst")
+        .collect();
+    assert_eq!(burst.len(), 6, "{history:?}");
+    assert!(
+        burst.iter().all(|v| v["group"].as_i64() == first),
+        "{burst:?}"
+    );
+    let group = first.unwrap().to_string();
+    let members = s.run(&["history", "--json", "--group", &group]).await;
+    assert_eq!(objects(&members.stdout), burst);
+    let recent = s
+        .run(&[
+            "history",
+            "--json",
+            "--since",
+            "1h",
+            "--folder",
+            "/CliBurst",
+        ])
+        .await;
+    assert_eq!(objects(&recent.stdout).len(), 7, "{recent:?}");
+    let future = s
+        .run(&["history", "--json", "--since", "2999-01-01T00:00:00Z"])
+        .await;
+    assert_eq!(future.stdout, "", "{future:?}");
+
+    // Readable: the burst is one line with its count (and the folder's creation one more).
+    let human = s.run(&["history", "--folder", "/CliBurst"]).await;
+    assert_eq!(human.stdout.lines().count(), 2, "{human:?}");
+    assert!(
+        human.stdout.contains(&format!("[+5 more, group {group}]")),
+        "{human:?}"
+    );
+    for bad in [
+        ["history", "--since", "yesterday"],
+        ["history", "--folder", "CliBurst"],
+    ] {
+        let out = s.run(&bad).await;
+        assert_eq!(out.code, Some(2), "{out:?}");
+        assert!(out.stderr.contains("like"), "{out:?}");
+    }
 }

@@ -17,7 +17,7 @@ use drivewatch_core::workspace::{SaveSettings, Workspace};
 use crate::Context;
 
 pub use account::{accounts, login, logout, status};
-pub use history::history;
+pub use history::{HistoryArgs, history};
 pub use targets::{AddTarget, targets_add, targets_list, targets_remove};
 pub use watch::{watch, watch_loop};
 

@@ -137,6 +137,7 @@ impl Engine {
         let (events, _) = broadcast::channel(EVENT_CAPACITY);
         let targets = config.targets.clone();
         let retention = config.history_retention();
+        store.set_session_minutes(config.preferences.session_minutes);
         let workspace =
             Workspace::with_parts(config, paths, auth, Some(store.clone()), SaveSettings::All);
         let engine = Engine {
@@ -317,7 +318,11 @@ impl Engine {
     }
 
     pub async fn set_preferences(&self, preferences: Preferences) -> Result<(), EngineError> {
-        self.inner.workspace.set_preferences(preferences).await
+        let session_minutes = preferences.session_minutes;
+        self.inner.workspace.set_preferences(preferences).await?;
+        // Commits group editing sessions by the preference in effect.
+        self.inner.store.set_session_minutes(session_minutes);
+        Ok(())
     }
 
     /// The network came back or the machine woke up: reconnect push and look for changes now.
@@ -434,6 +439,65 @@ mod tests {
     use crate::model::TargetSpec;
     use status::StatusBoard;
     use tokio::sync::Notify;
+
+    /// The history groups editing sessions by the preference: as the engine starts, and after
+    /// every save of the preferences.
+    #[tokio::test]
+    async fn the_history_groups_sessions_by_the_preferences_in_effect() {
+        use crate::classify::IndexUpdate;
+        use crate::config::TokenStoreKind;
+        use crate::history::RunCommit;
+        use crate::model::ChangeKind;
+        let home = tempfile::tempdir().unwrap();
+        let paths = Paths::under(home.path());
+        let mut config = Config {
+            token_store: TokenStoreKind::File,
+            ..Config::default()
+        };
+        config.preferences.session_minutes = 2;
+        let auth = Auth::open(&config, &paths).await.unwrap();
+        let store = HistoryStore::open_in_memory().unwrap();
+        let options = EngineOptions::from_config(&config);
+        let engine = Engine::with_parts(config, paths, auth, store.clone(), options)
+            .await
+            .unwrap();
+        let at = chrono::Utc::now();
+        let save = |seconds: i64| {
+            let change = Change {
+                seq: 0,
+                kind: ChangeKind::Modified,
+                name: "Budget.xlsx".into(),
+                path: "/Finance/Budget.xlsx".into(),
+                old_path: None,
+                is_folder: false,
+                item_id: "budget".into(),
+                drive_id: "d".into(),
+                by: Some("Alice".into()),
+                own: false,
+                at: at + chrono::Duration::seconds(seconds),
+                web_url: None,
+                account: "a".into(),
+                target: "a/me".into(),
+                caught_up: false,
+                group: 0,
+            };
+            let run = RunCommit {
+                target: "a/me",
+                changes: std::slice::from_ref(&change),
+                index: &IndexUpdate::default(),
+                delta_link: "l",
+            };
+            store.commit_run(run).unwrap().remove(0)
+        };
+        let first = save(0);
+        assert_eq!(save(90).group, first.seq, "90 s apart: within 2 minutes");
+        let mut prefs = engine.preferences().await;
+        prefs.session_minutes = 1;
+        engine.set_preferences(prefs).await.unwrap();
+        let late = save(180);
+        assert_eq!(late.group, late.seq, "90 s apart: past 1 minute");
+        engine.shutdown().await;
+    }
 
     /// A resume from sleep or a clock set (here an injected event, as the clock-change timerfd
     /// would report it) takes the engine's reconnect path: every target's push link is nudged

@@ -6,6 +6,7 @@
 use rusqlite::Connection;
 
 use super::HistoryError;
+use super::grouping::folder_key;
 
 /// Step `i` brings the schema from version `i` to `i + 1`.
 pub(super) const MIGRATIONS: &[&str] = &[
@@ -74,7 +75,34 @@ pub(super) const MIGRATIONS: &[&str] = &[
         id TEXT NOT NULL,
         listed INTEGER NOT NULL
     );",
+    // 5: change groups (bursts and editing sessions, see `grouping`): each change's `grp` is the
+    // seq of its group's first change, so a page of history shows its groups without reading
+    // their neighbours; `folder` is the lower-cased parent folder a burst is keyed by and the
+    // folder filter ranges over. Changes stored before stand alone (grp = seq); their folder is
+    // filled in by `fill_folders`, below, in the same transaction.
+    "ALTER TABLE changes ADD COLUMN grp INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE changes ADD COLUMN folder TEXT NOT NULL DEFAULT '';
+    UPDATE changes SET grp = seq;
+    CREATE INDEX changes_by_group ON changes (grp, seq);
+    CREATE INDEX changes_by_item ON changes (target, item_id, seq);
+    CREATE INDEX changes_by_burst ON changes (target, folder, kind, by_name, own, seq);",
 ];
+
+/// The schema version whose step adds `changes.folder`, filled in by [`fill_folders`].
+const FOLDERS_ADDED: i64 = 5;
+
+/// The folder key of every change stored before `changes.folder` existed. In Rust, not SQL:
+/// SQLite's `lower()` only folds ASCII, and a key must equal what a commit computes.
+fn fill_folders(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    let mut read = tx.prepare("SELECT seq, path FROM changes")?;
+    let mut write = tx.prepare("UPDATE changes SET folder = ?2 WHERE seq = ?1")?;
+    let mut rows = read.query([])?;
+    while let Some(row) = rows.next()? {
+        let path: String = row.get(1)?;
+        write.execute(rusqlite::params![row.get::<_, i64>(0)?, folder_key(&path)])?;
+    }
+    Ok(())
+}
 
 /// Brings the schema up to date, one transaction per step.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), HistoryError> {
@@ -90,6 +118,9 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), HistoryError> {
         let step = |conn: &mut Connection| -> rusqlite::Result<()> {
             let tx = conn.transaction()?;
             tx.execute_batch(sql)?;
+            if version == FOLDERS_ADDED {
+                fill_folders(&tx)?;
+            }
             tx.pragma_update(None, "user_version", version)?;
             tx.commit()
         };

@@ -9,12 +9,15 @@
 //! without `spawn_blocking` or an equally short critical section: every method here is
 //! synchronous and quick.
 
+mod grouping;
 mod migrations;
+mod query;
 mod resync;
 mod target_drives;
 
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -22,7 +25,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params, types::Value};
 
 use crate::classify::{DeltaItem, IndexEntry, IndexUpdate, ItemIndex};
-use crate::model::{Change, ChangeKind, HistoryPage, HistoryQuery};
+use crate::model::{Change, ChangeKind, DEFAULT_SESSION_MINUTES, HistoryPage, HistoryQuery};
+pub use grouping::BURST_WINDOW;
 pub use resync::{ResyncDiff, ResyncOutcome};
 
 /// SQLite's page cache between resyncs, in KiB (why so small: see `setup`).
@@ -62,6 +66,9 @@ pub enum HistoryError {
 #[derive(Clone)]
 pub struct HistoryStore {
     conn: Arc<Mutex<Connection>>,
+    /// The editing-session length commits group saves by, in minutes (the preference
+    /// `session_minutes`, set by the workspace; 0: no sessions).
+    session_minutes: Arc<AtomicU32>,
 }
 
 impl std::fmt::Debug for HistoryStore {
@@ -115,7 +122,7 @@ fn search_text(c: &Change) -> String {
 }
 
 const CHANGE_COLUMNS: &str = "seq, kind, name, path, old_path, is_folder, item_id, drive_id, \
-     by_name, own, at_ms, web_url, account, target, caught_up";
+     by_name, own, at_ms, web_url, account, target, caught_up, grp";
 
 impl HistoryStore {
     /// Opens (creating and migrating as needed) the database at `path`, in WAL mode.
@@ -150,7 +157,14 @@ impl HistoryStore {
         migrations::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
+            session_minutes: Arc::new(AtomicU32::new(DEFAULT_SESSION_MINUTES)),
         })
+    }
+
+    /// How far apart saves of one file by one person may come and still be one editing session
+    /// (see [`Change::group`]); commits from now on use it, every clone of this store shares it.
+    pub fn set_session_minutes(&self, minutes: u32) {
+        self.session_minutes.store(minutes, Ordering::Relaxed);
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, HistoryError> {
@@ -208,7 +222,7 @@ impl HistoryStore {
     }
 
     /// Stores a run's changes, index update and new cursor in ONE transaction; returns the
-    /// changes with their assigned `seq`.
+    /// changes with their assigned `seq` and `group` (module `grouping`).
     pub fn commit_run(&self, run: RunCommit<'_>) -> Result<Vec<Change>, HistoryError> {
         self.commit(run, None)
     }
@@ -249,12 +263,27 @@ impl HistoryStore {
         }
         let mut stored = Vec::with_capacity(run.changes.len());
         {
+            // Seqs are handed out here, under the write lock, so a change's group (its own seq
+            // when it starts one) is known when it is inserted; never below one used before.
+            let first_seq: i64 = tx.query_row(
+                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), \
+                 COALESCE((SELECT MAX(seq) FROM changes), 0)) + 1",
+                [],
+                |r| r.get(0),
+            )?;
+            let session =
+                chrono::Duration::minutes(i64::from(self.session_minutes.load(Ordering::Relaxed)));
+            let mut grouper = grouping::Grouper::new(session);
+            let mut lookups = grouping::Lookups::new(&tx);
             let mut insert = tx.prepare_cached(
                 "INSERT INTO changes (kind, name, path, old_path, is_folder, item_id, drive_id, \
-                 by_name, own, at_ms, web_url, account, target, caught_up, search) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 by_name, own, at_ms, web_url, account, target, caught_up, search, seq, grp, \
+                 folder) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, \
+                 ?15, ?16, ?17, ?18)",
             )?;
-            for c in run.changes {
+            for (seq, c) in (first_seq..).zip(run.changes) {
+                let folder = grouping::folder_key(&c.path);
+                let group = grouper.assign(&mut lookups, run.target, c, seq, &folder)?;
                 insert.execute(params![
                     c.kind.as_str(),
                     c.name,
@@ -271,9 +300,13 @@ impl HistoryStore {
                     run.target,
                     c.caught_up,
                     search_text(c),
+                    seq,
+                    group,
+                    folder,
                 ])?;
                 let mut c = c.clone();
-                c.seq = tx.last_insert_rowid();
+                c.seq = seq;
+                c.group = group;
                 // What was stored, so the batch a host sees equals a later history read.
                 c.at = millis_to_time(c.at.timestamp_millis());
                 c.target = run.target.to_owned();
@@ -333,7 +366,8 @@ impl HistoryStore {
         Ok(())
     }
 
-    /// Drops changes that happened before `cutoff`; returns how many.
+    /// Drops changes that happened before `cutoff`; returns how many. The rest of a group stays
+    /// readable, under the same id, when its first change goes.
     pub fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<usize, HistoryError> {
         let conn = self.lock()?;
         Ok(conn.execute(
@@ -357,30 +391,7 @@ impl HistoryStore {
         let limit = q.limit.clamp(1, MAX_PAGE);
         let mut sql = format!("SELECT {CHANGE_COLUMNS} FROM changes WHERE 1 = 1");
         let mut args: Vec<Value> = Vec::new();
-        if let Some(before) = q.before {
-            args.push(Value::Integer(before));
-            sql.push_str(&format!(" AND seq < ?{}", args.len()));
-        }
-        if let Some(text) = q.text.as_deref().filter(|t| !t.trim().is_empty()) {
-            args.push(Value::Text(text.trim().to_lowercase()));
-            sql.push_str(&format!(" AND instr(search, ?{}) > 0", args.len()));
-        }
-        if !q.kinds.is_empty() {
-            let mut marks = Vec::new();
-            for k in &q.kinds {
-                args.push(Value::Text(k.as_str().to_owned()));
-                marks.push(format!("?{}", args.len()));
-            }
-            sql.push_str(&format!(" AND kind IN ({})", marks.join(", ")));
-        }
-        if let Some(account) = &q.account {
-            args.push(Value::Text(account.clone()));
-            sql.push_str(&format!(" AND account = ?{}", args.len()));
-        }
-        if let Some(target) = &q.target {
-            args.push(Value::Text(target.clone()));
-            sql.push_str(&format!(" AND target = ?{}", args.len()));
-        }
+        query::filter(q, &mut sql, &mut args);
         // One extra row tells whether an older page exists.
         args.push(Value::Integer(i64::from(limit) + 1));
         sql.push_str(&format!(" ORDER BY seq DESC LIMIT ?{}", args.len()));
@@ -532,7 +543,7 @@ fn raw_change(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawChange> {
             account: r.get(12)?,
             target: r.get(13)?,
             caught_up: r.get(14)?,
-            group: 0,
+            group: r.get(15)?,
         },
     })
 }

@@ -72,11 +72,9 @@ mod tests {
         {
             // Schema 2, as DriveWatch wrote it before drives were remembered.
             let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE cursors (target TEXT PRIMARY KEY, delta_link TEXT NOT NULL, \
-                 updated_ms INTEGER NOT NULL);",
-            )
-            .unwrap();
+            for sql in &super::super::migrations::MIGRATIONS[..2] {
+                conn.execute_batch(sql).unwrap();
+            }
             conn.pragma_update(None, "user_version", 2).unwrap();
         }
         let store = HistoryStore::open(&path).unwrap();
