@@ -260,8 +260,7 @@ async fn footprint_sections(
         match &why_not {
             Some(why) => not_built(why.as_str()),
             None => {
-                scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app.clone()))
-                    .await
+                scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app.clone())).await
             }
         },
     );

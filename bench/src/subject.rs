@@ -295,7 +295,10 @@ impl Desktop {
             x.close(window).map_err(BenchError::Spawn)?;
         }
         let deadline = Instant::now() + Duration::from_secs(20);
-        while !(x.windows_of(self.pid).map_err(BenchError::Spawn)?.is_empty()
+        while !(x
+            .windows_of(self.pid)
+            .map_err(BenchError::Spawn)?
+            .is_empty()
             && self.web_processes().is_empty())
         {
             if Instant::now() > deadline {

@@ -36,7 +36,10 @@ fn folder(i: usize) -> String {
 /// For each change (when it was committed, its folder), the first `Notify` at or after it that
 /// names its folder and came before that folder's next change: the toast (or the redraw of
 /// the folder's toast) it made. `None` when it made none.
-pub(crate) fn match_notify(changes: &[(Instant, usize)], notified: &[Notified]) -> Vec<Option<Duration>> {
+pub(crate) fn match_notify(
+    changes: &[(Instant, usize)],
+    notified: &[Notified],
+) -> Vec<Option<Duration>> {
     changes
         .iter()
         .enumerate()

@@ -1,7 +1,6 @@
 //! Sections 5, 6 and 7: idle footprint and start to live of the CLI, the engine alone and the
 //! desktop app with its window closed.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use graph_emulator::EmulatorHandle;
@@ -10,11 +9,15 @@ use tokio::time::{Instant, sleep};
 
 use crate::error::BenchError;
 use crate::host::HostLine;
-use crate::procfs::{self, Memory, SwitchWatch};
+use crate::procfs;
 use crate::report::{Figure, Section, Target};
 use crate::subject::{Desktop, Subject};
 use crate::world::{self};
 
+use super::idle::{
+    ProcIdle, beyond_pings_per_minute, describe_processes, measure_idle, processes_json,
+    pss_sum_mib, wakeups_by_thread,
+};
 use super::*;
 
 /// Which process a footprint section measures.
@@ -29,87 +32,7 @@ pub enum Measured {
 }
 
 /// The emulator's socket.io ping interval (Microsoft's default, the emulator's too).
-const PING_EVERY: f64 = 25.0;
-/// How often the thread counters are sampled in the idle window.
-const SAMPLE_EVERY: Duration = Duration::from_secs(1);
-
-/// One process's idle figures.
-struct ProcIdle {
-    pid: u32,
-    name: String,
-    cpu_ticks: u64,
-    voluntary: u64,
-    involuntary: u64,
-    peak_threads: usize,
-    threads_born: usize,
-    memory: Memory,
-    pss_kib: Option<u64>,
-    /// Voluntary switches by thread name (threads of one name summed), most first.
-    by_thread: Vec<(String, u64)>,
-}
-
-/// Samples every process in `pids` for `idle`: CPU time, context switches thread by thread
-/// (see [`SwitchWatch`]), then memory at the end.
-async fn measure_idle(pids: &[u32], idle: Duration) -> Result<(Vec<ProcIdle>, f64), BenchError> {
-    let mut cpu0 = HashMap::new();
-    let mut watches = HashMap::new();
-    for &pid in pids {
-        cpu0.insert(pid, procfs::cpu_ticks(pid)?);
-        watches.insert(pid, SwitchWatch::start(procfs::thread_switches(pid)?));
-    }
-    // Names as threads are seen: one that ends in the window keeps its name.
-    let mut names: HashMap<(u32, u32), String> = HashMap::new();
-    let mut name_new = |pid: u32, tids: &mut dyn Iterator<Item = u32>| {
-        for tid in tids {
-            names
-                .entry((pid, tid))
-                .or_insert_with(|| procfs::thread_name(pid, tid).unwrap_or_else(|| "?".into()));
-        }
-    };
-    for (&pid, w) in &watches {
-        name_new(pid, &mut w.voluntary_by_thread().into_keys());
-    }
-    let t0 = Instant::now();
-    let end = t0 + idle;
-    while Instant::now() < end {
-        sleep(SAMPLE_EVERY.min(end.saturating_duration_since(Instant::now()))).await;
-        for &pid in pids {
-            let now = procfs::thread_switches(pid)?;
-            name_new(pid, &mut now.keys().copied());
-            if let Some(w) = watches.get_mut(&pid) {
-                w.sample(now);
-            }
-        }
-    }
-    let seconds = t0.elapsed().as_secs_f64();
-    let mut out = Vec::new();
-    for &pid in pids {
-        let w = &watches[&pid];
-        let total = w.total();
-        let mut by_name: HashMap<String, u64> = HashMap::new();
-        for (tid, n) in w.voluntary_by_thread() {
-            let name = names.get(&(pid, tid)).cloned().unwrap_or_else(|| "?".into());
-            *by_name.entry(name).or_default() += n;
-        }
-        let mut by_thread: Vec<(String, u64)> =
-            by_name.into_iter().filter(|(_, n)| *n > 0).collect();
-        by_thread.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-        out.push(ProcIdle {
-            pid,
-            name: procfs::comm(pid).unwrap_or_else(|| "?".into()),
-            cpu_ticks: procfs::cpu_ticks(pid)?.saturating_sub(cpu0[&pid]),
-            voluntary: total.voluntary,
-            involuntary: total.involuntary,
-            peak_threads: w.peak_threads,
-            threads_born: w.born,
-            memory: procfs::memory(pid)?,
-            pss_kib: procfs::pss_kib(pid),
-            by_thread,
-        });
-    }
-    Ok((out, seconds))
-}
-
+pub(super) const PING_EVERY: f64 = 25.0;
 /// Items in the item indexes of every target under `home` (what the engine loads at start).
 fn drive_items(home: &std::path::Path) -> Result<usize, BenchError> {
     use drivewatch_core::config::{Config, Paths};
@@ -157,80 +80,6 @@ async fn after_open_and_close(
     desktop.open_and_close(Duration::from_secs(5)).await?;
     sleep(Duration::from_secs(3)).await;
     measure_idle(&desktop.processes(), idle).await
-}
-
-/// Voluntary switches a minute beyond one per socket.io ping (the floor: the socket's reader
-/// wakes for each ping and answers it).
-fn beyond_pings_per_minute(procs: &[ProcIdle], seconds: f64) -> Option<f64> {
-    let wakeups: u64 = procs.iter().map(|p| p.voluntary).sum();
-    (seconds > 0.0).then(|| (wakeups as f64 - seconds / PING_EVERY).max(0.0) * 60.0 / seconds)
-}
-
-/// "name 108, name 11" for every thread that woke, process by process.
-fn wakeups_by_thread(procs: &[ProcIdle]) -> String {
-    let listed: Vec<String> = procs
-        .iter()
-        .map(|p| {
-            let threads: Vec<String> = p
-                .by_thread
-                .iter()
-                .map(|(name, n)| format!("{name} {n}"))
-                .collect();
-            let threads = if threads.is_empty() {
-                "none".to_owned()
-            } else {
-                threads.join(", ")
-            };
-            format!("{}: {threads}", p.name)
-        })
-        .collect();
-    listed.join("; ")
-}
-
-fn pss_sum_mib(procs: &[ProcIdle]) -> Option<f64> {
-    procs
-        .iter()
-        .map(|p| p.pss_kib)
-        .sum::<Option<u64>>()
-        .map(|kib| kib as f64 / MIB)
-}
-
-fn processes_json(procs: &[ProcIdle]) -> Vec<serde_json::Value> {
-    procs
-        .iter()
-        .map(|p| {
-            json!({
-                "pid": p.pid, "name": p.name, "cpuTicks": p.cpu_ticks,
-                "voluntary": p.voluntary, "involuntary": p.involuntary,
-                "peakThreads": p.peak_threads, "threadsBorn": p.threads_born,
-                "threadsAtEnd": p.memory.threads, "memory": p.memory, "pssKib": p.pss_kib,
-                "voluntaryByThread": p.by_thread,
-            })
-        })
-        .collect()
-}
-
-/// Memory, switches, CPU and threads of each process, for the section's text.
-fn describe_processes(procs: &[ProcIdle]) -> String {
-    let each: Vec<String> = procs
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {:.1} MiB RSS ({:.1} anonymous, {:.1} file; PSS {}), {} switches, {} CPU ticks, {} threads",
-                p.name,
-                p.memory.rss_kib as f64 / MIB,
-                p.memory.anon_kib as f64 / MIB,
-                p.memory.file_kib as f64 / MIB,
-                p.pss_kib
-                    .map(|k| format!("{:.1} MiB", k as f64 / MIB))
-                    .unwrap_or_else(|| "unknown".into()),
-                p.voluntary,
-                p.cpu_ticks,
-                p.peak_threads,
-            )
-        })
-        .collect();
-    each.join("; ")
 }
 
 /// Start to live, then idle CPU, RSS and wake-ups of DriveWatch's own process(es).
@@ -536,12 +385,14 @@ pub async fn footprint(
              app's process (a 5 s sleep, then /proc/meminfo read) — off \
              (`WEBKIT_DISABLE_MEMORY_PRESSURE_MONITOR=1`, unless the environment sets it; \
              WebKit's network process then skips its own too). What remains is named by thread \
-             above: one switch per ping is the push socket's reader answering it, and Tokio's \
-             worker that the ping's timer or the pong wakes. After a window was opened and \
+             above: never opened, only the Tokio worker that reads the push socket, about one \
+             switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
+             and zbus's runtime sleep through the minute. After a window was opened and \
              closed, WebKit's network process stays (Tauri keeps the web context for the app's \
              life on Linux, so the next window reuses the process instead of leaking one per \
              window), and the app's process keeps what WebKit's UI side allocated. The RSS sum \
-             counts shared library pages once per process; PSS splits them.".to_owned()
+             counts shared library pages once per process; PSS splits them."
+                .to_owned()
         }
         _ => format!(
             "RSS is counted as the kernel does (VmRSS). File-backed pages ({file:.1} MiB here) \

@@ -9,6 +9,7 @@
 mod burst;
 mod desktop_notify;
 mod footprint;
+mod idle;
 mod latency;
 mod realistic;
 mod scale;
