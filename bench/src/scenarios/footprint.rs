@@ -114,6 +114,8 @@ pub async fn footprint(
     let sockets_before = emu.connected_sockets();
 
     // Start it and wait until it is live; `stop` ends whatever was started.
+    // One value for the whole run: its size does not matter.
+    #[allow(clippy::large_enum_variant)]
     enum Running {
         Child(Subject),
         Desktop(Desktop),
@@ -387,7 +389,14 @@ pub async fn footprint(
              WebKit's network process then skips its own too). What remains is named by thread \
              above: never opened, only the Tokio worker that reads the push socket, about one \
              switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
-             and zbus's runtime sleep through the minute. After a window was opened and \
+             and zbus's runtime sleep through the minute. Once a window has been opened, one \
+             more thread of the app's process wakes every 5 s (about 12 a minute, so that case \
+             misses its 10): an unnamed WebKit thread in libjavascriptcoregtk waiting on a \
+             condition variable with a 5 s timeout, which WebKit's UI side starts with its \
+             first web view and keeps for the app's life (no setting of WebKitGTK's stops it; \
+             it is not the memory pressure monitor, which no longer runs). PSS splits shared \
+             pages between every process on the machine that maps them (other GTK or WebKit \
+             processes lower it), RSS does not. After a window was opened and \
              closed, WebKit's network process stays (Tauri keeps the web context for the app's \
              life on Linux, so the next window reuses the process instead of leaking one per \
              window), and the app's process keeps what WebKit's UI side allocated. The RSS sum \
