@@ -21,9 +21,11 @@ mod poller;
 mod procfs;
 mod report;
 mod scenarios;
+mod session;
 mod stats;
 mod subject;
 mod world;
+mod x11;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -85,7 +87,9 @@ enum Only {
     Burst,
     /// Section 4.
     Scale,
-    /// Sections 5, 6 and 7: idle footprint and start to live (CLI, engine alone, desktop app).
+    /// Sections 5, 6, 7 and 9: idle footprint and start to live (CLI, engine alone, desktop
+    /// app, never opened and after its window was opened and closed), and change → `Notify` in
+    /// the desktop app (the sections that need the desktop app built).
     Footprint,
     /// Section 8: change to toast with Microsoft's delivery delay (5-40 s), vs. 60 s polling.
     Realistic,
@@ -224,7 +228,8 @@ fn soak_apps() -> anyhow::Result<scenarios::Apps> {
     })
 }
 
-/// Sections 5, 6 and 7: the CLI's footprint, the engine alone's, the desktop app's.
+/// Sections 5, 6, 7 and 9: the CLI's footprint, the engine alone's, the desktop app's, and
+/// change → `Notify` in the desktop app.
 async fn footprint_sections(
     handle: &graph_emulator::EmulatorHandle,
     sizes: Sizes,
@@ -278,19 +283,39 @@ async fn footprint_sections(
         "drivewatch-bench: 7 footprint of the desktop app, window closed ({:?} idle)",
         sizes.idle
     );
+    let not_built = |why: &str| {
+        Err(error::BenchError::Spawn(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            why.to_owned(),
+        )))
+    };
     let footprint_desktop = or_missing(
         7,
         "Footprint of the desktop app with its window closed",
         &[("footprint.desktop", "desktop app footprint, window closed")],
-        match why_not {
-            Some(why) => Err(error::BenchError::Spawn(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                why,
-            ))),
-            None => scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app)).await,
+        match &why_not {
+            Some(why) => not_built(why.as_str()),
+            None => {
+                scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app.clone())).await
+            }
         },
     );
-    Ok(vec![footprint_cli, footprint_host, footprint_desktop])
+    eprintln!("drivewatch-bench: 9 change → Notify in the desktop app");
+    let notify_desktop = or_missing(
+        9,
+        "Change → Notify in the desktop app",
+        &[("desktop.notify", "Change → Notify, desktop app")],
+        match &why_not {
+            Some(why) => not_built(why.as_str()),
+            None => scenarios::desktop_notify(handle, sizes, &app).await,
+        },
+    );
+    Ok(vec![
+        footprint_cli,
+        footprint_host,
+        footprint_desktop,
+        notify_desktop,
+    ])
 }
 
 fn finish(
@@ -298,8 +323,11 @@ fn finish(
     date: String,
     began: Instant,
     load_before: Option<f64>,
-    outcomes: Vec<Outcome>,
+    mut outcomes: Vec<Outcome>,
 ) -> anyhow::Result<()> {
+    // In the order of their numbers, whatever order they ran in (stable: a section's figures
+    // keep theirs).
+    outcomes.sort_by_key(|o| o.section.number);
     let mut figures = Vec::new();
     let mut sections = Vec::new();
     for o in outcomes {

@@ -145,6 +145,17 @@ impl SwitchWatch {
         }
     }
 
+    /// Voluntary switches made in the window, by thread id.
+    pub fn voluntary_by_thread(&self) -> HashMap<u32, u64> {
+        self.last
+            .iter()
+            .map(|(tid, last)| {
+                let first = self.first.get(tid).copied().unwrap_or_default();
+                (*tid, last.voluntary.saturating_sub(first.voluntary))
+            })
+            .collect()
+    }
+
     /// Switches made in the window, all threads.
     pub fn total(&self) -> Switches {
         let mut out = Switches::default();
@@ -164,6 +175,13 @@ pub fn pss_kib(pid: u32) -> Option<u64> {
         &std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?,
         "Pss",
     )
+}
+
+/// The name of one thread of a process (`/proc/PID/task/TID/comm`), if it is still there.
+pub fn thread_name(pid: u32, tid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/comm"))
+        .ok()
+        .map(|c| c.trim().to_owned())
 }
 
 /// The command name of a process (`/proc/PID/comm`), if it is still there.
@@ -336,6 +354,12 @@ mod tests {
         w.sample(counts(&[(1, 12), (2, 23), (4, 5)]));
         assert_eq!(w.total().voluntary, 2 + 3 + 4 + 5);
         assert_eq!((w.peak_threads, w.born), (3, 1));
+        let by_thread = w.voluntary_by_thread();
+        assert_eq!(
+            [1, 2, 3, 4].map(|t| by_thread[&t]),
+            [2, 3, 4, 5],
+            "each thread's own share, the ended one's included"
+        );
     }
 
     #[test]
@@ -347,6 +371,7 @@ mod tests {
         cpu_ticks(pid).unwrap();
         let threads = thread_switches(pid).unwrap();
         assert!(threads.contains_key(&pid));
+        assert_eq!(thread_name(pid, pid), comm(pid));
         assert!(
             threads
                 .values()

@@ -15,6 +15,7 @@ use tokio::time::{Instant, timeout};
 
 use crate::error::BenchError;
 use crate::host::HostLine;
+use crate::session::SessionBus;
 
 /// A running host process.
 pub struct Subject {
@@ -155,20 +156,23 @@ impl Subject {
     }
 }
 
-/// The desktop app (`drivewatch --hidden`) on a virtual screen with a private session bus:
-/// Xvfb, then `dbus-run-session -- drivewatch --hidden`. Everything it started is stopped
-/// when it is dropped.
+/// The desktop app (`drivewatch --hidden`) on a virtual screen with a private session bus on
+/// which the benchmark is the notification server: Xvfb, `dbus-daemon`, then `drivewatch
+/// --hidden`. Everything it started is stopped when it is dropped.
 pub struct Desktop {
     xvfb: Child,
-    session: Child,
-    /// The app's own process (a child of `dbus-run-session`).
+    app: Child,
+    pub bus: SessionBus,
+    /// `DISPLAY` of its screen (":N").
+    pub display: String,
+    /// The app's own process.
     pub pid: u32,
     pub spawned: Instant,
 }
 
 /// The tools the desktop measurement needs that are not installed (empty when it can run).
 pub fn desktop_tools_missing() -> Vec<&'static str> {
-    ["Xvfb", "dbus-run-session"]
+    ["Xvfb", "dbus-daemon"]
         .into_iter()
         .filter(|p| {
             !std::env::var_os("PATH")
@@ -179,7 +183,7 @@ pub fn desktop_tools_missing() -> Vec<&'static str> {
 
 impl Desktop {
     /// Starts the app over `home` (settings and a stored token), its caches and temporary
-    /// files under `scratch`, and waits until its process exists.
+    /// files under `scratch`, on a screen and a session bus of its own.
     pub async fn spawn(app: &Path, home: &Path, scratch: &Path) -> Result<Desktop, BenchError> {
         let mut xvfb = Command::new("Xvfb")
             .args([
@@ -212,12 +216,12 @@ impl Desktop {
         for dir in ["cache", "data", "config", "tmp"] {
             std::fs::create_dir_all(scratch.join(dir)).map_err(BenchError::io(scratch))?;
         }
+        let bus = SessionBus::start().await?;
         let spawned = Instant::now();
-        let session = Command::new("dbus-run-session")
-            .arg("--")
-            .arg(app)
+        let mut app = Command::new(app)
             .arg("--hidden")
             .env("DISPLAY", &display)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus.address)
             .env("DRIVEWATCH_HOME", home)
             .env("DRIVEWATCH_LOG", "warn")
             .env("XDG_CACHE_HOME", scratch.join("cache"))
@@ -231,27 +235,16 @@ impl Desktop {
             .kill_on_drop(true)
             .spawn()
             .map_err(BenchError::Spawn)?;
-        let session_pid = session
-            .id()
-            .ok_or(BenchError::HostEnded { what: "it started" })?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        let pid = loop {
-            let app_pid = crate::procfs::descendants(session_pid)
-                .into_iter()
-                .find(|p| crate::procfs::comm(*p).as_deref() == Some("drivewatch"));
-            if let Some(pid) = app_pid {
-                break pid;
-            }
-            if Instant::now() > deadline {
-                return Err(BenchError::Timeout {
-                    what: "the desktop app's process",
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
+        let Some(pid) = app.id() else {
+            let _ = app.kill().await;
+            bus.stop().await;
+            return Err(BenchError::HostEnded { what: "it started" });
         };
         Ok(Desktop {
             xvfb,
-            session,
+            app,
+            bus,
+            display,
             pid,
             spawned,
         })
@@ -266,18 +259,68 @@ impl Desktop {
 
     /// Whether the app is still running.
     pub fn running(&mut self) -> bool {
-        matches!(self.session.try_wait(), Ok(None))
+        matches!(self.app.try_wait(), Ok(None))
     }
 
-    /// Stops the app (SIGTERM, then the session and the screen), waiting up to `grace`.
+    /// The WebKit web processes among the app's descendants: one exists exactly while the app
+    /// has a window (its page lives there).
+    pub fn web_processes(&self) -> Vec<u32> {
+        crate::procfs::descendants(self.pid)
+            .into_iter()
+            .filter(|p| crate::procfs::comm(*p).as_deref() == Some("WebKitWebProces"))
+            .collect()
+    }
+
+    /// Opens the window as a second launch does, waits until it is mapped and its web process
+    /// runs, gives the page `settle` to load, then closes it as a window manager's close
+    /// button does and waits until the window and its web process are gone.
+    pub async fn open_and_close(&self, settle: Duration) -> Result<(), BenchError> {
+        let mut x = crate::x11::X11::connect(&self.display).map_err(BenchError::Spawn)?;
+        self.bus.open_window().await?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let windows = loop {
+            let windows = x.windows_of(self.pid).map_err(BenchError::Spawn)?;
+            if !windows.is_empty() && !self.web_processes().is_empty() {
+                break windows;
+            }
+            if Instant::now() > deadline {
+                return Err(BenchError::Timeout {
+                    what: "the window to open",
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        tokio::time::sleep(settle).await;
+        for window in windows {
+            x.close(window).map_err(BenchError::Spawn)?;
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !(x
+            .windows_of(self.pid)
+            .map_err(BenchError::Spawn)?
+            .is_empty()
+            && self.web_processes().is_empty())
+        {
+            if Instant::now() > deadline {
+                return Err(BenchError::Timeout {
+                    what: "the window and its web process to go",
+                });
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Ok(())
+    }
+
+    /// Stops the app (SIGTERM), then the bus and the screen, waiting up to `grace`.
     pub async fn stop(mut self, grace: Duration) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid.to_string()])
             .status()
             .await;
-        if timeout(grace, self.session.wait()).await.is_err() {
-            let _ = self.session.kill().await;
+        if timeout(grace, self.app.wait()).await.is_err() {
+            let _ = self.app.kill().await;
         }
+        self.bus.stop().await;
         let _ = self.xvfb.kill().await;
     }
 }

@@ -98,7 +98,13 @@ pub fn run(shell: Shell) -> Result<(), tauri::Error> {
     let builder = tauri::Builder::default()
         // Must be the first plugin, so a second instance exits before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            window::show(app);
+            // The callback runs on a worker of zbus's runtime: building the window there would
+            // hold that worker until the main thread has built it, while building it needs
+            // zbus (the colour scheme), which deadlocks. The main thread builds it instead.
+            let handle = app.clone();
+            if let Err(e) = app.run_on_main_thread(move || window::show(&handle)) {
+                tracing::warn!(error = %e, "could not open the main window");
+            }
         }));
     let app = wire(builder, shell, Wiring { tray: true }).build(tauri::generate_context!())?;
     app.run(|_app, event| {

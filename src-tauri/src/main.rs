@@ -33,6 +33,9 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Before anything can start a thread: these change the process's environment and malloc.
+    drivewatch_desktop::window::prepare_process_environment();
+    drivewatch_core::process::limit_malloc_arenas();
     let args = Args::parse();
     if let Some(dir) = &args.manpages {
         clap_mangen::generate_to(Args::command(), dir)?;

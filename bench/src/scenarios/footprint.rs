@@ -1,7 +1,6 @@
 //! Sections 5, 6 and 7: idle footprint and start to live of the CLI, the engine alone and the
 //! desktop app with its window closed.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use graph_emulator::EmulatorHandle;
@@ -10,11 +9,15 @@ use tokio::time::{Instant, sleep};
 
 use crate::error::BenchError;
 use crate::host::HostLine;
-use crate::procfs::{self, Memory, SwitchWatch};
+use crate::procfs;
 use crate::report::{Figure, Section, Target};
 use crate::subject::{Desktop, Subject};
 use crate::world::{self};
 
+use super::idle::{
+    ProcIdle, beyond_pings_per_minute, describe_processes, measure_idle, processes_json,
+    pss_sum_mib, wakeups_by_thread,
+};
 use super::*;
 
 /// Which process a footprint section measures.
@@ -29,63 +32,7 @@ pub enum Measured {
 }
 
 /// The emulator's socket.io ping interval (Microsoft's default, the emulator's too).
-const PING_EVERY: f64 = 25.0;
-/// How often the thread counters are sampled in the idle window.
-const SAMPLE_EVERY: Duration = Duration::from_secs(1);
-
-/// One process's idle figures.
-struct ProcIdle {
-    pid: u32,
-    name: String,
-    cpu_ticks: u64,
-    voluntary: u64,
-    involuntary: u64,
-    peak_threads: usize,
-    threads_born: usize,
-    memory: Memory,
-    pss_kib: Option<u64>,
-}
-
-/// Samples every process in `pids` for `idle`: CPU time, context switches thread by thread
-/// (see [`SwitchWatch`]), then memory at the end.
-async fn measure_idle(pids: &[u32], idle: Duration) -> Result<(Vec<ProcIdle>, f64), BenchError> {
-    let mut cpu0 = HashMap::new();
-    let mut watches = HashMap::new();
-    for &pid in pids {
-        cpu0.insert(pid, procfs::cpu_ticks(pid)?);
-        watches.insert(pid, SwitchWatch::start(procfs::thread_switches(pid)?));
-    }
-    let t0 = Instant::now();
-    let end = t0 + idle;
-    while Instant::now() < end {
-        sleep(SAMPLE_EVERY.min(end.saturating_duration_since(Instant::now()))).await;
-        for &pid in pids {
-            let now = procfs::thread_switches(pid)?;
-            if let Some(w) = watches.get_mut(&pid) {
-                w.sample(now);
-            }
-        }
-    }
-    let seconds = t0.elapsed().as_secs_f64();
-    let mut out = Vec::new();
-    for &pid in pids {
-        let w = &watches[&pid];
-        let total = w.total();
-        out.push(ProcIdle {
-            pid,
-            name: procfs::comm(pid).unwrap_or_else(|| "?".into()),
-            cpu_ticks: procfs::cpu_ticks(pid)?.saturating_sub(cpu0[&pid]),
-            voluntary: total.voluntary,
-            involuntary: total.involuntary,
-            peak_threads: w.peak_threads,
-            threads_born: w.born,
-            memory: procfs::memory(pid)?,
-            pss_kib: procfs::pss_kib(pid),
-        });
-    }
-    Ok((out, seconds))
-}
-
+pub(super) const PING_EVERY: f64 = 25.0;
 /// Items in the item indexes of every target under `home` (what the engine loads at start).
 fn drive_items(home: &std::path::Path) -> Result<usize, BenchError> {
     use drivewatch_core::config::{Config, Paths};
@@ -105,7 +52,7 @@ fn drive_items(home: &std::path::Path) -> Result<usize, BenchError> {
 }
 
 /// Waits until the emulator has more joined push sockets than `before`: the host went live.
-async fn socket_joined(
+pub(super) async fn socket_joined(
     emu: &EmulatorHandle,
     before: usize,
     within: Duration,
@@ -122,6 +69,17 @@ async fn socket_joined(
         }
         sleep(Duration::from_millis(2)).await;
     }
+}
+
+/// The desktop app's window opened (as a second launch opens it), its page given 5 s, closed
+/// as a window manager closes it, 3 s to settle, then the same idle window as before.
+async fn after_open_and_close(
+    desktop: &Desktop,
+    idle: Duration,
+) -> Result<(Vec<ProcIdle>, f64), BenchError> {
+    desktop.open_and_close(Duration::from_secs(5)).await?;
+    sleep(Duration::from_secs(3)).await;
+    measure_idle(&desktop.processes(), idle).await
 }
 
 /// Start to live, then idle CPU, RSS and wake-ups of DriveWatch's own process(es).
@@ -156,6 +114,8 @@ pub async fn footprint(
     let sockets_before = emu.connected_sockets();
 
     // Start it and wait until it is live; `stop` ends whatever was started.
+    // One value for the whole run: its size does not matter.
+    #[allow(clippy::large_enum_variant)]
     enum Running {
         Child(Subject),
         Desktop(Desktop),
@@ -200,6 +160,11 @@ pub async fn footprint(
         Running::Desktop(d) => d.processes(),
     };
     let measured_idle = measure_idle(&pids, sizes.idle).await;
+    // The desktop app once more after its window was opened and closed: what closing leaves.
+    let reopened = match (&running, &measured_idle) {
+        (Running::Desktop(d), Ok(_)) => Some(after_open_and_close(d, sizes.idle).await),
+        _ => None,
+    };
     // Whether the push link stayed up through the window (the emulator's count of joined sockets).
     let sockets_at_end = emu.connected_sockets();
     match running {
@@ -212,6 +177,14 @@ pub async fn footprint(
         }
     }
     let (procs, idle) = measured_idle?;
+    // A failed reopening costs its own figures, not the never-opened ones.
+    let reopened = match reopened {
+        Some(Err(e)) => {
+            eprintln!("drivewatch-bench: the desktop app's window did not open and close: {e}");
+            None
+        }
+        other => other.and_then(Result::ok),
+    };
 
     let hz = procfs::clock_ticks_per_second() as f64;
     let sum = |f: fn(&ProcIdle) -> u64| procs.iter().map(f).sum::<u64>();
@@ -245,14 +218,42 @@ pub async fn footprint(
         figures.push(Figure::new(
             number,
             "footprint.desktop.idle_pss_total_mib",
-            &format!("{who}: idle PSS summed (shared pages split between the processes)"),
-            procs
-                .iter()
-                .map(|p| p.pss_kib)
-                .sum::<Option<u64>>()
-                .and_then(rss_mib),
+            &format!(
+                "{who}, never opened: idle PSS summed (shared pages split between the processes)"
+            ),
+            pss_sum_mib(&procs),
             "MiB",
-            None,
+            Target::at_most(90.0),
+        ));
+        figures.push(Figure::new(
+            number,
+            "footprint.desktop.idle_wakeups_beyond_pings_per_min",
+            &format!("{who}, never opened: idle wake-ups a minute beyond the socket's pings"),
+            beyond_pings_per_minute(&procs, idle),
+            "/min",
+            Target::at_most(10.0),
+        ));
+        let (after, after_idle) = match &reopened {
+            Some((p, s)) => (Some(p.as_slice()), *s),
+            None => (None, 0.0),
+        };
+        figures.push(Figure::new(
+            number,
+            "footprint.desktop.reopened_pss_total_mib",
+            &format!("{who}, after its window was opened and closed: idle PSS summed"),
+            after.and_then(pss_sum_mib),
+            "MiB",
+            Target::at_most(110.0),
+        ));
+        figures.push(Figure::new(
+            number,
+            "footprint.desktop.reopened_wakeups_beyond_pings_per_min",
+            &format!(
+                "{who}, after its window was opened and closed: idle wake-ups a minute beyond the socket's pings"
+            ),
+            after.and_then(|p| beyond_pings_per_minute(p, after_idle)),
+            "/min",
+            Target::at_most(10.0),
         ));
         for p in &procs {
             figures.push(Figure::new(
@@ -328,31 +329,30 @@ pub async fn footprint(
             None,
         ),
     ]);
-    let per_process: Vec<String> = procs
-        .iter()
-        .map(|p| {
-            format!(
-                "{} {:.1} MiB RSS ({:.1} anonymous, {:.1} file), {} switches, {} CPU ticks, {} threads",
-                p.name,
-                p.memory.rss_kib as f64 / MIB,
-                p.memory.anon_kib as f64 / MIB,
-                p.memory.file_kib as f64 / MIB,
-                p.voluntary,
-                p.cpu_ticks,
-                p.peak_threads,
-            )
-        })
-        .collect();
+    let per_process = describe_processes(&procs);
     let start = match measured {
         Measured::Desktop(_) => format!(
-            "The desktop app then starts as `dbus-run-session -- drivewatch --hidden` on Xvfb \
-             (a private session bus, no notification server or tray host needed while idle), \
-             over that home (`DRIVEWATCH_HOME`), its caches and WebKit data in a scratch folder; \
-             `--hidden` builds no window at all (the configuration creates none), so no \
-             WebKit process starts until the user opens it. Start → live \
-             is from spawning `dbus-run-session` to the emulator counting the app's push \
-             socket as joined ({live_ms:.0} ms). Measured: the app's process and every process it started: {}.",
-            per_process.join("; ")
+            "The desktop app then starts as `drivewatch --hidden` on Xvfb with a session bus of \
+             its own (`dbus-daemon --session`, on which this benchmark is the notification \
+             server; no tray host), over that home (`DRIVEWATCH_HOME`), its caches and WebKit \
+             data in a scratch folder; `--hidden` builds no window at all (the configuration \
+             creates none), so no WebKit process starts until the user opens it. Start → live \
+             is from spawning the app to the emulator counting its push socket as joined \
+             ({live_ms:.0} ms). Measured, never opened: the app's process and every process it \
+             started: {per_process}; voluntary switches by thread: {threads}. Then the window \
+             is opened as a second launch opens it (the single-instance D-Bus call), its page \
+             given 5 s, closed as a window manager's close button closes it \
+             (WM_DELETE_WINDOW to the window), and after 3 s the same idle window is measured \
+             again: {after}.",
+            threads = wakeups_by_thread(&procs),
+            after = match &reopened {
+                Some((after, _)) => format!(
+                    "{}; by thread: {}",
+                    describe_processes(after),
+                    wakeups_by_thread(after)
+                ),
+                None => "not measured".to_owned(),
+            },
         ),
         _ => format!(
             "DriveWatch then starts as its own process, `{who}`, over that home \
@@ -360,35 +360,47 @@ pub async fn footprint(
              for comparison with the CLI). Start → live is from spawning the process to reading \
              its status line saying live ({live_ms:.0} ms by the process's own or the spawn \
              clock). Measured: {}.",
-            per_process.join("; ")
+            per_process
         ),
     };
     let limits = match measured {
         Measured::Desktop(_) => {
-            "No target is set for the desktop app's memory. Started hidden, the app is one process (GTK and the WebKitGTK libraries mapped, \
-             most of its RSS file-backed; the tray; the engine): no window was built, so \
-             WebKit started neither its web process nor its network process (the latter stays \
-             after a window is opened and closed, for the next window; that case is not \
-             measured here). Closing the window used to hide it, which kept WebKit's \
-             web process with the page, its JavaScript heap and drawing buffers (about 110 MiB \
-             PSS, 35 MiB of it anonymous) and its timers; the window is now destroyed on close \
-             and built again when shown, which took the idle sum from 235 to 144 MiB PSS and \
-             the idle wake-ups from about 270 to 155 a minute; building no window at a hidden \
-             start took it to about 105 MiB. The RSS sum counts shared \
-             library pages once per process; PSS splits them. The remaining wake-ups, traced \
-             thread by thread (each thread's voluntary switches, and its system calls), come \
-             from neither GTK's main loop, GLib's threads nor the tray, which sleep through the \
-             minute, nor from DriveWatch's engine beyond the pings: about 120 a minute are one \
-             idle thread of the `blocking` crate's pool (1.7), which zbus's async-io backend \
-             uses to connect to the session bus (the single-instance plugin keeps a D-Bus \
-             connection for the app's life); it waits on a condition variable with a 500 ms \
-             timeout and, in that version, never retires while the pool is under its \
-             500-thread limit. About 12 are tao's listener for the desktop portal's \
-             colour-scheme signal (a libdbus connection polled with a 5 s timeout on a thread of \
-             its own), about 12 WebKitGTK's memory pressure monitor in the app's process (a 5 s \
-             timed wait, then /proc/meminfo and the cgroup's memory files read), and one per \
-             ping the push socket's reader. Removing them takes changes in those libraries (or \
-             zbus's Tokio backend), not in DriveWatch's code."
+            "Started hidden, the app is one process (GTK and the WebKitGTK libraries mapped, \
+             most of its RSS file-backed; the tray; the engine): no window was built, so WebKit \
+             started neither its web process nor its network process. What DriveWatch's own \
+             choices cost was removed: closing the window destroys it rather than hiding it (a \
+             hidden one kept WebKit's web process with the page, about 110 MiB PSS, and its \
+             timers), a hidden start builds no window (235 → 144 → 105 MiB PSS over those two \
+             steps); GTK no longer loads the OpenGL driver when it opens the display \
+             (`GDK_GL=disable`, set by the app unless the environment sets it: Mesa's driver \
+             with LLVM was about 30 MiB of the 105), so WebKit draws the window without GPU \
+             compositing. The wake-ups went from about 134 a minute to the pings: about 120 \
+             were an idle thread of the `blocking` crate's pool (1.7), which zbus's async-io \
+             backend used for the session-bus connection the single-instance plugin keeps for \
+             the app's life (a 500 ms condition-variable timeout; it never retired) — zbus now \
+             runs on Tokio (its `tokio` feature, which every zbus user in the app shares), whose \
+             idle threads wait without a timeout and retire after 10 s; about 12 were tao's \
+             listener for the desktop portal's colour-scheme signal (a libdbus connection \
+             polled with a 5 s timeout on a thread of its own) — Tauri's `dbus` feature is left \
+             out, and the window reads the colour scheme once each time it is built; after a \
+             window was opened, about 12 more were WebKitGTK's memory pressure monitor in the \
+             app's process (a 5 s sleep, then /proc/meminfo read) — off \
+             (`WEBKIT_DISABLE_MEMORY_PRESSURE_MONITOR=1`, unless the environment sets it; \
+             WebKit's network process then skips its own too). What remains is named by thread \
+             above: never opened, only the Tokio worker that reads the push socket, about one \
+             switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
+             and zbus's runtime sleep through the minute. Once a window has been opened, one \
+             more thread of the app's process wakes every 5 s (about 12 a minute, so that case \
+             misses its 10): an unnamed WebKit thread in libjavascriptcoregtk waiting on a \
+             condition variable with a 5 s timeout, which WebKit's UI side starts with its \
+             first web view and keeps for the app's life (no setting of WebKitGTK's stops it; \
+             it is not the memory pressure monitor, which no longer runs). PSS splits shared \
+             pages between every process on the machine that maps them (other GTK or WebKit \
+             processes lower it), RSS does not. After a window was opened and \
+             closed, WebKit's network process stays (Tauri keeps the web context for the app's \
+             life on Linux, so the next window reuses the process instead of leaking one per \
+             window), and the app's process keeps what WebKit's UI side allocated. The RSS sum \
+             counts shared library pages once per process; PSS splits them."
                 .to_owned()
         }
         _ => format!(
@@ -443,12 +455,10 @@ pub async fn footprint(
             "driveItems": items, "cpuTicks": cpu_ticks, "ticksPerSecond": hz, "idleSeconds": idle,
             "voluntary": wakeups, "involuntary": involuntary,
             "hostLiveMs": live_ms, "emulatorSocketsAtEnd": sockets_at_end,
-            "processes": procs.iter().map(|p| json!({
-                "pid": p.pid, "name": p.name, "cpuTicks": p.cpu_ticks,
-                "voluntary": p.voluntary, "involuntary": p.involuntary,
-                "peakThreads": p.peak_threads, "threadsBorn": p.threads_born,
-                "threadsAtEnd": p.memory.threads, "memory": p.memory, "pssKib": p.pss_kib,
-            })).collect::<Vec<_>>(),
+            "processes": processes_json(&procs),
+            "afterOpenAndClose": reopened.as_ref().map(|(p, seconds)| json!({
+                "idleSeconds": seconds, "processes": processes_json(p),
+            })),
         }),
     };
     Ok(Outcome { figures, section })

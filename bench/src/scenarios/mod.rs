@@ -1,4 +1,5 @@
-//! The measurements of issue 7 (and section 8, latency with Microsoft's delivery delay), each against the emulator on loopback.
+//! The measurements of issue 7 (and section 8, latency with Microsoft's delivery delay; section 9,
+//! change → `Notify` in the desktop app), each against the emulator on loopback.
 //!
 //! Each returns its figures and a section saying how it was measured and what limits it. They
 //! run one after another, never overlapping, so no figure pays for another's load (except where
@@ -6,7 +7,9 @@
 //! fail the build or the test suite: an error becomes "not measured" in the report.
 
 mod burst;
+mod desktop_notify;
 mod footprint;
+mod idle;
 mod latency;
 mod realistic;
 mod scale;
@@ -25,6 +28,7 @@ use crate::stats::Summary;
 use crate::world::EmulatorOnItsOwn;
 
 pub use burst::burst;
+pub use desktop_notify::desktop_notify;
 pub use footprint::{Measured, footprint};
 pub use latency::latency;
 pub use realistic::realistic;
