@@ -107,6 +107,8 @@ pub(super) struct Watched {
     ended_at: Option<f64>,
 }
 
+// One value per app for the whole run: boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Running {
     Cli(Subject),
     Desktop(Desktop),
