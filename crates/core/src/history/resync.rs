@@ -30,8 +30,10 @@ use crate::classify::{DeltaItem, ItemIndex, LastListings};
 /// SQLite's page cache while a resync runs, in KiB: a fixed amount, whatever the drive's size.
 /// It keeps the upper levels of the index's b-tree cached, so looking up an item reads fewer
 /// pages from the file, and lets the sorter of the final merge work in larger runs.
-/// Back to the idle size when no resync is left.
-const RESYNC_CACHE_KIB: i64 = 16 * 1024;
+/// Back to the idle size when no resync is left. Why 40 MiB: at a million items the lookups
+/// spent a third of their time reading pages the cache could not hold at 16 MiB, and the
+/// resync's peak memory target (100 MiB, docs/ARCHITECTURE.md) leaves room for this much.
+const RESYNC_CACHE_KIB: i64 = 40 * 1024;
 
 /// A mark's number: the generation in the high bits, the position in the enumeration below.
 const POSITION_BITS: u32 = 32;
