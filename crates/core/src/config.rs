@@ -778,6 +778,51 @@ token_store = "keyring"
         );
     }
 
+    /// Timed mutes, rules and the digest's settings live in the settings file, so a mute
+    /// chosen from a toast outlives a restart (and so does its end time).
+    #[test]
+    fn attention_preferences_survive_a_restart() {
+        use crate::model::{ChangeKind, Mute, NotifyMode, NotifyRule};
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths::under(dir.path());
+        let mut config = Config::default();
+        let until = chrono::DateTime::parse_from_rfc3339("2026-12-01T18:30:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        config.preferences.mutes = vec![
+            Mute {
+                folder: "/Photos".into(),
+                target: Some("t1".into()),
+                until: Some(until),
+            },
+            Mute {
+                folder: "/Фото «отпуск»".into(),
+                target: None,
+                until: None,
+            },
+        ];
+        config.preferences.rules = vec![
+            NotifyRule {
+                target: "t1".into(),
+                folder: Some("/Finance".into()),
+                mode: NotifyMode::Digest,
+                kinds: Vec::new(),
+            },
+            NotifyRule {
+                target: "t2".into(),
+                folder: None,
+                mode: NotifyMode::Live,
+                kinds: vec![ChangeKind::Deleted],
+            },
+        ];
+        config.preferences.digest_at = "08:30".into();
+        config.preferences.session_minutes = 15;
+        config.save(&paths.config_file()).unwrap();
+        let back = Config::load(&paths.config_file()).unwrap();
+        assert_eq!(back.preferences, config.preferences);
+        assert_eq!(back.preferences.mutes[0].until, Some(until));
+    }
+
     #[test]
     fn the_readme_example_parses() {
         let text = r#"
@@ -793,6 +838,19 @@ history_retention_days = 30
 [preferences]
 notifyOwnChanges = false
 mutedPatterns = ["/Photos", "*.tmp"]
+digestAt = "09:00"
+sessionMinutes = 10
+
+[[preferences.mutes]]
+folder = "/Photos"
+target = "48d31887-.../me"
+until = "2026-12-01T18:30:00Z"
+
+[[preferences.rules]]
+target = "48d31887-.../me"
+folder = "/Finance"
+mode = "digest"
+kinds = ["deleted"]
 
 [[targets]]
 id = "48d31887-.../me"
@@ -803,6 +861,17 @@ spec = { type = "myDrive" }
         let c: Config = toml::from_str(text).unwrap();
         c.validate().unwrap();
         assert_eq!(c.preferences.muted_patterns, ["/Photos", "*.tmp"]);
+        assert_eq!(c.preferences.mutes[0].folder, "/Photos");
+        assert!(c.preferences.mutes[0].until.is_some());
+        assert_eq!(
+            c.preferences.rules[0].mode,
+            crate::model::NotifyMode::Digest
+        );
+        assert_eq!(
+            c.preferences.rules[0].kinds,
+            [crate::model::ChangeKind::Deleted]
+        );
+        assert_eq!(c.preferences.session_minutes, 10);
         assert_eq!(c.targets[0].spec, TargetSpec::MyDrive);
         assert_eq!(c.safety_net_delta_interval(), Duration::from_secs(14400));
         assert_eq!(c.history_retention(), Duration::from_secs(30 * 24 * 3600));
