@@ -6,9 +6,9 @@
 //! `seq` of its first change; `seq` is never handed out twice (AUTOINCREMENT), so an id stays
 //! unique even after retention pruned the change it names.
 //!
-//! - An editing session: a `Modified` change joins the group of the latest change of the same
-//!   target + item + person when that change is a `Modified` one less than the session length
-//!   before it, and no rename, move, delete or re-creation of the item (by anyone) came since.
+//! - An editing session: a `Modified` change joins the group of the latest save of the same
+//!   target + item + person when that save came less than the session length before it, and no
+//!   rename, move, delete or re-creation of the item (by anyone) came since.
 //! - A burst: otherwise, a change joins the group of the latest change with the same target +
 //!   parent folder + kind + person + own flag that came less than [`BURST_WINDOW`] before (or
 //!   after: catch-up runs are not ordered by time), or of the same run whatever its times. A
@@ -16,17 +16,22 @@
 //!   above has already said no (a rename ended it).
 //! - Otherwise its own `seq`.
 //!
-//! Cost: every distinct key is looked up in the database at most once per commit (through
-//! `changes_by_item` or `changes_by_burst`) and then followed in memory, so a 10,000-file burst
-//! costs one lookup, not 10,000. This module must never scan the history, and never write
-//! anything but the group of the change being stored.
+//! Cost: the latest change of every key is followed in memory ([`heads`]), loaded from the
+//! newest stored changes when a store first commits, so grouping adds no index and no lookup to
+//! a commit. Two indexes on the keys (schema 5) made every stored change dearer to commit, each
+//! dirtying two more b-tree pages: +70 % for a one-change commit, which the change-to-toast
+//! latency pays. This module must never scan the history, and never write anything but the
+//! group of the change being stored.
 
-use std::collections::HashMap;
+mod heads;
 
 use chrono::Duration;
-use rusqlite::{OptionalExtension, Statement, Transaction, params};
+use rusqlite::Transaction;
 
+use super::HistoryError;
 use crate::model::{Change, ChangeKind};
+pub(super) use heads::Heads;
+use heads::{BurstKey, BurstLast, SessionLast};
 
 /// How close two changes of one folder, kind and person must be to make one burst. Longer than
 /// the toast's group window (a burst is a list row, not a pop-up), short enough that two
@@ -43,206 +48,79 @@ pub fn folder_key(path: &str) -> String {
     }
 }
 
-/// The latest change of one item by one person, as far as a session cares.
-#[derive(Clone, Copy)]
-struct SessionLast {
-    seq: i64,
-    group: i64,
-    at_ms: i64,
-    /// False when the latest is not a save (a rename, a move...): no session continues it.
-    modified: bool,
-}
-
-/// The latest change of one burst key.
-#[derive(Clone)]
-struct BurstLast {
-    group: i64,
-    at_ms: i64,
-    item_id: String,
-}
-
-#[derive(PartialEq, Eq, Hash)]
-struct BurstKey {
-    folder: String,
-    kind: ChangeKind,
-    by: Option<String>,
-    own: bool,
-}
-
-/// The grouping state of one commit: the latest change of every key the run stored so far (a
-/// key not here is looked up in the database once, then followed here).
-pub(super) struct Grouper {
+/// The grouping of one commit: the heads, brought up to date with the database, and the seq
+/// the commit's first change gets (a burst head at or after it is of the same run).
+pub(super) struct Grouper<'h> {
+    heads: &'h mut Heads,
     session_ms: i64,
-    sessions: HashMap<(String, Option<String>), SessionLast>,
-    /// The latest non-save change of each item this run stored: it ends every session of it.
-    breaks: HashMap<String, i64>,
-    /// Keys of this run: a change joins them whatever the times.
-    bursts: HashMap<BurstKey, BurstLast>,
+    first_seq: i64,
 }
 
-impl Grouper {
-    pub(super) fn new(session: Duration) -> Self {
-        Self {
-            session_ms: session.num_milliseconds(),
-            sessions: HashMap::new(),
-            breaks: HashMap::new(),
-            bursts: HashMap::new(),
-        }
+impl<'h> Grouper<'h> {
+    /// Starts a commit whose first change will be `first_seq`. Changes stored since the heads
+    /// last looked (by another process on the same database, or before this store opened) are
+    /// read first. From here until [`Grouper::committed`] the heads count as unknown, so a
+    /// commit that fails after noting its changes makes the next one read them afresh.
+    pub(super) fn start(
+        heads: &'h mut Heads,
+        tx: &Transaction<'_>,
+        session: Duration,
+        first_seq: i64,
+    ) -> Result<Self, HistoryError> {
+        heads.catch_up(tx, first_seq - 1)?;
+        heads.invalidate();
+        let session_ms = session.num_milliseconds();
+        heads.set_session_ms(session_ms);
+        Ok(Self {
+            heads,
+            session_ms,
+            first_seq,
+        })
     }
 
     /// The group of `c`, about to be stored as `seq` in `target` with the folder key `folder`;
-    /// notes it for the changes after it in the same run.
-    pub(super) fn assign(
-        &mut self,
-        db: &mut Lookups<'_>,
-        target: &str,
-        c: &Change,
-        seq: i64,
-        folder: &str,
-    ) -> rusqlite::Result<i64> {
+    /// notes it for the changes after it.
+    pub(super) fn assign(&mut self, target: &str, c: &Change, seq: i64, folder: &str) -> i64 {
         let at_ms = c.at.timestamp_millis();
-        let session_key = (c.item_id.clone(), c.by.clone());
         let mut group = None;
         if c.kind == ChangeKind::Modified && self.session_ms > 0 {
-            let last = match self.sessions.get(&session_key) {
-                Some(last) => Some(*last),
-                None => db.session(target, c)?,
-            };
-            let broken =
-                |last: &SessionLast| self.breaks.get(&c.item_id).is_some_and(|b| *b > last.seq);
-            if let Some(last) = last
-                .filter(|l| l.modified && (at_ms - l.at_ms).abs() < self.session_ms && !broken(l))
-            {
-                group = Some(last.group);
-            }
+            let last = self
+                .heads
+                .session(target, &c.item_id, c.by.as_deref())
+                .filter(|l| (at_ms - l.at_ms).abs() < self.session_ms);
+            group = last.map(|l| l.group);
         }
-        let burst_key = BurstKey {
+        let key = BurstKey {
+            target: target.to_owned(),
             folder: folder.to_owned(),
             kind: c.kind,
             by: c.by.clone(),
             own: c.own,
         };
         if group.is_none() {
-            let (last, same_run) = match self.bursts.get(&burst_key) {
-                Some(last) => (Some(last.clone()), true),
-                None => (db.burst(target, &burst_key)?, false),
-            };
+            let first_seq = self.first_seq;
             // A save the session rule turned down never rejoins its own item's group.
             let other_item =
                 |last: &BurstLast| c.kind != ChangeKind::Modified || last.item_id != c.item_id;
             let near = |last: &BurstLast| {
-                same_run || (at_ms - last.at_ms).abs() < BURST_WINDOW.num_milliseconds()
+                last.seq >= first_seq
+                    || (at_ms - last.at_ms).abs() < BURST_WINDOW.num_milliseconds()
             };
-            if let Some(last) = last.filter(|l| near(l) && other_item(l)) {
-                group = Some(last.group);
-            }
+            group = self
+                .heads
+                .burst(&key)
+                .filter(|l| near(l) && other_item(l))
+                .map(|l| l.group);
         }
         let group = group.unwrap_or(seq);
-
-        let modified = c.kind == ChangeKind::Modified;
-        if !modified {
-            self.breaks.insert(c.item_id.clone(), seq);
-        }
-        self.sessions.insert(
-            session_key,
-            SessionLast {
-                seq,
-                group,
-                at_ms,
-                modified,
-            },
-        );
-        self.bursts.insert(
-            burst_key,
-            BurstLast {
-                group,
-                at_ms,
-                item_id: c.item_id.clone(),
-            },
-        );
-        Ok(group)
-    }
-}
-
-/// The latest stored change of `c`'s item that either is by the same person or is not a save
-/// (which ends everyone's session): one seek on `changes_by_item`.
-const SESSION_LOOKUP: [&str; 2] = [
-    "SELECT seq, grp, at_ms, kind FROM changes INDEXED BY changes_by_item \
-     WHERE target = ?1 AND item_id = ?2 AND (by_name = ?3 OR kind <> 'modified') \
-     ORDER BY seq DESC LIMIT 1",
-    "SELECT seq, grp, at_ms, kind FROM changes INDEXED BY changes_by_item \
-     WHERE target = ?1 AND item_id = ?2 AND (by_name IS NULL OR kind <> 'modified') \
-     AND ?3 IS NULL ORDER BY seq DESC LIMIT 1",
-];
-
-/// The latest stored change of a burst key: one seek on `changes_by_burst`.
-const BURST_LOOKUP: [&str; 2] = [
-    "SELECT grp, at_ms, item_id FROM changes INDEXED BY changes_by_burst \
-     WHERE target = ?1 AND folder = ?2 AND kind = ?3 AND by_name = ?4 AND own = ?5 \
-     ORDER BY seq DESC LIMIT 1",
-    "SELECT grp, at_ms, item_id FROM changes INDEXED BY changes_by_burst \
-     WHERE target = ?1 AND folder = ?2 AND kind = ?3 AND by_name IS NULL AND ?4 IS NULL \
-     AND own = ?5 ORDER BY seq DESC LIMIT 1",
-];
-
-/// The commit's lookup statements, prepared on first use and kept for the commit. Not through
-/// the connection's statement cache: handing a statement back clears its bindings, which makes
-/// SQLite re-prepare these (their plan depends on bound values) on every use, a parse per change.
-/// `= ?` and `IS NULL` are separate statements because `IS ?` would not seek by person.
-pub(super) struct Lookups<'t> {
-    tx: &'t Transaction<'t>,
-    session: [Option<Statement<'t>>; 2],
-    burst: [Option<Statement<'t>>; 2],
-}
-
-impl<'t> Lookups<'t> {
-    pub(super) fn new(tx: &'t Transaction<'t>) -> Self {
-        Self {
-            tx,
-            session: [None, None],
-            burst: [None, None],
-        }
+        self.heads
+            .note(key, &c.item_id, SessionLast { group, at_ms }, seq);
+        group
     }
 
-    fn statement<'s>(
-        tx: &'t Transaction<'t>,
-        slot: &'s mut Option<Statement<'t>>,
-        sql: &str,
-    ) -> rusqlite::Result<&'s mut Statement<'t>> {
-        if slot.is_none() {
-            *slot = Some(tx.prepare(sql)?);
-        }
-        Ok(slot.as_mut().expect("prepared just now"))
-    }
-
-    fn session(&mut self, target: &str, c: &Change) -> rusqlite::Result<Option<SessionLast>> {
-        let which = usize::from(c.by.is_none());
-        let stmt = Self::statement(self.tx, &mut self.session[which], SESSION_LOOKUP[which])?;
-        stmt.query_row(params![target, c.item_id, c.by], |r| {
-            Ok(SessionLast {
-                seq: r.get(0)?,
-                group: r.get(1)?,
-                at_ms: r.get(2)?,
-                modified: r.get::<_, String>(3)? == ChangeKind::Modified.as_str(),
-            })
-        })
-        .optional()
-    }
-
-    fn burst(&mut self, target: &str, key: &BurstKey) -> rusqlite::Result<Option<BurstLast>> {
-        let which = usize::from(key.by.is_none());
-        let stmt = Self::statement(self.tx, &mut self.burst[which], BURST_LOOKUP[which])?;
-        stmt.query_row(
-            params![target, key.folder, key.kind.as_str(), key.by, key.own],
-            |r| {
-                Ok(BurstLast {
-                    group: r.get(0)?,
-                    at_ms: r.get(1)?,
-                    item_id: r.get(2)?,
-                })
-            },
-        )
-        .optional()
+    /// The commit is in the database: the heads are known again, up to `last_seq`.
+    pub(super) fn committed(self, last_seq: i64) {
+        self.heads.known_up_to(last_seq);
     }
 }
 

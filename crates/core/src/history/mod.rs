@@ -69,6 +69,8 @@ pub struct HistoryStore {
     /// The editing-session length commits group saves by, in minutes (the preference
     /// `session_minutes`, set by the workspace; 0: no sessions).
     session_minutes: Arc<AtomicU32>,
+    /// The latest change of every grouping key (see `grouping`), shared by every clone.
+    heads: Arc<Mutex<grouping::Heads>>,
 }
 
 impl std::fmt::Debug for HistoryStore {
@@ -158,6 +160,7 @@ impl HistoryStore {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             session_minutes: Arc::new(AtomicU32::new(DEFAULT_SESSION_MINUTES)),
+            heads: Arc::default(),
         })
     }
 
@@ -245,6 +248,8 @@ impl HistoryStore {
         started_from: Option<Option<&str>>,
     ) -> Result<Vec<Change>, HistoryError> {
         let mut conn = self.lock()?;
+        // Only ever locked under the connection's lock, so never contended.
+        let mut heads = self.heads.lock().map_err(|_| HistoryError::Poisoned)?;
         // IMMEDIATE: the cursor check and the writes happen under one write lock.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(expected) = started_from {
@@ -262,7 +267,7 @@ impl HistoryStore {
             }
         }
         let mut stored = Vec::with_capacity(run.changes.len());
-        {
+        let (grouper, first_seq) = {
             // Seqs are handed out here, under the write lock, so a change's group (its own seq
             // when it starts one) is known when it is inserted; never below one used before.
             let first_seq: i64 = tx.query_row(
@@ -273,8 +278,7 @@ impl HistoryStore {
             )?;
             let session =
                 chrono::Duration::minutes(i64::from(self.session_minutes.load(Ordering::Relaxed)));
-            let mut grouper = grouping::Grouper::new(session);
-            let mut lookups = grouping::Lookups::new(&tx);
+            let mut grouper = grouping::Grouper::start(&mut heads, &tx, session, first_seq)?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO changes (kind, name, path, old_path, is_folder, item_id, drive_id, \
                  by_name, own, at_ms, web_url, account, target, caught_up, search, seq, grp, \
@@ -283,7 +287,7 @@ impl HistoryStore {
             )?;
             for (seq, c) in (first_seq..).zip(run.changes) {
                 let folder = grouping::folder_key(&c.path);
-                let group = grouper.assign(&mut lookups, run.target, c, seq, &folder)?;
+                let group = grouper.assign(run.target, c, seq, &folder);
                 insert.execute(params![
                     c.kind.as_str(),
                     c.name,
@@ -348,8 +352,10 @@ impl HistoryStore {
             // Any resync of the target still under way started from the cursor this commit
             // moves, so its commit will be refused: its marks go now, in this transaction.
             resync::clear_marks(&tx, run.target)?;
-        }
+            (grouper, first_seq)
+        };
         tx.commit()?;
+        grouper.committed(first_seq + stored.len() as i64 - 1);
         Ok(stored)
     }
 
