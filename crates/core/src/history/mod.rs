@@ -15,7 +15,7 @@ mod query;
 mod resync;
 mod target_drives;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -71,6 +71,11 @@ pub struct HistoryStore {
     session_minutes: Arc<AtomicU32>,
     /// The latest change of every grouping key (see `grouping`), shared by every clone.
     heads: Arc<Mutex<grouping::Heads>>,
+    /// Each target's cursor as this store last read or committed it, so a run can start
+    /// without a trip to a blocking thread and the database ([`Self::known_cursor`]). Another
+    /// process's commit is not seen here: the run's commit then finds the cursor moved, and
+    /// this is set to the stored one for the run made again.
+    cursors: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for HistoryStore {
@@ -161,6 +166,7 @@ impl HistoryStore {
             conn: Arc::new(Mutex::new(conn)),
             session_minutes: Arc::new(AtomicU32::new(DEFAULT_SESSION_MINUTES)),
             heads: Arc::default(),
+            cursors: Arc::default(),
         })
     }
 
@@ -177,13 +183,32 @@ impl HistoryStore {
     /// The saved deltaLink of `target`, if it ever completed a run.
     pub fn cursor(&self, target: &str) -> Result<Option<String>, HistoryError> {
         let conn = self.lock()?;
-        Ok(conn
+        let cursor: Option<String> = conn
             .query_row(
                 "SELECT delta_link FROM cursors WHERE target = ?1",
                 [target],
                 |r| r.get(0),
             )
-            .optional()?)
+            .optional()?;
+        self.remember_cursor(target, cursor.as_deref());
+        Ok(cursor)
+    }
+
+    /// The cursor of `target` as this store last read or committed it, without touching the
+    /// database (a map lookup: callable from async code). `None`: not known here; ask
+    /// [`Self::cursor`]. It may be stale if another process committed since: a commit from it
+    /// is then refused ([`Self::commit_run_from`]), never stored twice.
+    pub fn known_cursor(&self, target: &str) -> Option<String> {
+        let cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
+        cursors.get(target).cloned()
+    }
+
+    fn remember_cursor(&self, target: &str, cursor: Option<&str>) {
+        let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
+        match cursor {
+            Some(link) => cursors.insert(target.to_owned(), link.to_owned()),
+            None => cursors.remove(target),
+        };
     }
 
     /// The whole item index of `target` as of its last committed run, for tests and diagnostics:
@@ -261,6 +286,7 @@ impl HistoryStore {
                 )
                 .optional()?;
             if current.as_deref() != expected {
+                self.remember_cursor(run.target, current.as_deref());
                 return Err(HistoryError::CursorMoved {
                     target: run.target.to_owned(),
                 });
@@ -356,6 +382,7 @@ impl HistoryStore {
         };
         tx.commit()?;
         grouper.committed(first_seq + stored.len() as i64 - 1);
+        self.remember_cursor(run.target, Some(run.delta_link));
         Ok(stored)
     }
 
@@ -369,6 +396,7 @@ impl HistoryStore {
         tx.execute("DELETE FROM target_drives WHERE target = ?1", [target])?;
         resync::clear_marks(&tx, target)?;
         tx.commit()?;
+        self.remember_cursor(target, None);
         Ok(())
     }
 

@@ -251,6 +251,60 @@ async fn two_engines_on_one_database_report_each_change_once() {
     assert_eq!(store.count(None).unwrap(), 2);
 }
 
+/// Two processes on one database (two stores on one file): a run starts from the cursor its
+/// store remembers, without reading it; when the other process moved it, the commit is refused
+/// and the run made again starts from the stored cursor, so nothing is reported twice or lost.
+#[tokio::test]
+async fn a_cursor_remembered_in_memory_is_checked_at_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("history.sqlite3");
+    let (here, there) = (
+        HistoryStore::open(&path).unwrap(),
+        HistoryStore::open(&path).unwrap(),
+    );
+    let drive = FakeDrive::new(10);
+    let cancel = CancellationToken::new();
+    let mut first = sync(&drive, &here);
+    let mut second = sync(&drive, &there);
+    first.run(&cancel, false, &no_progress).await.unwrap();
+    assert!(here.known_cursor("t1").is_some());
+    second.run(&cancel, false, &no_progress).await.unwrap();
+    let remembered = there.known_cursor("t1");
+    assert_eq!(remembered, there.cursor("t1").unwrap());
+
+    drive.file("a", "a.txt", "root", "c1");
+    assert_eq!(
+        first
+            .run(&cancel, false, &no_progress)
+            .await
+            .unwrap()
+            .changes
+            .len(),
+        1
+    );
+    // `there` still remembers the older cursor: its run is refused, and it learns the new one.
+    assert!(matches!(
+        second.run(&cancel, false, &no_progress).await,
+        Err(DeltaError::Store(HistoryError::CursorMoved { .. }))
+    ));
+    assert_ne!(there.known_cursor("t1"), remembered);
+    assert!(
+        second
+            .run(&cancel, false, &no_progress)
+            .await
+            .unwrap()
+            .changes
+            .is_empty()
+    );
+    assert_eq!(here.count(None).unwrap(), 1);
+
+    // Forgetting the target forgets the cursor in memory too: the next run is a baseline.
+    here.forget_target("t1").unwrap();
+    assert_eq!(here.known_cursor("t1"), None);
+    let report = first.run(&cancel, false, &no_progress).await.unwrap();
+    assert_eq!(report.kind, RunKind::Baseline);
+}
+
 #[test]
 fn a_commit_from_a_stale_cursor_is_refused() {
     let store = HistoryStore::open_in_memory().unwrap();
