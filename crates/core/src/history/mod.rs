@@ -9,6 +9,8 @@
 //! without `spawn_blocking` or an equally short critical section: every method here is
 //! synchronous and quick.
 
+mod checkpoint;
+mod cursors;
 mod grouping;
 mod migrations;
 mod query;
@@ -76,6 +78,8 @@ pub struct HistoryStore {
     /// process's commit is not seen here: the run's commit then finds the cursor moved, and
     /// this is set to the stored one for the run made again.
     cursors: Arc<Mutex<HashMap<String, String>>>,
+    /// WAL checkpoints on a thread of their own (see `checkpoint`); none in memory.
+    checkpointer: Option<Arc<checkpoint::Checkpointer>>,
 }
 
 impl std::fmt::Debug for HistoryStore {
@@ -135,7 +139,28 @@ impl HistoryStore {
     /// Opens (creating and migrating as needed) the database at `path`, in WAL mode.
     pub fn open(path: &Path) -> Result<Self, HistoryError> {
         let conn = Connection::open(path).map_err(HistoryError::Open)?;
-        Self::setup(conn)
+        let mut store = Self::setup(conn)?;
+        if let Some(checkpointer) = checkpoint::Checkpointer::start(path) {
+            // Commits no longer checkpoint themselves, short of the safety net.
+            store
+                .lock()?
+                .pragma_update(None, "wal_autocheckpoint", checkpoint::SAFETY_NET_PAGES)
+                .map_err(HistoryError::Open)?;
+            store.checkpointer = Some(Arc::new(checkpointer));
+        }
+        Ok(store)
+    }
+
+    /// A transaction of about `rows` written rows committed: the checkpoint thread counts them.
+    fn wrote(&self, rows: usize) {
+        if let Some(c) = &self.checkpointer {
+            c.wrote(rows);
+        }
+    }
+
+    /// How many WAL checkpoints the checkpoint thread has made (diagnostics and tests).
+    pub fn checkpoints_done(&self) -> u64 {
+        self.checkpointer.as_ref().map_or(0, |c| c.done())
     }
 
     /// A private in-memory store, for tests and previews.
@@ -167,6 +192,7 @@ impl HistoryStore {
             session_minutes: Arc::new(AtomicU32::new(DEFAULT_SESSION_MINUTES)),
             heads: Arc::default(),
             cursors: Arc::default(),
+            checkpointer: None,
         })
     }
 
@@ -178,37 +204,6 @@ impl HistoryStore {
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, HistoryError> {
         self.conn.lock().map_err(|_| HistoryError::Poisoned)
-    }
-
-    /// The saved deltaLink of `target`, if it ever completed a run.
-    pub fn cursor(&self, target: &str) -> Result<Option<String>, HistoryError> {
-        let conn = self.lock()?;
-        let cursor: Option<String> = conn
-            .query_row(
-                "SELECT delta_link FROM cursors WHERE target = ?1",
-                [target],
-                |r| r.get(0),
-            )
-            .optional()?;
-        self.remember_cursor(target, cursor.as_deref());
-        Ok(cursor)
-    }
-
-    /// The cursor of `target` as this store last read or committed it, without touching the
-    /// database (a map lookup: callable from async code). `None`: not known here; ask
-    /// [`Self::cursor`]. It may be stale if another process committed since: a commit from it
-    /// is then refused ([`Self::commit_run_from`]), never stored twice.
-    pub fn known_cursor(&self, target: &str) -> Option<String> {
-        let cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
-        cursors.get(target).cloned()
-    }
-
-    fn remember_cursor(&self, target: &str, cursor: Option<&str>) {
-        let mut cursors = self.cursors.lock().unwrap_or_else(|p| p.into_inner());
-        match cursor {
-            Some(link) => cursors.insert(target.to_owned(), link.to_owned()),
-            None => cursors.remove(target),
-        };
     }
 
     /// The whole item index of `target` as of its last committed run, for tests and diagnostics:
@@ -383,6 +378,7 @@ impl HistoryStore {
         tx.commit()?;
         grouper.committed(first_seq + stored.len() as i64 - 1);
         self.remember_cursor(run.target, Some(run.delta_link));
+        self.wrote(1 + stored.len() + run.index.upserts.len() + run.index.removals.len());
         Ok(stored)
     }
 
@@ -404,10 +400,13 @@ impl HistoryStore {
     /// readable, under the same id, when its first change goes.
     pub fn prune_before(&self, cutoff: DateTime<Utc>) -> Result<usize, HistoryError> {
         let conn = self.lock()?;
-        Ok(conn.execute(
+        let removed = conn.execute(
             "DELETE FROM changes WHERE at_ms < ?1",
             [cutoff.timestamp_millis()],
-        )?)
+        )?;
+        drop(conn);
+        self.wrote(removed);
+        Ok(removed)
     }
 
     /// One change by its `seq`.

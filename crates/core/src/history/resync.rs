@@ -237,6 +237,7 @@ impl ResyncDiff {
             });
         }
         let (first, _) = marks_of(self.generation);
+        let rows = items.len();
         {
             let mut get = tx.prepare_cached(
                 "SELECT name, parent_id, ctag, etag, is_folder, is_root FROM items \
@@ -274,6 +275,8 @@ impl ResyncDiff {
             }
         }
         tx.commit()?;
+        drop(conn);
+        self.store.wrote(rows);
         Ok(())
     }
 

@@ -428,3 +428,41 @@ fn a_deleted_folders_contents_are_found_by_the_parent_index_and_the_cache_is_cap
         .unwrap();
     assert!(plan.contains("items_by_parent"), "{plan}");
 }
+
+/// Commits never checkpoint the WAL themselves (that took one commit in a hundred 20-40 ms):
+/// the checkpoint thread does, after enough writes, on its own connection.
+#[test]
+fn the_wal_is_checkpointed_off_the_commit_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HistoryStore::open(&dir.path().join("history.sqlite3")).unwrap();
+    let limit: i64 = store
+        .lock()
+        .unwrap()
+        .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+        .unwrap();
+    assert_eq!(limit, checkpoint::SAFETY_NET_PAGES);
+    assert_eq!(store.checkpoints_done(), 0);
+    for i in 0..150 {
+        let c = change(&format!("f{i}.txt"), ChangeKind::Created, "t1");
+        store
+            .commit_run(RunCommit {
+                target: "t1",
+                changes: &[c],
+                index: &IndexUpdate::default(),
+                delta_link: "l",
+            })
+            .unwrap();
+    }
+    // The thread runs on its own: wait for it, boundedly.
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while store.checkpoints_done() == 0 && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert_eq!(store.checkpoints_done(), 1);
+    assert_eq!(store.count(None).unwrap(), 150);
+    // A store in memory has no WAL and no thread.
+    assert_eq!(
+        HistoryStore::open_in_memory().unwrap().checkpoints_done(),
+        0
+    );
+}

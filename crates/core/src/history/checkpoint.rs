@@ -1,0 +1,85 @@
+//! WAL checkpoints off the commit path, on a thread and a connection of their own.
+//!
+//! Why: SQLite's automatic checkpoint runs inside the commit that pushes the WAL past its limit,
+//! and copying a thousand pages into the database (with its fsync) took that commit 20-40 ms:
+//! the 1 % of changes whose toast came that much later (the change-to-toast p99). A PASSIVE
+//! checkpoint on another connection runs alongside the writer instead: WAL mode lets readers,
+//! one writer and a checkpointer work at once. The writer's own automatic checkpoint stays as a
+//! safety net far above this one's threshold ([`SAFETY_NET_PAGES`]), for the case this thread
+//! could not start.
+//!
+//! The thread sleeps on a channel, so it wakes only after writes; it ends when the last clone of
+//! its store is dropped.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+/// Rows written (changes, index entries, resync marks, deletions) after which the thread
+/// checkpoints: a few hundred pages, about what SQLite's default of 1,000 pages allows.
+const CHECKPOINT_AFTER_ROWS: u64 = 2_000;
+
+/// Commits after which the thread checkpoints even if they were small: a one-change commit
+/// writes half a dozen pages.
+const CHECKPOINT_AFTER_COMMITS: u64 = 100;
+
+/// The writer's own automatic checkpoint, in pages (SQLite's default is 1,000).
+pub(super) const SAFETY_NET_PAGES: i64 = 10_000;
+
+/// The writing side: tells the thread what was written.
+#[derive(Debug)]
+pub(super) struct Checkpointer {
+    wrote: mpsc::Sender<u64>,
+    /// Checkpoints done, for tests and diagnostics.
+    done: Arc<AtomicU64>,
+}
+
+impl Checkpointer {
+    /// Starts the thread on its own connection to the database at `path`; `None` if either
+    /// cannot be had (the writer's safety net then checkpoints).
+    pub(super) fn start(path: &Path) -> Option<Self> {
+        let conn = Connection::open(path).ok()?;
+        conn.busy_timeout(Duration::from_secs(5)).ok()?;
+        let (wrote, rows) = mpsc::channel::<u64>();
+        let done = Arc::new(AtomicU64::new(0));
+        let counter = done.clone();
+        std::thread::Builder::new()
+            .name("history-checkpoint".into())
+            .spawn(move || run(conn, rows, counter))
+            .ok()?;
+        Some(Self { wrote, done })
+    }
+
+    /// A transaction that wrote about `rows` rows committed.
+    pub(super) fn wrote(&self, rows: usize) {
+        let _ = self.wrote.send(rows as u64);
+    }
+
+    pub(super) fn done(&self) -> u64 {
+        self.done.load(Ordering::Relaxed)
+    }
+}
+
+fn run(conn: Connection, rows: mpsc::Receiver<u64>, done: Arc<AtomicU64>) {
+    let (mut pending_rows, mut pending_commits) = (0u64, 0u64);
+    // Ends when every sender is gone: the store was dropped.
+    while let Ok(n) = rows.recv() {
+        pending_rows += n;
+        pending_commits += 1;
+        if pending_rows < CHECKPOINT_AFTER_ROWS && pending_commits < CHECKPOINT_AFTER_COMMITS {
+            continue;
+        }
+        // PASSIVE: copies what no reader still needs and never waits for the writer; what it
+        // could not copy goes with the next one.
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
+            Ok(_) => {
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => tracing::warn!(error = %e, "history checkpoint failed"),
+        }
+        (pending_rows, pending_commits) = (0, 0);
+    }
+}
