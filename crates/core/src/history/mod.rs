@@ -186,6 +186,9 @@ impl HistoryStore {
         // still holds the file.
         conn.pragma_update(None, "cache_size", -IDLE_CACHE_KIB)
             .map_err(HistoryError::Open)?;
+        // Room for every statement a commit, a resync and the index reads use, beside the
+        // history queries' variants (rusqlite keeps 16), so none is parsed again per commit.
+        conn.set_prepared_statement_cache_capacity(64);
         migrations::migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
@@ -273,12 +276,11 @@ impl HistoryStore {
         // IMMEDIATE: the cursor check and the writes happen under one write lock.
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         if let Some(expected) = started_from {
+            // Cached statements here and below: a commit is on the change-to-toast path, and
+            // parsing a statement costs about as much as running it.
             let current: Option<String> = tx
-                .query_row(
-                    "SELECT delta_link FROM cursors WHERE target = ?1",
-                    [run.target],
-                    |r| r.get(0),
-                )
+                .prepare_cached("SELECT delta_link FROM cursors WHERE target = ?1")?
+                .query_row([run.target], |r| r.get(0))
                 .optional()?;
             if current.as_deref() != expected {
                 self.remember_cursor(run.target, current.as_deref());
@@ -291,12 +293,12 @@ impl HistoryStore {
         let (grouper, first_seq) = {
             // Seqs are handed out here, under the write lock, so a change's group (its own seq
             // when it starts one) is known when it is inserted; never below one used before.
-            let first_seq: i64 = tx.query_row(
-                "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0), \
-                 COALESCE((SELECT MAX(seq) FROM changes), 0)) + 1",
-                [],
-                |r| r.get(0),
-            )?;
+            let first_seq: i64 = tx
+                .prepare_cached(
+                    "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), \
+                     0), COALESCE((SELECT MAX(seq) FROM changes), 0)) + 1",
+                )?
+                .query_row([], |r| r.get(0))?;
             let session =
                 chrono::Duration::minutes(i64::from(self.session_minutes.load(Ordering::Relaxed)));
             let mut grouper = grouping::Grouper::start(&mut heads, &tx, session, first_seq)?;
@@ -364,12 +366,16 @@ impl HistoryStore {
                     e.is_root
                 ])?;
             }
-            tx.execute(
+            tx.prepare_cached(
                 "INSERT INTO cursors (target, delta_link, updated_ms) VALUES (?1, ?2, ?3) \
                  ON CONFLICT(target) DO UPDATE SET delta_link = excluded.delta_link, \
                  updated_ms = excluded.updated_ms",
-                params![run.target, run.delta_link, Utc::now().timestamp_millis()],
-            )?;
+            )?
+            .execute(params![
+                run.target,
+                run.delta_link,
+                Utc::now().timestamp_millis()
+            ])?;
             // Any resync of the target still under way started from the cursor this commit
             // moves, so its commit will be refused: its marks go now, in this transaction.
             resync::clear_marks(&tx, run.target)?;
