@@ -87,6 +87,24 @@ pub fn config_for(emu: &EmulatorHandle) -> Config {
     }
 }
 
+/// A home under which [`WATCHER`] is signed in and past the first enumeration, with the engine
+/// that prepared it stopped and its push socket gone: where every measured host starts, so the
+/// socket a section then sees is the measured host's, never the preparing engine's.
+pub async fn prepared_home(
+    emu: &EmulatorHandle,
+    home: &Path,
+    within: Duration,
+) -> Result<(), BenchError> {
+    let (engine, _events) = signed_in_engine(emu, home, shipped_options(), within).await?;
+    engine.shutdown().await;
+    drop(engine);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.connected_sockets() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
 /// An engine under `home`, signed in as [`WATCHER`] and past its first enumeration.
 pub async fn signed_in_engine(
     emu: &EmulatorHandle,

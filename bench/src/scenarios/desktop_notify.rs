@@ -72,19 +72,7 @@ pub async fn desktop_notify(
     }
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let scratch = tempfile::tempdir().map_err(BenchError::io("a scratch folder"))?;
-    let (engine, _events) = world::signed_in_engine(
-        emu,
-        home.path(),
-        world::shipped_options(),
-        Duration::from_secs(60),
-    )
-    .await?;
-    engine.shutdown().await;
-    drop(engine);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.connected_sockets() > 0 && Instant::now() < deadline {
-        sleep(Duration::from_millis(20)).await;
-    }
+    world::prepared_home(emu, home.path(), Duration::from_secs(60)).await?;
     let sockets_before = emu.connected_sockets();
     let desktop = Desktop::spawn(app, home.path(), scratch.path()).await?;
     let timed = timed_changes(emu, &desktop, sockets_before, sizes.idle).await;

@@ -95,22 +95,9 @@ pub async fn footprint(
     };
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let scratch = tempfile::tempdir().map_err(BenchError::io("a scratch folder"))?;
-    let (engine, _events) = world::signed_in_engine(
-        emu,
-        home.path(),
-        world::shipped_options(),
-        Duration::from_secs(60),
-    )
-    .await?;
-    engine.shutdown().await;
-    drop(engine);
+    world::prepared_home(emu, home.path(), Duration::from_secs(60)).await?;
     // The engine keeps each target's item index in memory: the drive's size is part of the figure.
     let items = drive_items(home.path()).unwrap_or(0);
-    // Let the engine's push socket leave, so a new one is this host's.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.connected_sockets() > 0 && Instant::now() < deadline {
-        sleep(Duration::from_millis(20)).await;
-    }
     let sockets_before = emu.connected_sockets();
 
     // Start it and wait until it is live; `stop` ends whatever was started.

@@ -175,23 +175,11 @@ async fn prepare(plan: Plan, key: &'static str, who: &'static str) -> Result<Wat
     }
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
     let scratch = tempfile::tempdir().map_err(BenchError::io("a scratch folder"))?;
-    let (engine, _events) = world::signed_in_engine(
-        &handle,
-        home.path(),
-        world::shipped_options(),
-        Duration::from_secs(120),
-    )
-    .await?;
-    engine.shutdown().await;
-    drop(engine);
+    world::prepared_home(&handle, home.path(), Duration::from_secs(120)).await?;
     let paths = Paths::under(home.path());
     let mut config = Config::load(&paths.config_file())?;
     config.history_retention_minutes = Some(plan.retention_minutes);
     config.save(&paths.config_file())?;
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while handle.connected_sockets() > 0 && Instant::now() < deadline {
-        sleep(Duration::from_millis(20)).await;
-    }
     Ok(Watched {
         key,
         who,
