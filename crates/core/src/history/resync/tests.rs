@@ -398,17 +398,6 @@ fn two_runs_of_one_target_never_read_each_others_marks() {
     let mut rng = fastrand::Rng::with_seed(1);
     let listed = drive.enumeration(&mut rng);
     commit(&store, &baseline(listed.clone()), &[]);
-    let mut one = store.begin_resync("t").unwrap();
-    let mut two = store.begin_resync("t").unwrap();
-    assert_ne!(one.generation(), two.generation());
-    one.add_page(listed.clone()).unwrap();
-    two.add_page(listed[..3].to_vec()).unwrap();
-    // The first run saw everything; the second only its first three listings.
-    assert!(one.finish().unwrap().items.is_empty());
-    assert_eq!(two.finish().unwrap().items.len(), listed.len() - 3);
-    // A failed run drops its own marks only; a commit of the target drops all.
-    store.abandon_resync("t", two.generation()).unwrap();
-    assert_eq!(store.resync_marks("t").unwrap(), 1 + listed.len() as i64);
     let cache = |store: &HistoryStore| -> i64 {
         store
             .lock()
@@ -416,10 +405,26 @@ fn two_runs_of_one_target_never_read_each_others_marks() {
             .pragma_query_value(None, "cache_size", |r| r.get(0))
             .unwrap()
     };
+    let mut one = store.begin_resync("t").unwrap();
+    let mut two = store.begin_resync("t").unwrap();
+    assert_ne!(one.generation(), two.generation());
+    one.add_page(listed.clone()).unwrap();
+    two.add_page(listed[..3].to_vec()).unwrap();
     assert_eq!(
         cache(&store),
         -RESYNC_CACHE_KIB,
         "a bigger cache while resyncing"
+    );
+    // The first run saw everything; the second only its first three listings.
+    assert!(one.finish().unwrap().items.is_empty());
+    assert_eq!(two.finish().unwrap().items.len(), listed.len() - 3);
+    // A failed run drops its own marks only; a commit of the target drops all.
+    store.abandon_resync("t", two.generation()).unwrap();
+    assert_eq!(store.resync_marks("t").unwrap(), 1 + listed.len() as i64);
+    assert_eq!(
+        cache(&store),
+        -SORT_CACHE_KIB,
+        "a smaller one for the final merge, whose sorter takes as much"
     );
     commit(&store, &IndexUpdate::default(), &[]);
     assert_eq!(store.resync_marks("t").unwrap(), 0);
