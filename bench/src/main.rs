@@ -60,8 +60,8 @@ enum Command {
         /// Small sizes, to check the harness in seconds (the numbers mean little).
         #[arg(long)]
         quick: bool,
-        /// Items of the drive in the scale measurement (default: 100,000, or 5,000 with --quick;
-        /// 1,000,000 works, with `--only scale`, in a few minutes).
+        /// Items of the drive in the scale measurement (default: 100,000, then 1,000,000 in
+        /// section 11; 5,000 and no section 11 with --quick). Given, only that size is measured.
         #[arg(long)]
         scale_items: Option<usize>,
         /// Run only these sections (repeatable); the report then holds just them.
@@ -85,7 +85,7 @@ enum Only {
     Latency,
     /// Section 3.
     Burst,
-    /// Section 4.
+    /// Sections 4 and 11 (a million items).
     Scale,
     /// Sections 5, 6, 7 and 9: idle footprint and start to live (CLI, engine alone, desktop
     /// app, never opened and after its window was opened and closed), and change → `Notify` in
@@ -141,6 +141,7 @@ async fn run(
     let mut sizes = if quick { Sizes::quick() } else { Sizes::full() };
     if let Some(n) = scale_items {
         sizes.scale_items = n;
+        sizes.scale_large = None;
     }
     let date = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut outcomes = Vec::new();
@@ -175,12 +176,31 @@ async fn run(
     drop(emu);
     if wanted(Only::Scale) {
         eprintln!("drivewatch-bench: 4 scale ({} items)", sizes.scale_items);
+        let run = scenarios::ScaleRun {
+            items: sizes.scale_items,
+            section: 4,
+            id: "scale",
+        };
         outcomes.push(or_missing(
             4,
             "Scale",
             &[("scale", "Scale")],
-            scenarios::scale(sizes).await,
+            scenarios::scale(run).await,
         ));
+        if let Some(items) = sizes.scale_large {
+            eprintln!("drivewatch-bench: 11 scale ({items} items)");
+            let run = scenarios::ScaleRun {
+                items,
+                section: 11,
+                id: "scale_1m",
+            };
+            outcomes.push(or_missing(
+                11,
+                "Scale, a million items",
+                &[("scale_1m", "Scale, a million items")],
+                scenarios::scale(run).await,
+            ));
+        }
     }
     outcomes.extend(footprints);
     if wanted(Only::Realistic) {

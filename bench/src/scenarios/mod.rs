@@ -32,7 +32,7 @@ pub use desktop_notify::desktop_notify;
 pub use footprint::{Measured, footprint};
 pub use latency::latency;
 pub use realistic::realistic;
-pub use scale::scale;
+pub use scale::{ScaleRun, scale};
 pub use soak::{Apps, soak};
 
 pub(crate) const DRIVE: &str = demo::DEMO_DRIVE_ID;
@@ -49,6 +49,8 @@ pub struct Sizes {
     pub burst_span: Duration,
     pub burst_folders: usize,
     pub scale_items: usize,
+    /// Section 11: the same on a drive this big (a full run: a million items).
+    pub scale_large: Option<usize>,
     pub idle: Duration,
     /// Section 8: drives changed side by side, one change in flight each.
     pub realistic_lanes: usize,
@@ -69,6 +71,7 @@ impl Sizes {
             burst_span: Duration::from_secs(5),
             burst_folders: 200,
             scale_items: 100_000,
+            scale_large: Some(1_000_000),
             idle: Duration::from_secs(60),
             realistic_lanes: 12,
             realistic_span: Duration::from_secs(170),
@@ -86,6 +89,7 @@ impl Sizes {
             burst_span: Duration::from_secs(1),
             burst_folders: 20,
             scale_items: 5_000,
+            scale_large: None,
             idle: Duration::from_secs(5),
             realistic_lanes: 4,
             realistic_span: Duration::from_secs(12),
