@@ -27,6 +27,8 @@ pub mod commands;
 mod core_link;
 pub mod engine;
 pub mod error;
+#[cfg(all(unix, not(target_os = "macos")))]
+mod freedesktop;
 pub mod ipc;
 pub mod lifecycle;
 pub mod relay;

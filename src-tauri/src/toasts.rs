@@ -7,9 +7,10 @@
 //! ([`crate::windows_toast`]); on macOS notify-rust shows them without actions.
 //! An update of a toast (the policy's cumulative count for a burst, the next save of an editing
 //! session) replaces the notification in place on Linux, silently (the `suppress-sound` hint):
-//! it is sent with the server's id of the first one (`replaces_id`), and the worker already
-//! waiting for that notification's action acts on the update's target. Elsewhere an update is
-//! shown as a notification of its own.
+//! it is sent with the server's id of the first one (`replaces_id`), and its buttons act on the
+//! update's target from then on. Elsewhere an update is shown as a notification of its own.
+//! On Linux every toast goes over one kept session-bus connection, and one listener handles the
+//! buttons of all of them ([`crate::freedesktop`]).
 //!
 //! A button's action is the shell's
 //! ([`Shell::spawn_open_change`](crate::shell::Shell::spawn_open_change),
@@ -18,8 +19,8 @@
 //! [`Shell::show_digest`](crate::shell::Shell::show_digest)), as for the tray's entries.
 //!
 //! This module must never decide what to show (that is `drivewatch_core::toast_policy`) and
-//! never block the caller: each toast is shown on a blocking worker, which on Linux also
-//! waits (bounded by the toast's timeout) for the user's action.
+//! never block the caller: each toast is shown on a task of its own (on Windows and macOS a
+//! blocking worker).
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -37,7 +38,7 @@ use on_screen::OnScreen;
 
 /// The app name notification servers show and group by.
 pub const APP_NAME: &str = "DriveWatch";
-/// How long a toast stays up; also bounds how long a worker waits for an action.
+/// How long a toast stays up (the server's expire timeout).
 #[cfg_attr(windows, allow(dead_code))]
 const SHOW_FOR_MS: u32 = 10_000;
 
@@ -84,108 +85,120 @@ fn mute_label(mute: &MuteOffer, words: &Catalog) -> String {
 /// Shows one toast without blocking the caller.
 pub fn deliver<R: Runtime>(app: &AppHandle<R>, toast: Toast) {
     let app = app.clone();
+    #[cfg(all(unix, not(target_os = "macos")))]
+    tauri::async_runtime::spawn(async move { show(&app, &toast).await });
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
     tauri::async_runtime::spawn_blocking(move || show(&app, &toast));
 }
 
 #[cfg(all(unix, not(target_os = "macos")))]
-fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
-    use notify_rust::{Hint, Notification, Timeout};
+async fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
+    use crate::freedesktop::{Outgoing, service};
 
-    // An update replaces the notification shown for its id; the worker that waits on that one
-    // (if it still does) handles the actions, with the target recorded here.
+    let service = match service(signal_handler(app.clone())).await {
+        Ok(service) => service,
+        Err(e) => {
+            tracing::warn!(error = %e, "no notification service: the toast is not shown");
+            return;
+        }
+    };
+    // An update redraws the notification shown for its toast id, in place and silently; the
+    // actions then act on the update's target.
     let replaces = toast
         .update
         .then(|| OnScreen::global().replace(toast.id, toast.target, toast.mute.clone()))
         .flatten();
-
-    let markup = body_markup();
-    let body = if markup {
+    let body = if service.body_markup() {
         escape_markup(&toast.body)
     } else {
         toast.body.clone()
     };
-    let mut notification = Notification::new();
-    notification
-        .appname(APP_NAME)
-        .summary(&toast.summary)
-        .body(&body)
-        .icon(&icon())
-        .hint(Hint::Category("transfer".to_owned()))
-        .hint(Hint::DesktopEntry("drivewatch".to_owned()))
-        .timeout(Timeout::Milliseconds(SHOW_FOR_MS));
-    if toast.update {
-        // A redraw of what is on screen is no news: no second sound.
-        notification.hint(Hint::SuppressSound(true));
-    }
     // The actions speak the language the toast's text was worded in: the setting's.
-    let words = app.try_state::<crate::shell::Shell>().map_or_else(
+    let words = app.try_state::<Shell>().map_or_else(
         || drivewatch_core::i18n::Catalog::for_language(Default::default()),
         |shell| shell.words(),
     );
     let show = words.text("toast_show", &[]);
+    let mut actions: Vec<(&str, String)> = Vec::new();
     if toast.digest.is_some() {
-        notification.action("default", &show).action("show", &show);
+        actions.extend([("default", show.clone()), ("show", show)]);
     } else if toast.target.is_some() {
-        notification
-            .action("default", &show)
-            .action("open", &words.text("toast_open", &[]))
-            .action("show", &show);
+        actions.extend([
+            ("default", show.clone()),
+            ("open", words.text("toast_open", &[])),
+            ("show", show),
+        ]);
     }
     if let Some(mute) = &toast.mute {
-        notification.action("mute", &mute_label(mute, words));
+        actions.push(("mute", mute_label(mute, words)));
     }
-    let acts = toast.target.is_some() || toast.digest.is_some() || toast.mute.is_some();
-    if let Some((server_id, _)) = replaces {
-        notification.id(server_id);
+    let icon = icon();
+    let outgoing = Outgoing {
+        app_name: APP_NAME,
+        replaces_id: replaces.unwrap_or(0),
+        icon: &icon,
+        summary: &toast.summary,
+        body: &body,
+        actions: &actions,
+        category: "transfer",
+        desktop_entry: "drivewatch",
+        // A redraw of what is on screen is no news: no second sound.
+        silent: toast.update,
+        timeout_ms: SHOW_FOR_MS as i32,
+    };
+    match service.notify(&outgoing).await {
+        // The server may give a redraw a new id (the first was closed meanwhile): keep its.
+        Ok(server_id) => OnScreen::global().shown(
+            toast.id,
+            server_id,
+            toast.target,
+            toast.mute.clone(),
+            toast.digest.clone(),
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not show a toast"),
     }
-    let handle = match notification.show() {
-        Ok(handle) => handle,
-        Err(e) => {
-            tracing::warn!(error = %e, "could not show a toast");
+}
+
+/// What a toast's button does, for every toast: the service's one listener calls it.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn signal_handler<R: Runtime>(app: AppHandle<R>) -> impl Fn(crate::freedesktop::Signal) {
+    use crate::freedesktop::Signal;
+    move |signal| {
+        let on_screen = OnScreen::global();
+        // A closed toast keeps its entry: a later redraw of it makes the server show a new
+        // one, whose id `shown` then records.
+        let Signal::Action { id: server_id, key: action } = signal else {
             return;
-        }
-    };
-    if matches!(replaces, Some((_, true))) {
-        return; // The first notification's worker still waits for its actions.
-    }
-    let on_screen = OnScreen::global();
-    on_screen.shown(toast.id, handle.id(), toast.target, toast.mute.clone());
-    if !acts {
-        on_screen.done(toast.id);
-        return;
-    }
-    let id = toast.id;
-    let Some(shell) = app.try_state::<Shell>() else {
-        on_screen.done(id);
-        return;
-    };
-    handle.wait_for_action(|action| {
-        // The latest update's target: a burst's toast opens its folder, not its first file.
-        let target = on_screen.target(id).or(toast.target);
-        match (action, target, &toast.digest) {
+        };
+        let Some(entry) = on_screen.by_server_id(server_id) else {
+            return; // Not ours, or long gone.
+        };
+        let Some(shell) = app.try_state::<Shell>() else {
+            return;
+        };
+        match (action.as_str(), entry.target, &entry.digest) {
             ("default" | "show", _, Some(digest)) => shell.show_digest(digest),
             ("open", Some(target), _) => shell.spawn_open_change(target.seq, target.folder),
             ("default" | "show", Some(target), _) => shell.show_change(target.seq),
             ("mute", _, _) => {
-                if let Some(mute) = on_screen.mute(id).or_else(|| toast.mute.clone()) {
+                if let Some(mute) = entry.mute {
                     shell.spawn_mute_folder(Some(mute.target), mute.folder, MuteFor::ThreeHours);
                 }
             }
             _ => {}
         }
-    });
-    on_screen.done(id);
+    }
 }
 
 /// The notifications DriveWatch has on screen, by the policy's toast id: the server's id to
-/// replace one in place, its current target, and whether a worker still waits on it.
+/// redraw one in place, and what its buttons act on now.
 #[cfg(all(unix, not(target_os = "macos")))]
 mod on_screen {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
-    use drivewatch_core::toast_policy::{MuteOffer, ToastId, ToastLimits, ToastTarget};
+    use drivewatch_core::toast_policy::{DigestScope, MuteOffer, ToastId, ToastLimits, ToastTarget};
 
     /// Kept this long after the last show or update. A burst's toast is only updated within
     /// its group window, but an editing session's is redrawn up to
@@ -206,12 +219,14 @@ mod on_screen {
     /// A hard bound whatever the clock does; the cap on toasts per minute keeps it far below.
     const MAX_ENTRIES: usize = 64;
 
-    struct Entry {
-        server_id: u32,
-        target: Option<ToastTarget>,
-        mute: Option<MuteOffer>,
+    /// What a toast's buttons act on.
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct Entry {
+        pub server_id: u32,
+        pub target: Option<ToastTarget>,
+        pub mute: Option<MuteOffer>,
+        pub digest: Option<DigestScope>,
         touched: Instant,
-        waiting: bool,
     }
 
     #[derive(Default)]
@@ -229,19 +244,20 @@ mod on_screen {
             self.entries.lock().unwrap_or_else(|p| p.into_inner())
         }
 
-        /// Records a newly shown notification; a worker waits on it until [`Self::done`].
+        /// Records a notification shown (or redrawn) as `server_id` for toast `id`.
         pub fn shown(
             &self,
             id: ToastId,
             server_id: u32,
             target: Option<ToastTarget>,
             mute: Option<MuteOffer>,
+            digest: Option<DigestScope>,
         ) {
             let mut entries = self.entries();
             let now = Instant::now();
             let keep = keep_for();
             entries.retain(|_, e| now.duration_since(e.touched) < keep);
-            if entries.len() >= MAX_ENTRIES {
+            if entries.len() >= MAX_ENTRIES && !entries.contains_key(&id) {
                 if let Some(oldest) = entries
                     .iter()
                     .min_by_key(|(_, e)| e.touched)
@@ -256,42 +272,35 @@ mod on_screen {
                     server_id,
                     target,
                     mute,
+                    digest,
                     touched: now,
-                    waiting: true,
                 },
             );
         }
 
-        /// For an update of `id`: the server id to replace and whether a worker still waits on
-        /// it (then it acts on `target` and `mute` from now on). `None` when the toast is not
-        /// known (the update is then shown as a new notification).
+        /// For an update of `id`: the server id to redraw in place, the buttons acting on
+        /// `target` and `mute` from now on. `None` when the toast is not known (the update is
+        /// then shown as a new notification).
         pub fn replace(
             &self,
             id: ToastId,
             target: Option<ToastTarget>,
             mute: Option<MuteOffer>,
-        ) -> Option<(u32, bool)> {
+        ) -> Option<u32> {
             let mut entries = self.entries();
             let entry = entries.get_mut(&id)?;
             entry.target = target;
             entry.mute = mute;
             entry.touched = Instant::now();
-            Some((entry.server_id, entry.waiting))
+            Some(entry.server_id)
         }
 
-        pub fn target(&self, id: ToastId) -> Option<ToastTarget> {
-            self.entries().get(&id).and_then(|e| e.target)
-        }
-
-        pub fn mute(&self, id: ToastId) -> Option<MuteOffer> {
-            self.entries().get(&id).and_then(|e| e.mute.clone())
-        }
-
-        /// The worker of `id` stopped waiting (the notification was closed or acted on).
-        pub fn done(&self, id: ToastId) {
-            if let Some(entry) = self.entries().get_mut(&id) {
-                entry.waiting = false;
-            }
+        /// The toast the server knows as `server_id`, for its buttons.
+        pub fn by_server_id(&self, server_id: u32) -> Option<Entry> {
+            self.entries()
+                .values()
+                .find(|e| e.server_id == server_id)
+                .cloned()
         }
     }
 
@@ -315,28 +324,30 @@ mod on_screen {
                 folder: "/Photos".to_owned(),
             };
             assert_eq!(on_screen.replace(ToastId(1), Some(burst), None), None);
-            on_screen.shown(ToastId(1), 42, Some(single), None);
+            on_screen.shown(ToastId(1), 42, Some(single), None, None);
+            assert_eq!(on_screen.by_server_id(42).unwrap().target, Some(single));
             assert_eq!(
                 on_screen.replace(ToastId(1), Some(burst), Some(photos.clone())),
-                Some((42, true))
+                Some(42)
             );
-            assert_eq!(on_screen.target(ToastId(1)), Some(burst));
-            assert_eq!(on_screen.mute(ToastId(1)), Some(photos));
-            on_screen.done(ToastId(1));
-            assert_eq!(
-                on_screen.replace(ToastId(1), Some(burst), None),
-                Some((42, false))
-            );
+            let entry = on_screen.by_server_id(42).unwrap();
+            assert_eq!(entry.target, Some(burst));
+            assert_eq!(entry.mute, Some(photos));
+            // The server gave the redraw a new id: the buttons follow it.
+            on_screen.shown(ToastId(1), 43, Some(burst), None, None);
+            assert!(on_screen.by_server_id(42).is_none());
+            assert_eq!(on_screen.by_server_id(43).unwrap().target, Some(burst));
         }
 
         #[test]
         fn the_map_stays_bounded() {
             let on_screen = OnScreen::default();
             for i in 0..200 {
-                on_screen.shown(ToastId(i), i as u32, None, None);
+                on_screen.shown(ToastId(i), i as u32, None, None, None);
             }
             assert!(on_screen.entries().len() <= MAX_ENTRIES);
             assert!(on_screen.replace(ToastId(199), None, None).is_some());
+            assert!(on_screen.by_server_id(0).is_none());
         }
     }
 }
@@ -364,17 +375,6 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     }
 }
 
-/// Whether the notification server renders markup in bodies (then `<`, `>`, `&` in names
-/// must be escaped, or a file called `<b>x</b>` would be drawn bold). Asked once.
-#[cfg(all(unix, not(target_os = "macos")))]
-fn body_markup() -> bool {
-    static MARKUP: OnceLock<bool> = OnceLock::new();
-    *MARKUP.get_or_init(|| {
-        notify_rust::get_capabilities()
-            .map(|caps| caps.iter().any(|c| c == "body-markup"))
-            .unwrap_or(false)
-    })
-}
 
 #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
 fn escape_markup(text: &str) -> String {
