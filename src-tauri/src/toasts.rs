@@ -167,7 +167,11 @@ fn signal_handler<R: Runtime>(app: AppHandle<R>) -> impl Fn(crate::freedesktop::
         let on_screen = OnScreen::global();
         // A closed toast keeps its entry: a later redraw of it makes the server show a new
         // one, whose id `shown` then records.
-        let Signal::Action { id: server_id, key: action } = signal else {
+        let Signal::Action {
+            id: server_id,
+            key: action,
+        } = signal
+        else {
             return;
         };
         let Some(entry) = on_screen.by_server_id(server_id) else {
@@ -198,7 +202,9 @@ mod on_screen {
     use std::sync::{Mutex, OnceLock};
     use std::time::{Duration, Instant};
 
-    use drivewatch_core::toast_policy::{DigestScope, MuteOffer, ToastId, ToastLimits, ToastTarget};
+    use drivewatch_core::toast_policy::{
+        DigestScope, MuteOffer, ToastId, ToastLimits, ToastTarget,
+    };
 
     /// Kept this long after the last show or update. A burst's toast is only updated within
     /// its group window, but an editing session's is redrawn up to
@@ -374,7 +380,6 @@ fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
         tracing::warn!(error = %e, "could not show a toast");
     }
 }
-
 
 #[cfg_attr(not(all(unix, not(target_os = "macos"))), allow(dead_code))]
 fn escape_markup(text: &str) -> String {

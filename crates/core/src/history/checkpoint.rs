@@ -38,17 +38,17 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Starts the thread on its own connection to the database at `path`; `None` if either
-    /// cannot be had (the writer's safety net then checkpoints).
+    /// Starts the thread for the database at `path`; `None` if it cannot be had (the writer's
+    /// safety net then checkpoints). Its connection is opened at the first checkpoint, so a
+    /// store that writes little (a CLI reading the history, an idle tray) never holds one.
     pub(super) fn start(path: &Path) -> Option<Self> {
-        let conn = Connection::open(path).ok()?;
-        conn.busy_timeout(Duration::from_secs(5)).ok()?;
+        let path = path.to_owned();
         let (wrote, rows) = mpsc::channel::<u64>();
         let done = Arc::new(AtomicU64::new(0));
         let counter = done.clone();
         std::thread::Builder::new()
             .name("history-checkpoint".into())
-            .spawn(move || run(conn, rows, counter))
+            .spawn(move || run(&path, rows, counter))
             .ok()?;
         Some(Self { wrote, done })
     }
@@ -63,7 +63,17 @@ impl Checkpointer {
     }
 }
 
-fn run(conn: Connection, rows: mpsc::Receiver<u64>, done: Arc<AtomicU64>) {
+/// The checkpointing connection: a checkpoint copies frames straight from the WAL, so it needs
+/// no page cache beyond the schema's few pages.
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(5))?;
+    conn.pragma_update(None, "cache_size", -64)?;
+    Ok(conn)
+}
+
+fn run(path: &Path, rows: mpsc::Receiver<u64>, done: Arc<AtomicU64>) {
+    let mut conn: Option<Connection> = None;
     let (mut pending_rows, mut pending_commits) = (0u64, 0u64);
     // Ends when every sender is gone: the store was dropped.
     while let Ok(n) = rows.recv() {
@@ -74,7 +84,13 @@ fn run(conn: Connection, rows: mpsc::Receiver<u64>, done: Arc<AtomicU64>) {
         }
         // PASSIVE: copies what no reader still needs and never waits for the writer; what it
         // could not copy goes with the next one.
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
+        if conn.is_none() {
+            conn = open(path)
+                .map_err(|e| tracing::warn!(error = %e, "cannot open the history to checkpoint"))
+                .ok();
+        }
+        let Some(c) = &conn else { continue };
+        match c.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) {
             Ok(_) => {
                 done.fetch_add(1, Ordering::Relaxed);
             }
