@@ -8,6 +8,7 @@
 //! as the app runs. Here a toast is one method call on the kept connection, and the actions of
 //! all of them arrive through one signal stream.
 //!
+//! A notification closed keeps nothing waiting here, so `NotificationClosed` is not listened to.
 //! This module knows the D-Bus interface and nothing of DriveWatch's toasts ([`crate::toasts`]).
 
 use std::collections::HashMap;
@@ -21,13 +22,11 @@ use zbus::{Connection, MatchRule, MessageStream};
 const NAME: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 
-/// What the server told about a notification.
+/// The user chose the action `key` of notification `id` (`ActionInvoked`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Signal {
-    /// The user chose the action `key` of notification `id`.
-    Action { id: u32, key: String },
-    /// Notification `id` is gone (expired, dismissed, replaced).
-    Closed { id: u32 },
+pub struct Action {
+    pub id: u32,
+    pub key: String,
 }
 
 /// One `Notify` call.
@@ -55,10 +54,10 @@ pub struct Service {
 
 static SERVICE: OnceCell<Service> = OnceCell::const_new();
 
-/// The service, connected (and its listener started, handing every signal to `on_signal`) on
+/// The service, connected (and its listener started, handing every action to `on_action`) on
 /// first use. A failure is returned, and the next call tries again.
 pub async fn service(
-    on_signal: impl Fn(Signal) + Send + Sync + 'static,
+    on_action: impl Fn(Action) + Send + Sync + 'static,
 ) -> zbus::Result<&'static Service> {
     SERVICE
         .get_or_try_init(|| async {
@@ -67,6 +66,7 @@ pub async fn service(
             let rule = MatchRule::builder()
                 .msg_type(Type::Signal)
                 .interface(NAME)?
+                .member("ActionInvoked")?
                 .path(PATH)?
                 .build();
             let stream = MessageStream::for_match_rule(rule, &connection, None).await?;
@@ -75,7 +75,7 @@ pub async fn service(
                 .await?
                 .body()
                 .deserialize()?;
-            tauri::async_runtime::spawn(listen(stream, on_signal));
+            tauri::async_runtime::spawn(listen(stream, on_action));
             Ok(Service {
                 connection,
                 body_markup: caps.iter().any(|c| c == "body-markup"),
@@ -126,28 +126,12 @@ impl Service {
     }
 }
 
-/// Hands every `ActionInvoked` and `NotificationClosed` to `on_signal`, until the connection
-/// ends (with the app).
-async fn listen(mut stream: MessageStream, on_signal: impl Fn(Signal)) {
+/// Hands every `ActionInvoked` to `on_action`, until the connection ends (with the app).
+async fn listen(mut stream: MessageStream, on_action: impl Fn(Action)) {
     while let Some(message) = stream.next().await {
         let Ok(message) = message else { continue };
-        if let Some(signal) = parse(&message) {
-            on_signal(signal);
+        if let Ok((id, key)) = message.body().deserialize::<(u32, String)>() {
+            on_action(Action { id, key });
         }
-    }
-}
-
-fn parse(message: &zbus::Message) -> Option<Signal> {
-    let header = message.header();
-    match header.member()?.as_str() {
-        "ActionInvoked" => {
-            let (id, key): (u32, String) = message.body().deserialize().ok()?;
-            Some(Signal::Action { id, key })
-        }
-        "NotificationClosed" => {
-            let (id, _reason): (u32, u32) = message.body().deserialize().ok()?;
-            Some(Signal::Closed { id })
-        }
-        _ => None,
     }
 }

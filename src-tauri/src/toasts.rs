@@ -95,7 +95,7 @@ pub fn deliver<R: Runtime>(app: &AppHandle<R>, toast: Toast) {
 async fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     use crate::freedesktop::{Outgoing, service};
 
-    let service = match service(signal_handler(app.clone())).await {
+    let service = match service(action_handler(app.clone())).await {
         Ok(service) => service,
         Err(e) => {
             tracing::warn!(error = %e, "no notification service: the toast is not shown");
@@ -159,21 +159,16 @@ async fn show<R: Runtime>(app: &AppHandle<R>, toast: &Toast) {
     }
 }
 
-/// What a toast's button does, for every toast: the service's one listener calls it.
+/// What a toast's button does, for every toast: the service's one listener calls it. A closed
+/// toast keeps its entry: a later redraw of it makes the server show a new one, whose id `shown`
+/// then records.
 #[cfg(all(unix, not(target_os = "macos")))]
-fn signal_handler<R: Runtime>(app: AppHandle<R>) -> impl Fn(crate::freedesktop::Signal) {
-    use crate::freedesktop::Signal;
-    move |signal| {
+fn action_handler<R: Runtime>(app: AppHandle<R>) -> impl Fn(crate::freedesktop::Action) {
+    move |crate::freedesktop::Action {
+              id: server_id,
+              key: action,
+          }| {
         let on_screen = OnScreen::global();
-        // A closed toast keeps its entry: a later redraw of it makes the server show a new
-        // one, whose id `shown` then records.
-        let Signal::Action {
-            id: server_id,
-            key: action,
-        } = signal
-        else {
-            return;
-        };
         let Some(entry) = on_screen.by_server_id(server_id) else {
             return; // Not ours, or long gone.
         };

@@ -313,8 +313,11 @@ impl DeltaSync {
                     self.index_entries_loaded = usize::try_from(outcome.compared)
                         .unwrap_or(usize::MAX)
                         + outcome.index.len();
-                    let out =
-                        classify::classify(&outcome.index, outcome.items, &self.context(caught_up));
+                    let out = classify::classify(
+                        &outcome.index,
+                        outcome.items,
+                        &context_of(&self.identity, Utc::now(), caught_up),
+                    );
                     return Ok((out, delta_link, p, generation));
                 }
             }
@@ -361,10 +364,6 @@ impl DeltaSync {
                 self.identity.drive_id = id;
             }
         }
-    }
-
-    fn context(&self, caught_up: bool) -> ClassifyContext<'_> {
-        context_of(&self.identity, Utc::now(), caught_up)
     }
 
     async fn fetch(

@@ -52,7 +52,6 @@ pub fn folder_key(path: &str) -> String {
 /// the commit's first change gets (a burst head at or after it is of the same run).
 pub(super) struct Grouper<'h> {
     heads: &'h mut Heads,
-    session_ms: i64,
     first_seq: i64,
 }
 
@@ -69,13 +68,8 @@ impl<'h> Grouper<'h> {
     ) -> Result<Self, HistoryError> {
         heads.catch_up(tx, first_seq - 1)?;
         heads.invalidate();
-        let session_ms = session.num_milliseconds();
-        heads.set_session_ms(session_ms);
-        Ok(Self {
-            heads,
-            session_ms,
-            first_seq,
-        })
+        heads.set_session_ms(session.num_milliseconds());
+        Ok(Self { heads, first_seq })
     }
 
     /// The group of `c`, about to be stored as `seq` in `target` with the folder key `folder`;
@@ -83,11 +77,12 @@ impl<'h> Grouper<'h> {
     pub(super) fn assign(&mut self, target: &str, c: &Change, seq: i64, folder: &str) -> i64 {
         let at_ms = c.at.timestamp_millis();
         let mut group = None;
-        if c.kind == ChangeKind::Modified && self.session_ms > 0 {
+        let session_ms = self.heads.session_ms();
+        if c.kind == ChangeKind::Modified && session_ms > 0 {
             let last = self
                 .heads
                 .session(target, &c.item_id, c.by.as_deref())
-                .filter(|l| (at_ms - l.at_ms).abs() < self.session_ms);
+                .filter(|l| (at_ms - l.at_ms).abs() < session_ms);
             group = last.map(|l| l.group);
         }
         let key = BurstKey {

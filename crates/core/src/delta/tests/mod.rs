@@ -31,6 +31,11 @@ fn kinds(report: &RunReport) -> Vec<(ChangeKind, String)> {
 
 fn no_progress(_: Progress) {}
 
+/// One run that must succeed, with no progress wanted.
+async fn run_ok(s: &mut DeltaSync, cancel: &CancellationToken) -> RunReport {
+    s.run(cancel, false, &no_progress).await.unwrap()
+}
+
 #[tokio::test]
 async fn baseline_then_incremental_paging_and_last_wins() {
     let drive = FakeDrive::new(2);
@@ -228,14 +233,7 @@ async fn two_engines_on_one_database_report_each_change_once() {
     let mut second = sync(&drive, &store);
     first.run(&cancel, false, &no_progress).await.unwrap();
     // The second engine starts from the first one's baseline.
-    assert!(
-        second
-            .run(&cancel, false, &no_progress)
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
-    );
+    assert!(run_ok(&mut second, &cancel).await.changes.is_empty());
 
     drive.file("a", "a.txt", "root", "c1");
     let one = first.run(&cancel, false, &no_progress).await.unwrap();
@@ -266,42 +264,27 @@ async fn a_cursor_remembered_in_memory_is_checked_at_commit() {
     let cancel = CancellationToken::new();
     let mut first = sync(&drive, &here);
     let mut second = sync(&drive, &there);
-    first.run(&cancel, false, &no_progress).await.unwrap();
+    run_ok(&mut first, &cancel).await;
     assert!(here.known_cursor("t1").is_some());
-    second.run(&cancel, false, &no_progress).await.unwrap();
+    run_ok(&mut second, &cancel).await;
     let remembered = there.known_cursor("t1");
     assert_eq!(remembered, there.cursor("t1").unwrap());
 
     drive.file("a", "a.txt", "root", "c1");
-    assert_eq!(
-        first
-            .run(&cancel, false, &no_progress)
-            .await
-            .unwrap()
-            .changes
-            .len(),
-        1
-    );
+    assert_eq!(run_ok(&mut first, &cancel).await.changes.len(), 1);
     // `there` still remembers the older cursor: its run is refused, and it learns the new one.
     assert!(matches!(
         second.run(&cancel, false, &no_progress).await,
         Err(DeltaError::Store(HistoryError::CursorMoved { .. }))
     ));
     assert_ne!(there.known_cursor("t1"), remembered);
-    assert!(
-        second
-            .run(&cancel, false, &no_progress)
-            .await
-            .unwrap()
-            .changes
-            .is_empty()
-    );
+    assert!(run_ok(&mut second, &cancel).await.changes.is_empty());
     assert_eq!(here.count(None).unwrap(), 1);
 
     // Forgetting the target forgets the cursor in memory too: the next run is a baseline.
     here.forget_target("t1").unwrap();
     assert_eq!(here.known_cursor("t1"), None);
-    let report = first.run(&cancel, false, &no_progress).await.unwrap();
+    let report = run_ok(&mut first, &cancel).await;
     assert_eq!(report.kind, RunKind::Baseline);
 }
 

@@ -63,7 +63,7 @@ pub(crate) struct Heads {
     bursts: HashMap<BurstKey, BurstLast>,
     /// The latest change time noted: windows are measured back from it.
     newest_at_ms: i64,
-    /// The session length in force at the last commit (eviction keeps that much).
+    /// The session length in force for this commit (eviction keeps that much too).
     session_ms: i64,
 }
 
@@ -165,9 +165,13 @@ impl Heads {
         self.evict();
     }
 
-    /// The session length commits group by now (kept by eviction).
+    /// The session length commits group by now (kept by eviction too).
     pub(super) fn set_session_ms(&mut self, session_ms: i64) {
         self.session_ms = session_ms;
+    }
+
+    pub(super) fn session_ms(&self) -> i64 {
+        self.session_ms
     }
 
     fn evict(&mut self) {

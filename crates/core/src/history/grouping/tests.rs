@@ -36,6 +36,31 @@ fn change(path: &str, kind: ChangeKind, by: &str, at: DateTime<Utc>) -> Change {
     }
 }
 
+/// Alice's `i`-th save of the budget, 20 s after the one before.
+fn alice_saves(i: i64) -> Change {
+    change(
+        "/Finance/Budget.xlsx",
+        ChangeKind::Modified,
+        "Alice",
+        t0() + Duration::seconds(20 * i),
+    )
+}
+
+/// A store on disk that already holds 30,000 changes in 100 folders: the measurements' start.
+fn store_with_30_000_changes(dir: &std::path::Path) -> HistoryStore {
+    let store = HistoryStore::open(&dir.join("h.sqlite3")).unwrap();
+    for round in 0..3 {
+        let prior: Vec<_> = (0..10_000)
+            .map(|i| {
+                let path = format!("/Old{}/p{round}-{i}.txt", i % 100);
+                change(&path, ChangeKind::Modified, "Ann", t0())
+            })
+            .collect();
+        commit(&store, &prior);
+    }
+    store
+}
+
 fn commit(store: &HistoryStore, changes: &[Change]) -> Vec<Change> {
     store
         .commit_run(RunCommit {
@@ -78,13 +103,7 @@ fn group_of(store: &HistoryStore, group: i64) -> Vec<Change> {
 fn ninety_saves_twenty_seconds_apart_are_one_session() {
     let store = HistoryStore::open_in_memory().unwrap();
     let saves: Vec<Change> = (0..90)
-        .map(|i| {
-            let at = t0() + Duration::seconds(20 * i);
-            commit_one(
-                &store,
-                change("/Finance/Budget.xlsx", ChangeKind::Modified, "Alice", at),
-            )
-        })
+        .map(|i| commit_one(&store, alice_saves(i)))
         .collect();
     let first = saves[0].seq;
     assert_eq!(
@@ -476,17 +495,9 @@ fn a_session_continues_across_two_processes_on_one_database() {
         HistoryStore::open(&path).unwrap(),
         HistoryStore::open(&path).unwrap(),
     );
-    let save = |i: i64| {
-        change(
-            "/Finance/Budget.xlsx",
-            ChangeKind::Modified,
-            "Alice",
-            t0() + Duration::seconds(20 * i),
-        )
-    };
-    let first = commit_one(&a, save(0));
-    let second = commit_one(&b, save(1));
-    let third = commit_one(&a, save(2));
+    let first = commit_one(&a, alice_saves(0));
+    let second = commit_one(&b, alice_saves(1));
+    let third = commit_one(&a, alice_saves(2));
     assert_eq!(second.group, first.seq);
     assert_eq!(third.group, first.seq);
     // And a rename through one ends the session for the other.
@@ -498,7 +509,7 @@ fn a_session_continues_across_two_processes_on_one_database() {
     );
     rename.old_path = Some("/Finance/Budget 2026.xlsx".into());
     commit_one(&b, rename);
-    let after = commit_one(&a, save(4));
+    let after = commit_one(&a, alice_saves(4));
     assert_eq!(after.group, after.seq);
 }
 
@@ -509,15 +520,7 @@ fn a_failed_commit_leaves_no_trace_in_the_grouping() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("history.sqlite3");
     let store = HistoryStore::open(&path).unwrap();
-    let save = |i: i64| {
-        change(
-            "/Finance/Budget.xlsx",
-            ChangeKind::Modified,
-            "Alice",
-            t0() + Duration::seconds(20 * i),
-        )
-    };
-    let first = commit_one(&store, save(0));
+    let first = commit_one(&store, alice_saves(0));
     let raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute_batch(
         "CREATE TRIGGER refuse BEFORE INSERT ON cursors BEGIN SELECT RAISE(ABORT, 'refused'); END;",
@@ -543,7 +546,7 @@ fn a_failed_commit_leaves_no_trace_in_the_grouping() {
     assert!(failed.is_err());
     raw.execute_batch("DROP TRIGGER refuse; DROP TRIGGER refuse_update;")
         .unwrap();
-    let next = commit_one(&store, save(1));
+    let next = commit_one(&store, alice_saves(1));
     assert_eq!(next.group, first.seq);
     assert_eq!(all(&store, HistoryQuery::default()).len(), 2);
 }
@@ -592,22 +595,13 @@ fn the_grouping_keeps_a_bounded_number_of_keys() {
 }
 
 /// The commit of a 10,000-change burst, after 30,000 stored changes, into one folder and into
-/// 10,000 folders (a lookup per change). A measurement, not part of the default run:
+/// 10,000 folders (a new key per change). A measurement, not part of the default run:
 /// `cargo test -p drivewatch-core --lib -- --ignored --nocapture burst_commit_scale`.
 #[test]
 #[ignore = "a measurement"]
 fn burst_commit_scale() {
     let dir = tempfile::tempdir().unwrap();
-    let store = HistoryStore::open(&dir.path().join("h.sqlite3")).unwrap();
-    for round in 0..3 {
-        let prior: Vec<_> = (0..10_000)
-            .map(|i| {
-                let path = format!("/Old{}/p{round}-{i}.txt", i % 100);
-                change(&path, ChangeKind::Modified, "Ann", t0())
-            })
-            .collect();
-        commit(&store, &prior);
-    }
+    let store = store_with_30_000_changes(dir.path());
     for (label, spread) in [("one folder", false), ("10k folders", true)] {
         let burst: Vec<_> = (0..10_000)
             .map(|i| {
@@ -634,16 +628,7 @@ fn burst_commit_scale() {
 #[ignore = "a measurement"]
 fn one_change_commit_cost() {
     let dir = tempfile::tempdir().unwrap();
-    let store = HistoryStore::open(&dir.path().join("h.sqlite3")).unwrap();
-    for round in 0..3 {
-        let prior: Vec<_> = (0..10_000)
-            .map(|i| {
-                let path = format!("/Old{}/p{round}-{i}.txt", i % 100);
-                change(&path, ChangeKind::Modified, "Ann", t0())
-            })
-            .collect();
-        commit(&store, &prior);
-    }
+    let store = store_with_30_000_changes(dir.path());
     let n = 3_000;
     let started = Instant::now();
     for i in 0..n {
