@@ -21,8 +21,10 @@ use crate::model::ChangeKind;
 /// changes of any session or burst window of a real drive, and read in a few milliseconds.
 const LOAD_ROWS: i64 = 20_000;
 
-/// The most keys of each kind kept after a commit (about 200 bytes each).
-const MAX_KEYS: usize = 4_096;
+/// The most keys of each kind kept after a commit (about 200 bytes each, so the heads stay
+/// under half a MiB). Far more than the sessions and bursts open at once on a real drive; a
+/// higher bound only made a long run's memory grow longer before it levelled off.
+pub(super) const MAX_KEYS: usize = 1_024;
 
 /// The latest save of one item by one person.
 #[derive(Clone, Copy, Debug)]
@@ -175,6 +177,8 @@ impl Heads {
     }
 
     fn evict(&mut self) {
+        // Only past a bound: a sweep by the newest change time alone would also drop the heads
+        // an older catch-up change (another drive's, after a night offline) still joins.
         if self.sessions.len() <= MAX_KEYS && self.bursts.len() <= MAX_KEYS {
             return;
         }

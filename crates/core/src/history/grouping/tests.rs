@@ -577,7 +577,8 @@ fn the_grouping_keeps_a_bounded_number_of_keys() {
         10_000
     );
     let (sessions, bursts) = store.heads.lock().unwrap().sizes();
-    assert!(sessions <= 4_096 && bursts <= 4_096, "{sessions} {bursts}");
+    let bound = super::heads::MAX_KEYS;
+    assert!(sessions <= bound && bursts <= bound, "{sessions} {bursts}");
     let a = commit_one(
         &store,
         change("/Docs/a.txt", ChangeKind::Created, "Ann", t0()),
