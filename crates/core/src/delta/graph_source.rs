@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::source::{DeltaPage, PushSubscription, SourceError, TargetSource};
 use crate::classify::DeltaItem;
-use crate::graph::wire::DriveItem;
+use crate::graph::wire::DeltaEntry;
 use crate::graph::{self, GraphClient, GraphError, Subscription, delta_path};
 use crate::history::HistoryStore;
 use crate::model::TargetSpec;
@@ -179,18 +179,20 @@ fn refused(e: &GraphError) -> bool {
 }
 
 /// Graph's wire item → what the classifier needs.
-pub fn delta_item(item: DriveItem) -> DeltaItem {
+pub fn delta_item(item: DeltaEntry) -> DeltaItem {
     let by = item.last_modified_by.as_ref();
-    let by_user = by.and_then(|b| b.user.as_ref());
+    let modified_by_name = by.and_then(|b| b.display_name()).map(str::to_owned);
+    let modified_by_id = by.and_then(|b| b.user.as_ref()?.id.clone());
+    let parent = item.parent_reference.unwrap_or_default();
     DeltaItem {
-        is_folder: item.is_folder(),
-        is_root: item.is_root(),
-        deleted: item.is_deleted(),
-        parent_id: item.parent_id().map(str::to_owned),
-        drive_id: item.drive_id().map(str::to_owned),
-        parent_path: item.parent_reference.as_ref().and_then(|p| p.path.clone()),
-        modified_by_id: by_user.and_then(|u| u.id.clone()),
-        modified_by_name: by.and_then(|b| b.display_name()).map(str::to_owned),
+        is_folder: item.folder.is_some() || item.root.is_some(),
+        is_root: item.root.is_some(),
+        deleted: item.deleted.is_some(),
+        parent_id: parent.id,
+        drive_id: parent.drive_id,
+        parent_path: parent.path,
+        modified_by_id,
+        modified_by_name,
         modified_at: item.last_modified_date_time,
         id: item.id,
         name: item.name,
@@ -279,7 +281,7 @@ mod tests {
 
     #[test]
     fn wire_items_map_to_classifier_input() {
-        let item: DriveItem = serde_json::from_value(serde_json::json!({
+        let item: DeltaEntry = serde_json::from_value(serde_json::json!({
             "id": "01ABC",
             "name": "Budget.xlsx",
             "eTag": "\"{X},2\"",
@@ -300,7 +302,7 @@ mod tests {
         assert_eq!(d.modified_by_name.as_deref(), Some("Olga"));
         assert!(!d.is_folder && !d.deleted && !d.is_root);
 
-        let gone: DriveItem = serde_json::from_value(serde_json::json!({
+        let gone: DeltaEntry = serde_json::from_value(serde_json::json!({
             "id": "01DEL", "deleted": {"state": "deleted"}, "parentReference": {"id": "01P"}
         }))
         .unwrap();

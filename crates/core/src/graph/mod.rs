@@ -27,7 +27,7 @@ pub use crate::transport::build_http_client;
 pub use error::GraphError;
 pub use retry::{RetryPolicy, ThrottleGate};
 pub use transport::{GraphTransport, ReqwestTransport};
-pub use wire::DriveItem;
+pub use wire::{DeltaEntry, DriveItem};
 
 use crate::config::require_secure_url;
 use crate::model::TargetSpec;
@@ -70,7 +70,7 @@ pub struct Subscription {
 /// One page of a delta enumeration. Exactly one of the links is set on a well-formed page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeltaPage {
-    pub items: Vec<DriveItem>,
+    pub items: Vec<DeltaEntry>,
     /// Follow this (as given) for the next page.
     pub next_link: Option<String>,
     /// The cursor to save once every page before it is processed.
