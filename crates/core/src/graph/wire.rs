@@ -179,7 +179,7 @@ impl DriveItem {
 /// One item of a delta page, as far as change detection reads it. A page holds hundreds of
 /// items and a resync a whole drive's, so only these fields are parsed: the rest of Graph's
 /// driveItem (sizes, hashes, `createdBy`, `createdDateTime`, `fileSystemInfo`...) is skipped
-/// without allocating, which took a fifth off a full enumeration's parse.
+/// without allocating.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DeltaEntry {
