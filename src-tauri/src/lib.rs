@@ -82,6 +82,7 @@ pub fn wire<R: Runtime>(
             app.state::<Shell>().attach(Box::new(surface::AppSurface {
                 app: app.handle().clone(),
                 tray: wiring.tray,
+                redraw_queued: Default::default(),
             }));
             if wiring.tray {
                 let shell = app.state::<Shell>();

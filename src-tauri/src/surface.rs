@@ -6,6 +6,9 @@
 //! reach the window are logged, never raised, since the engine's work must go on whether or
 //! not a window listens.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use drivewatch_core::model::SignInEvent;
 use tauri::{AppHandle, Runtime};
 use tauri_specta::Event;
@@ -19,6 +22,8 @@ pub struct AppSurface<R: Runtime> {
     pub app: AppHandle<R>,
     /// False where there is no tray (the mock-runtime test).
     pub tray: bool,
+    /// A tray redraw is queued on the main thread and has not started yet.
+    pub redraw_queued: Arc<AtomicBool>,
 }
 
 impl<R: Runtime> Surface for AppSurface<R> {
@@ -29,9 +34,25 @@ impl<R: Runtime> Surface for AppSurface<R> {
         self.tray_changed();
     }
 
+    /// Queues one redraw of the tray on the main thread and returns at once. Tauri's tray and
+    /// menu calls made from another thread each wait for a round trip to the main thread, and a
+    /// redraw makes dozens: made from the relay's Tokio worker they held it about 8 ms per
+    /// change, and the toast spawned just before waited behind them (Tokio runs a task spawned
+    /// from a worker next on that same worker). Redraws asked for while one is queued are that
+    /// one: a burst of changes draws the tray once, with what is true when it draws.
     fn tray_changed(&self) {
-        if self.tray {
-            crate::tray::refresh(&self.app);
+        if !self.tray || self.redraw_queued.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let app = self.app.clone();
+        let queued = Arc::clone(&self.redraw_queued);
+        let sent = self.app.run_on_main_thread(move || {
+            queued.store(false, Ordering::Release);
+            crate::tray::refresh(&app);
+        });
+        if let Err(e) = sent {
+            self.redraw_queued.store(false, Ordering::Release);
+            tracing::warn!(error = %e, "could not redraw the tray");
         }
     }
 
