@@ -297,7 +297,13 @@ pub(super) fn section(
              benchmark, so CPU per 1,000 changes includes waiting for neither but is read \
              under load. RSS counts allocator pages kept after the bursts; the first quarter \
              holds a burst and the morning peak so later quarters are compared with a warmed \
-             process. The desktop app's private session bus has no notification server, so \
+             process. Threads: Tokio's blocking pool (the SQLite calls) keeps a thread 10 s \
+             after its last task and hands tasks round its idle threads, so its size follows \
+             how many calls overlapped lately. Sampled by name every 2 s in a short run, the \
+             desktop app's threads were two unnamed ones (the main thread and one more), \
+             GLib's gdbus and gmain, the checkpoint thread, and six Tokio threads (two workers \
+             and that pool), so a thread more or less between quarters is the pool, not a thread per \
+             event. The desktop app's private session bus has no notification server, so \
              each toast's D-Bus call fails at once (ServiceUnknown, logged) and no toast worker \
              waits for an action: the toast path up to the D-Bus call is soaked, a shown \
              notification is not. CLI: RSS growth {cli_rss} MiB, CPU {cli_cpu} s per 1,000 changes; \
