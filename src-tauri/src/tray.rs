@@ -8,6 +8,8 @@
 //! ids to them. Callbacks must never panic (no `unwrap`): a failed menu action is logged and
 //! ignored, since the tray has nowhere to show an error.
 
+use std::sync::{Mutex, MutexGuard};
+
 use chrono::{DateTime, Local};
 use drivewatch_core::i18n::{Arg, Catalog};
 use drivewatch_core::model::{Account, AccountState, Change, Mute, TargetInfo, TargetStatus};
@@ -385,9 +387,22 @@ pub fn build_menu<R: Runtime, M: Manager<R>>(app: &M, shell: &Shell) -> tauri::R
     Ok(menu)
 }
 
+/// The state whose icon the tray shows. A redraw sets the icon only when the state changed: on
+/// Linux the tray encodes every icon it is given to a new PNG file for the panel to load, which
+/// on every change was a file written and a panel reload for the same picture. One tray per
+/// process, drawn on the main thread.
+static DRAWN: Mutex<Option<TrayState>> = Mutex::new(None);
+
+fn drawn() -> MutexGuard<'static, Option<TrayState>> {
+    DRAWN
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Creates the tray icon. Menu and icon are refreshed by [`refresh`].
 pub fn create<R: Runtime>(app: &AppHandle<R>, shell: &Shell) -> tauri::Result<TrayIcon<R>> {
     let state = TrayState::of(shell);
+    *drawn() = Some(state);
     let unread = shell.unread();
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .icon(Image::from_bytes(state.icon_png())?)
@@ -429,8 +444,18 @@ pub fn refresh<R: Runtime>(app: &AppHandle<R>) {
     };
     let state = TrayState::of(&shell);
     let unread = shell.unread();
-    let result = Image::from_bytes(state.icon_png())
-        .and_then(|icon| tray.set_icon(Some(icon)))
+    let mut drawn = drawn();
+    let icon = if *drawn == Some(state) {
+        Ok(())
+    } else {
+        // Unknown until it is set: a failed attempt is made again at the next redraw.
+        *drawn = None;
+        Image::from_bytes(state.icon_png())
+            .and_then(|icon| tray.set_icon(Some(icon)))
+            .map(|()| *drawn = Some(state))
+    };
+    drop(drawn);
+    let result = icon
         .and_then(|()| {
             let tip = tooltip(state, shell.latest().first(), unread, shell.words());
             tray.set_tooltip(Some(tip))
