@@ -227,9 +227,13 @@ fn the_window_lists_changes_and_pauses_the_tray() {
     let deadline = Instant::now() + Duration::from_secs(60);
     let mut burst_title = String::new();
     while Instant::now() < deadline {
+        // The list redraws as changes arrive: a row found just before a redraw is gone when its
+        // text is asked for (an error, read as empty), so look again until the words are there.
         if let Some(row) = find_all("li.group-row[data-count='40'] .group-title").first() {
             burst_title = text_of(row);
-            break;
+            if !burst_title.is_empty() {
+                break;
+            }
         }
         std::thread::sleep(Duration::from_millis(500));
     }
