@@ -183,11 +183,12 @@ pub fn delta_item(item: DeltaEntry) -> DeltaItem {
     let by = item.last_modified_by.as_ref();
     let modified_by_name = by.and_then(|b| b.display_name()).map(str::to_owned);
     let modified_by_id = by.and_then(|b| b.user.as_ref()?.id.clone());
+    let (is_folder, is_root, deleted) = (item.is_folder(), item.is_root(), item.is_deleted());
     let parent = item.parent_reference.unwrap_or_default();
     DeltaItem {
-        is_folder: item.folder.is_some() || item.root.is_some(),
-        is_root: item.root.is_some(),
-        deleted: item.deleted.is_some(),
+        is_folder,
+        is_root,
+        deleted,
         parent_id: parent.id,
         drive_id: parent.drive_id,
         parent_path: parent.path,

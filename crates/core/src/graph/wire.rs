@@ -22,7 +22,8 @@ pub struct User {
     pub mail: Option<String>,
 }
 
-/// One identity in an identity set.
+/// One identity in an identity set: who, by id and name (an email and the rest are skipped:
+/// nothing reads them, and delta parses one per item).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Identity {
@@ -30,8 +31,6 @@ pub struct Identity {
     pub id: Option<String>,
     #[serde(default)]
     pub display_name: Option<String>,
-    #[serde(default)]
-    pub email: Option<String>,
 }
 
 /// Who did something: a user, an application, a device (any may be missing).
@@ -196,7 +195,7 @@ pub struct DeltaEntry {
     #[serde(default)]
     pub last_modified_date_time: Option<DateTime<Utc>>,
     #[serde(default)]
-    pub last_modified_by: Option<ActorSet>,
+    pub last_modified_by: Option<IdentitySet>,
     #[serde(default)]
     pub parent_reference: Option<DeltaParent>,
     /// The facets are read for their presence only.
@@ -215,36 +214,6 @@ pub struct Facet;
 impl<'de> Deserialize<'de> for Facet {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         serde::de::IgnoredAny::deserialize(d).map(|_| Facet)
-    }
-}
-
-/// `lastModifiedBy` of a delta item: who, by id and name.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct ActorSet {
-    #[serde(default)]
-    pub user: Option<Actor>,
-    #[serde(default)]
-    pub application: Option<Actor>,
-    #[serde(default)]
-    pub device: Option<Actor>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    #[serde(default)]
-    pub id: Option<String>,
-    #[serde(default)]
-    pub display_name: Option<String>,
-}
-
-impl ActorSet {
-    /// The best display name: the user's, else the application's, else the device's.
-    pub fn display_name(&self) -> Option<&str> {
-        [&self.user, &self.application, &self.device]
-            .into_iter()
-            .flatten()
-            .find_map(|i| i.display_name.as_deref().filter(|n| !n.is_empty()))
     }
 }
 
