@@ -169,13 +169,10 @@ pub fn answer(shared: &Shared, drive: &str, token: Option<&str>) -> Result<Strin
                         location: Some(format!("{graph}/drives/{drive}/root/delta")),
                     });
                 }
-                let ids: Vec<String> = w
-                    .items
-                    .values()
-                    .filter(|i| i.drive == drive && i.seq > since)
-                    .map(|i| i.id.clone())
-                    .collect();
-                (parents_first(&w, ids), Some(since))
+                (
+                    parents_first(&w, w.changed_since(drive, since)),
+                    Some(since),
+                )
             }
         },
     };

@@ -149,7 +149,7 @@ pub fn item_json(base: &str, w: &World, item: &Item, view: ItemView) -> Value {
     o.insert("webUrl".into(), json!(web_url(base, w, item)));
     o.insert("cTag".into(), json!(ctag(item)));
     let size = if item.is_folder() {
-        subtree_size(w, &item.id)
+        w.folder_size(&item.id)
     } else {
         item.size()
     };
@@ -193,19 +193,6 @@ pub fn item_json(base: &str, w: &World, item: &Item, view: ItemView) -> Value {
     Value::Object(o)
 }
 
-fn subtree_size(w: &World, id: &str) -> u64 {
-    w.children_of(id)
-        .iter()
-        .map(|c| {
-            if c.is_folder() {
-                subtree_size(w, &c.id)
-            } else {
-                c.size()
-            }
-        })
-        .sum()
-}
-
 /// A drive resource.
 pub fn drive_json(base: &str, w: &World, d: &Drive) -> Value {
     let owner = match &d.owner {
@@ -220,12 +207,8 @@ pub fn drive_json(base: &str, w: &World, d: &Drive) -> Value {
         }
         DriveOwner::Site(_) => json!({"group": {"displayName": d.name}}),
     };
-    let used: u64 = w
-        .items
-        .values()
-        .filter(|i| i.drive == d.id && !i.deleted)
-        .map(Item::size)
-        .sum();
+    // Every live file of the drive is below its root.
+    let used = w.folder_size(&d.root);
     let root_created = w.items.get(&d.root).map(|r| date(&r.created_at));
     json!({
         "id": d.id,

@@ -16,7 +16,6 @@ impl World {
         let mut parent = None;
         let mut drive = None;
         if let Some(it) = self.items.get_mut(id) {
-            it.seq = seq;
             it.etag_version += 1;
             if content_changed {
                 it.ctag_version += 1;
@@ -27,6 +26,7 @@ impl World {
             drive = Some(it.drive.clone());
         }
         if let Some(d) = drive {
+            self.stamp(id, seq);
             self.mark_changed(&d, id);
         }
         self.touch_ancestors(parent);
@@ -40,19 +40,22 @@ impl World {
             .insert(id.to_string());
     }
 
+    /// Every change walks here, for each chain of folders whose contents it changed (a move:
+    /// both), which is why the folder sizes are forgotten here and nowhere else.
     fn touch_ancestors(&mut self, mut parent: Option<ItemId>) {
         while let Some(p) = parent {
+            self.forget_size(&p);
             self.seq += 1;
             let seq = self.seq;
             match self.items.get_mut(&p) {
                 Some(it) => {
-                    it.seq = seq;
                     it.etag_version += 1;
                     parent = it.parent.clone();
                     self.dirty.entry(it.drive.clone()).or_default();
                 }
                 None => break,
             }
+            self.stamp(&p, seq);
         }
     }
 
@@ -116,6 +119,7 @@ impl World {
             deleted: false,
         };
         self.items.insert(id.clone(), it);
+        self.stamp(&id, self.seq);
         self.children.add(parent, name, &id);
         self.mark_changed(drive, &id);
         self.touch_ancestors(Some(parent.to_string()));
@@ -308,12 +312,13 @@ impl World {
                     self.children.remove(p, &it.name, d);
                 }
                 it.deleted = true;
-                it.seq = seq;
                 it.etag_version += 1;
                 it.modified_by = actor.to_string();
                 it.modified_at = Utc::now();
             }
+            self.stamp(d, seq);
             self.mark_changed(&drive, d);
+            self.forget_size(d);
         }
         self.touch_ancestors(Some(parent));
         Ok(())

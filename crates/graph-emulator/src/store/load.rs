@@ -45,6 +45,8 @@ impl World {
             drives: BTreeMap::new(),
             items: HashMap::new(),
             children: ChildIndex::default(),
+            folder_sizes: Default::default(),
+            by_seq: HashMap::new(),
             seq: 0,
             next_item: 0,
             dirty: BTreeMap::new(),
@@ -201,6 +203,7 @@ impl World {
                 deleted: false,
             };
             w.items.insert(root_id.clone(), root);
+            w.stamp(&root_id, w.seq);
             w.drives.insert(
                 d.id.clone(),
                 Drive {

@@ -13,6 +13,7 @@ mod changes;
 mod load;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 
 use chrono::{DateTime, Utc};
 
@@ -163,6 +164,15 @@ pub struct World {
     dirty: BTreeMap<String, BTreeSet<ItemId>>,
     /// Live children per folder, so lookups never scan the whole world.
     children: ChildIndex,
+    /// Each folder's size (its live descendants' bytes) as last computed: a folder's JSON
+    /// carries it, and summing a drive's whole tree for the root on every delta page made a
+    /// delta answer grow with the drive. A change drops the entries of the folders it
+    /// touches (`touch_ancestors`, which every change walks), so an entry is never stale.
+    folder_sizes: Mutex<HashMap<ItemId, u64>>,
+    /// Every item (deleted ones too) of each drive under the sequence number of its last
+    /// change, kept in step with `Item::seq` by [`World::stamp`], so an incremental delta reads
+    /// what changed since its token instead of scanning every item of the world.
+    by_seq: HashMap<String, BTreeMap<u64, ItemId>>,
 }
 
 /// Live children of every folder, kept in step with `items` by each mutation of `World`.
@@ -382,6 +392,54 @@ impl World {
     }
 
     /// Number of live children (the `folder.childCount` facet).
+    /// Sets the sequence number of `id`'s last change, and files it under that number.
+    fn stamp(&mut self, id: &str, seq: u64) {
+        if let Some(it) = self.items.get_mut(id) {
+            let log = self.by_seq.entry(it.drive.clone()).or_default();
+            log.remove(&it.seq);
+            it.seq = seq;
+            log.insert(seq, id.to_string());
+        }
+    }
+
+    /// The items of `drive` (deleted ones too) changed after sequence number `since`, oldest
+    /// change first.
+    pub fn changed_since(&self, drive: &str, since: u64) -> Vec<ItemId> {
+        self.by_seq.get(drive).map_or_else(Vec::new, |log| {
+            log.range(since + 1..).map(|(_, id)| id.clone()).collect()
+        })
+    }
+
+    /// The bytes of every live file below folder `id` (cached: see `folder_sizes`).
+    pub fn folder_size(&self, id: &str) -> u64 {
+        if let Some(size) = self.sizes().get(id) {
+            return *size;
+        }
+        // Not under the lock: the children's sizes take it in turn.
+        let size = self
+            .children_of(id)
+            .iter()
+            .map(|c| {
+                if c.is_folder() {
+                    self.folder_size(&c.id)
+                } else {
+                    c.size()
+                }
+            })
+            .sum();
+        self.sizes().insert(id.to_string(), size);
+        size
+    }
+
+    /// Forgets the cached size of folder `id` (its subtree changed).
+    fn forget_size(&self, id: &str) {
+        self.sizes().remove(id);
+    }
+
+    fn sizes(&self) -> std::sync::MutexGuard<'_, HashMap<ItemId, u64>> {
+        self.folder_sizes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn child_count(&self, id: &str) -> usize {
         self.children.sorted.get(id).map_or(0, BTreeSet::len)
     }
@@ -533,6 +591,16 @@ mod tests {
         v.into_iter().map(|i| i.id.clone()).collect()
     }
 
+    fn brute_size(w: &World, folder: &str) -> u64 {
+        brute_children(w, folder)
+            .iter()
+            .map(|c| match &w.items[c].content {
+                Some(bytes) => bytes.len() as u64,
+                None => brute_size(w, c),
+            })
+            .sum()
+    }
+
     fn assert_index_matches_scan(w: &World, step: usize) {
         for it in w.items.values() {
             let listed: Vec<ItemId> = w.children_of(&it.id).iter().map(|c| c.id.clone()).collect();
@@ -550,6 +618,28 @@ mod tests {
                 assert!(w.child_named(&it.id, "no such name").is_none());
             }
         }
+        // The change log lists each drive's items by their last change, as a scan finds them.
+        for drive in w.drives.keys() {
+            let mut scanned: Vec<&Item> = w.items.values().filter(|i| &i.drive == drive).collect();
+            scanned.sort_by_key(|i| i.seq);
+            let scanned: Vec<ItemId> = scanned.into_iter().map(|i| i.id.clone()).collect();
+            assert_eq!(
+                w.changed_since(drive, 0),
+                scanned,
+                "log of {drive} after step {step}"
+            );
+            let latest = w.changed_since(drive, w.seq - 1);
+            assert!(latest.len() <= 1, "one item per sequence number");
+        }
+        // Every live folder's cached size is what summing its subtree gives now.
+        for it in w.items.values().filter(|i| i.is_folder() && !i.deleted) {
+            assert_eq!(
+                w.folder_size(&it.id),
+                brute_size(w, &it.id),
+                "size of {} after step {step}",
+                it.name
+            );
+        }
         // Nothing deleted, and nothing under a dead parent, is indexed.
         for (parent, set) in &w.children.sorted {
             for (_, id) in set {
@@ -560,7 +650,7 @@ mod tests {
     }
 
     #[test]
-    fn child_index_agrees_with_a_full_scan_after_mixed_mutations() {
+    fn child_index_and_folder_sizes_agree_with_a_full_scan_after_mixed_mutations() {
         let mut w = world();
         let drive = demo::DEMO_DRIVE_ID;
         let actor = demo::DEMO_USER_ID;
@@ -609,7 +699,7 @@ mod tests {
             // Errors (conflicts, moves into self, root changes) are part of the exercise.
             let _ = match next(6) {
                 0 => w
-                    .put_file(actor, &pick_folder, name, vec![1, 2], conflict)
+                    .put_file(actor, &pick_folder, name, vec![1; 1 + next(4)], conflict)
                     .map(|_| ()),
                 1 => w
                     .create_folder(actor, &pick_folder, name, conflict)
