@@ -38,19 +38,11 @@ pub fn start_hidden() {
 ///   thread in the app's process that reads /proc/meminfo every 5 s for the app's life (12
 ///   wake-ups a minute in the tray) to tell its processes to drop caches when the system runs
 ///   low; the window's page is small and is destroyed on close.
-/// - `Malloc=1`: WebKit then allocates with the system allocator instead of its own (bmalloc),
-///   whose thread in the app's process, started with the first web view and kept for the app's
-///   life, woke every 5 s after the window had been opened and closed (about 8 of the 16 wake-ups
-///   a minute the tray then made). The cost: WebKit's hardened heap (Gigacage) is off in the
-///   window's web process too. That hardening is against hostile scripts; the window runs only
-///   the app's own bundled code (the CSP allows scripts from the bundle alone) and shows drive
-///   names as text, never as markup.
 pub fn prepare_process_environment() {
     #[cfg(all(unix, not(target_os = "macos")))]
     for (key, value) in [
         ("GDK_GL", "disable"),
         ("WEBKIT_DISABLE_MEMORY_PRESSURE_MONITOR", "1"),
-        ("Malloc", "1"),
     ] {
         if std::env::var_os(key).is_none() {
             // SAFETY: called at the top of `main`, before the runtime, the logger or GTK start

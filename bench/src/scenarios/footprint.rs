@@ -376,15 +376,12 @@ pub async fn footprint(
              WebKit's network process then skips its own too). What remains is named by thread \
              above: never opened, only the Tokio worker that reads the push socket, about one \
              switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
-             and zbus's runtime sleep through the minute. Once a window had been opened, one \
-             more thread of the app's process woke every 5 s (about 12 a minute, which missed \
-             the 10): an unnamed thread in libjavascriptcoregtk waiting on a condition variable \
-             with a 5 s timeout, started with the first web view and kept for the app's life. \
-             It belongs to WebKit's own allocator (bmalloc): with `Malloc=1`, which the app now \
-             sets unless the environment does, WebKit uses the system allocator and that \
-             thread no longer wakes (in a section run, the app's unnamed threads went from 12 \
-             to 4 switches in the minute, 16.6 to 7.6 wake-ups beyond the pings in all). What \
-             is left after a window was opened is named by thread above. PSS splits shared \
+             and zbus's runtime sleep through the minute. Once a window has been opened, one \
+             more thread of the app's process wakes every 5 s (about 12 a minute, so that case \
+             misses its 10): an unnamed WebKit thread in libjavascriptcoregtk waiting on a \
+             condition variable with a 5 s timeout, which WebKit's UI side starts with its \
+             first web view and keeps for the app's life (no setting of WebKitGTK's stops it; \
+             it is not the memory pressure monitor, which no longer runs). PSS splits shared \
              pages between every process on the machine that maps them (other GTK or WebKit \
              processes lower it), RSS does not. After a window was opened and \
              closed, WebKit's network process stays (Tauri keeps the web context for the app's \
