@@ -391,7 +391,6 @@ impl World {
         self.resolve_below(&root, rel)
     }
 
-    /// Number of live children (the `folder.childCount` facet).
     /// Sets the sequence number of `id`'s last change, and files it under that number.
     fn stamp(&mut self, id: &str, seq: u64) {
         if let Some(it) = self.items.get_mut(id) {
@@ -440,6 +439,7 @@ impl World {
         self.folder_sizes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Number of live children (the `folder.childCount` facet).
     pub fn child_count(&self, id: &str) -> usize {
         self.children.sorted.get(id).map_or(0, BTreeSet::len)
     }
@@ -628,8 +628,6 @@ mod tests {
                 scanned,
                 "log of {drive} after step {step}"
             );
-            let latest = w.changed_since(drive, w.seq - 1);
-            assert!(latest.len() <= 1, "one item per sequence number");
         }
         // Every live folder's cached size is what summing its subtree gives now.
         for it in w.items.values().filter(|i| i.is_folder() && !i.deleted) {
@@ -650,7 +648,7 @@ mod tests {
     }
 
     #[test]
-    fn child_index_and_folder_sizes_agree_with_a_full_scan_after_mixed_mutations() {
+    fn child_index_change_log_and_folder_sizes_agree_with_a_full_scan_after_mixed_mutations() {
         let mut w = world();
         let drive = demo::DEMO_DRIVE_ID;
         let actor = demo::DEMO_USER_ID;
