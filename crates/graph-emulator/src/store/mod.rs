@@ -394,18 +394,28 @@ impl World {
     /// Sets the sequence number of `id`'s last change, and files it under that number.
     fn stamp(&mut self, id: &str, seq: u64) {
         if let Some(it) = self.items.get_mut(id) {
-            let log = self.by_seq.entry(it.drive.clone()).or_default();
-            log.remove(&it.seq);
+            // Every change stamps its item and each ancestor: no allocation once the drive has
+            // a log and the item an entry (its id moves to the new number).
+            if !self.by_seq.contains_key(&it.drive) {
+                self.by_seq.insert(it.drive.clone(), BTreeMap::new());
+            }
+            let Some(log) = self.by_seq.get_mut(&it.drive) else {
+                return;
+            };
+            let key = log.remove(&it.seq).unwrap_or_else(|| id.to_string());
             it.seq = seq;
-            log.insert(seq, id.to_string());
+            log.insert(seq, key);
         }
     }
 
     /// The items of `drive` (deleted ones too) changed after sequence number `since`, oldest
-    /// change first.
+    /// change first. `since` comes from a token the client sent back, so it may be any number.
     pub fn changed_since(&self, drive: &str, since: u64) -> Vec<ItemId> {
+        use std::ops::Bound::{Excluded, Unbounded};
         self.by_seq.get(drive).map_or_else(Vec::new, |log| {
-            log.range(since + 1..).map(|(_, id)| id.clone()).collect()
+            log.range((Excluded(since), Unbounded))
+                .map(|(_, id)| id.clone())
+                .collect()
         })
     }
 
@@ -711,5 +721,27 @@ mod tests {
             assert_index_matches_scan(&w, step);
         }
         assert!(w.items.values().any(|i| i.deleted), "some deletes ran");
+    }
+
+    #[test]
+    fn the_change_log_reads_only_what_changed_after_any_number() {
+        let mut w = world();
+        let drive = demo::DEMO_DRIVE_ID;
+        let root = w.drive(drive).unwrap().root.clone();
+        let before = w.seq;
+        let (file, _) = w
+            .put_file(
+                demo::DEMO_USER_ID,
+                &root,
+                "new.txt",
+                vec![1],
+                ConflictBehavior::Fail,
+            )
+            .unwrap();
+        // The file, then the root its change bumped.
+        assert_eq!(w.changed_since(drive, before), vec![file, root]);
+        assert!(w.changed_since(drive, w.seq).is_empty());
+        // A token can carry any number: the largest one reads nothing, it does not wrap round.
+        assert!(w.changed_since(drive, u64::MAX).is_empty());
     }
 }
