@@ -45,7 +45,8 @@ pub const APT_PACKAGES: &[(&str, &str)] = &[
         "a real HTTP proxy for the push-through-proxy tests",
     ),
     (
-        "rustc-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 zip",
+        // cargo-web is only a recommendation of rustc-web, and recommendations are not installed.
+        "rustc-web cargo-web rust-web-src gcc-mingw-w64-x86-64 wine wine64 zip",
         "Windows builds, tested under Wine (windows.rs)",
     ),
 ];
