@@ -263,18 +263,28 @@ fn the_window_lists_changes_and_pauses_the_tray() {
 
     // Pause from the window's settings: the tray icon changes.
     let live_icon = desktop.tray_icon().expect("a tray icon");
-    // The button must exist; the click's own answer may get lost: tauri-driver now and then
-    // closes the connection of a click without a reply. What the click did is checked by its
-    // effect (the next page, the tray icon), never by that answer.
-    let click_button = |label: &str| {
+    // The click's own answer may get lost: tauri-driver now and then closes the connection of
+    // a click without a reply, and then the click may or may not have happened. What a click did
+    // is checked by its effect (the button of the next page, the tray icon), never by that answer.
+    let find_button = |label: &str, within: Duration| -> Option<String> {
         let xpath = format!("//button[contains(normalize-space(.), '{label}')]");
-        let found = wd(
-            "POST",
-            "/element",
-            Some(&json!({ "using": "xpath", "value": xpath })),
-        )
-        .unwrap_or_else(|e| panic!("no {label:?} button: {e}"));
-        let element = element_id(&found).expect("an element id");
+        let deadline = Instant::now() + within;
+        loop {
+            let found = wd(
+                "POST",
+                "/element",
+                Some(&json!({ "using": "xpath", "value": xpath })),
+            );
+            if let Some(element) = found.ok().as_ref().and_then(element_id) {
+                return Some(element);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let click = |element: &str, label: &str| {
         if let Err(e) = wd(
             "POST",
             &format!("/element/{element}/click"),
@@ -286,13 +296,19 @@ fn the_window_lists_changes_and_pauses_the_tray() {
         }
     };
     // Both clicks are idempotent, so a click the driver dropped is simply made again (at most
-    // three times); the assertion is still on the tray icon, the click's effect.
-    let mut icon = desktop.tray_icon();
+    // three rounds); the assertion is still on the tray icon, the clicks' effect.
     for _ in 0..3 {
-        click_button("Settings");
-        click_button("Pause for one hour");
+        let settings =
+            find_button("Settings", Duration::from_secs(5)).expect("a \"Settings\" button");
+        click(&settings, "Settings");
+        // Drawn once the settings page is open: a dropped click opened nothing, so the round
+        // starts again.
+        let Some(pause) = find_button("Pause for one hour", Duration::from_secs(3)) else {
+            continue;
+        };
+        click(&pause, "Pause for one hour");
         let deadline = Instant::now() + Duration::from_secs(5);
-        icon = desktop.tray_icon();
+        let mut icon = desktop.tray_icon();
         while icon.as_ref() == Some(&live_icon) && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(100));
             icon = desktop.tray_icon();
@@ -301,6 +317,8 @@ fn the_window_lists_changes_and_pauses_the_tray() {
             break;
         }
     }
+    // Read once more: a pause that took effect after a round's wait still counts.
+    let icon = desktop.tray_icon();
     assert!(
         icon.is_some_and(|i| i != live_icon),
         "Pause in the window changes the tray icon"
