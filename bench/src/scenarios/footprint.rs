@@ -57,15 +57,23 @@ pub(super) async fn socket_joined(
     before: usize,
     within: Duration,
 ) -> Result<Instant, BenchError> {
+    sockets_until(emu, |n| n > before, within, "the desktop app's push link").await
+}
+
+/// Waits until the emulator's count of joined push sockets satisfies `done`; returns when.
+async fn sockets_until(
+    emu: &EmulatorHandle,
+    done: impl Fn(usize) -> bool,
+    within: Duration,
+    what: &'static str,
+) -> Result<Instant, BenchError> {
     let deadline = Instant::now() + within;
     loop {
-        if emu.connected_sockets() > before {
+        if done(emu.connected_sockets()) {
             return Ok(Instant::now());
         }
         if Instant::now() > deadline {
-            return Err(BenchError::Timeout {
-                what: "the desktop app's push link",
-            });
+            return Err(BenchError::Timeout { what });
         }
         sleep(Duration::from_millis(2)).await;
     }
@@ -153,25 +161,6 @@ async fn start_live(
     }
 }
 
-/// Waits until the emulator counts no more joined push sockets than `count`: a stopped
-/// process's socket is gone, so the next start's is the one counted.
-async fn sockets_back_to(
-    emu: &EmulatorHandle,
-    count: usize,
-    within: Duration,
-) -> Result<(), BenchError> {
-    let deadline = Instant::now() + within;
-    while emu.connected_sockets() > count {
-        if Instant::now() > deadline {
-            return Err(BenchError::Timeout {
-                what: "a stopped process's push socket to close",
-            });
-        }
-        sleep(Duration::from_millis(10)).await;
-    }
-    Ok(())
-}
-
 /// Start to live, then idle CPU, RSS and wake-ups of DriveWatch's own process(es).
 pub async fn footprint(
     emu: &EmulatorHandle,
@@ -197,7 +186,10 @@ pub async fn footprint(
         let (running, to_live, _) = start_live(&measured, emu, home.path(), scratch.path()).await?;
         starts.push(to_live);
         running.stop().await;
-        sockets_back_to(emu, sockets_before, Duration::from_secs(15)).await?;
+        // The stopped process's socket must be gone, so the next start's is the one counted.
+        let gone = |n| n <= sockets_before;
+        let what = "a stopped process's push socket to close";
+        sockets_until(emu, gone, Duration::from_secs(15), what).await?;
     }
     let (mut running, to_live, live_ms) =
         start_live(&measured, emu, home.path(), scratch.path()).await?;
