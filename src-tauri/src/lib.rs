@@ -18,6 +18,7 @@
 //!   through the shell.
 //! - [`relay`]: engine events to window, tray and toasts.
 //! - [`lifecycle`]: start at login.
+//! - `webkit_idle` (Linux): what WebKit keeps after the window closed, released.
 //! - [`windows_toast`], [`shortcut`]: toasts on Windows and the Start-menu shortcut they need.
 //!
 //! Dependencies point one way: the faces, the relay and the IPC layer depend on the shell, and
@@ -38,6 +39,8 @@ mod startup;
 pub mod surface;
 pub mod toasts;
 pub mod tray;
+#[cfg(all(unix, not(target_os = "macos")))]
+mod webkit_idle;
 pub mod window;
 pub mod windows_toast;
 
@@ -75,6 +78,7 @@ pub fn wire<R: Runtime>(
         )
         .manage(shell)
         .invoke_handler(handler)
+        .on_window_event(window::on_event)
         .setup(move |app| {
             ipc.mount_events(app);
             toasts::prepare_icon(app.handle());

@@ -6,9 +6,9 @@
 //! JavaScript heap and drawing buffers: about half the app's memory) for nothing; showing it
 //! again builds it anew from the configuration, and the page reads the app's state on load
 //! (`getSnapshot`). The engine, tray and toasts never need the window. This module must never
-//! quit the app: only the tray's Quit does. Closing the window destroys it (Tauri's default, so no
-//! window event handler is needed), and the app's run loop refuses the exit request the last
-//! window's close makes (see `run`).
+//! quit the app: only the tray's Quit does. Closing the window destroys it (Tauri's default), the app's
+//! run loop refuses the exit request the last window's close makes (see `run`), and
+//! [`on_event`] has `webkit_idle` give back what WebKit would keep after it (Linux).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -81,9 +81,24 @@ fn main_window<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindo
         .find(|w| w.label == MAIN)
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
-    tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?
+    #[cfg(all(unix, not(target_os = "macos")))]
+    crate::webkit_idle::window_opening();
+    let built = tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?
         .theme(desktop_theme())
-        .build()
+        .build();
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if built.is_err() {
+        crate::webkit_idle::window_closed();
+    }
+    built
+}
+
+/// The window's events: once it is destroyed, WebKit's leftovers are released (Linux).
+pub fn on_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    if matches!(event, tauri::WindowEvent::Destroyed) && window.label() == MAIN {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        crate::webkit_idle::window_closed();
+    }
 }
 
 /// The desktop's light or dark preference, read once each time the window is built. Tao can

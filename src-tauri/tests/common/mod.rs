@@ -501,6 +501,18 @@ pub fn wait_until(limit: std::time::Duration, mut done: impl FnMut() -> bool) ->
 /// The pids of the WebKit web processes among `root`'s descendants: one exists exactly while
 /// the app has a window (its page lives there), so none means the window is closed.
 pub fn web_processes(root: u32) -> Vec<u32> {
+    descendants_running(root, "WebKitWebProcess")
+}
+
+/// The pids of WebKit's network processes among `root`'s descendants: one starts with the
+/// window's page, and the app ends it a little after the window closed.
+#[allow(dead_code)] // Used by some of the test binaries that share this module.
+pub fn network_processes(root: u32) -> Vec<u32> {
+    descendants_running(root, "WebKitNetworkProcess")
+}
+
+/// The pids among `root`'s descendants whose program's file name is `program`.
+fn descendants_running(root: u32, program_name: &str) -> Vec<u32> {
     // (pid, parent pid, program file name) of every process.
     let mut procs = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
@@ -538,7 +550,7 @@ pub fn web_processes(root: u32) -> Vec<u32> {
         for (pid, ppid, program) in &procs {
             if *ppid == parent {
                 family.push(*pid);
-                if program == "WebKitWebProcess" {
+                if program == program_name {
                     found.push(*pid);
                 }
             }
