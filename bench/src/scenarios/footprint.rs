@@ -447,17 +447,24 @@ pub async fn footprint(
              WebKit's network process then skips its own too). What remains is named by thread \
              above: never opened, only the Tokio worker that reads the push socket, about one \
              switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
-             and zbus's runtime sleep through the minute. Once a window has been opened, one \
-             more thread of the app's process wakes every 5 s (about 12 a minute, so that case \
-             misses its 10): an unnamed WebKit thread in libjavascriptcoregtk waiting on a \
-             condition variable with a 5 s timeout, which WebKit's UI side starts with its \
-             first web view and keeps for the app's life (no setting of WebKitGTK's stops it; \
-             it is not the memory pressure monitor, which no longer runs). PSS splits shared \
+             and zbus's runtime sleep through the minute. Once a window has been opened, WebKit's UI side starts an allocator \
+             scavenger in the app's process (libpas, in libjavascriptcoregtk) that wakes every \
+             5 s for the app's life, about 12 a minute: when the window closes, the app has it \
+             return its free memory once and then suspends it until the next window is built \
+             (`pas_scavenger_run_synchronously_now` and `pas_scavenger_suspend`, exported by \
+             the library and looked up at run time). WebKit's network process, which Tauri \
+             keeps with the web context for the app's life on Linux (WebKit never ends it by \
+             itself, so a new context per window leaked one process per window), is ended by \
+             the app 2 s after the close, about 35 MiB PSS; WebKit starts a new one for the \
+             next window's page. What stays is the app's process: the WebKit and GTK code that \
+             ran (file-backed), what WebKit's UI side allocated, and Mesa's software GL driver \
+             with LLVM (about 31 MiB PSS and 50 MiB RSS here), which WebKit's UI side loads \
+             with its first web view to open an EGL display, although the window draws without \
+             GPU compositing. No setting of WebKitGTK's avoids that load, and hiding the EGL \
+             vendors from libglvnd made the web process abort (it cannot start without an EGL \
+             display). PSS splits shared \
              pages between every process on the machine that maps them (other GTK or WebKit \
-             processes lower it), RSS does not. After a window was opened and \
-             closed, WebKit's network process stays (Tauri keeps the web context for the app's \
-             life on Linux, so the next window reuses the process instead of leaking one per \
-             window), and the app's process keeps what WebKit's UI side allocated. The RSS sum \
+             processes lower it), RSS does not. The RSS sum \
              counts shared library pages once per process; PSS splits them."
                 .to_owned()
         }
