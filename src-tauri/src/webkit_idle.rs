@@ -36,7 +36,7 @@ const NETWORK_PROCESS_COMM: &str = "WebKitNetworkPr";
 
 /// Whether the scavenger is suspended by us (so it is resumed exactly once per suspension), and
 /// how many windows are open: the network process is ended only when none is.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct State {
     suspended: bool,
     windows: u32,

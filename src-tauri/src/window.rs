@@ -81,11 +81,13 @@ fn main_window<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindo
         .find(|w| w.label == MAIN)
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
+    let builder =
+        tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?.theme(desktop_theme());
+    // Counted only from here on, so every count is matched by a destroyed window or the failed
+    // build below (a `?` between the two had left the count up, and the network process alive).
     #[cfg(all(unix, not(target_os = "macos")))]
     crate::webkit_idle::window_opening();
-    let built = tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?
-        .theme(desktop_theme())
-        .build();
+    let built = builder.build();
     #[cfg(all(unix, not(target_os = "macos")))]
     if built.is_err() {
         crate::webkit_idle::window_closed();
