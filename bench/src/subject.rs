@@ -250,7 +250,8 @@ impl Desktop {
         })
     }
 
-    /// The app's process and every process it started (WebKit's web and network processes).
+    /// The app's process and every process it started (while the window is open: the window's
+    /// process, and WebKit's web and network processes under it).
     pub fn processes(&self) -> Vec<u32> {
         let mut all = vec![self.pid];
         all.extend(crate::procfs::descendants(self.pid));
@@ -273,13 +274,16 @@ impl Desktop {
 
     /// Opens the window as a second launch does, waits until it is mapped and its web process
     /// runs, gives the page `settle` to load, then closes it as a window manager's close
-    /// button does and waits until the window and its web process are gone.
-    pub async fn open_and_close(&self, settle: Duration) -> Result<(), BenchError> {
+    /// button does and waits until the window and every process the app started for it (the
+    /// window's process, WebKit's web and network processes) are gone.
+    /// Returns the time from the open request to the window mapped with its web process.
+    pub async fn open_and_close(&self, settle: Duration) -> Result<Duration, BenchError> {
         let mut x = crate::x11::X11::connect(&self.display).map_err(BenchError::Spawn)?;
+        let asked = Instant::now();
         self.bus.open_window().await?;
         let deadline = Instant::now() + Duration::from_secs(20);
         let windows = loop {
-            let windows = x.windows_of(self.pid).map_err(BenchError::Spawn)?;
+            let windows = x.windows_of(&self.processes()).map_err(BenchError::Spawn)?;
             if !windows.is_empty() && !self.web_processes().is_empty() {
                 break windows;
             }
@@ -290,25 +294,26 @@ impl Desktop {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
+        let opened = asked.elapsed();
         tokio::time::sleep(settle).await;
         for window in windows {
             x.close(window).map_err(BenchError::Spawn)?;
         }
         let deadline = Instant::now() + Duration::from_secs(20);
         while !(x
-            .windows_of(self.pid)
+            .windows_of(&self.processes())
             .map_err(BenchError::Spawn)?
             .is_empty()
-            && self.web_processes().is_empty())
+            && crate::procfs::descendants(self.pid).is_empty())
         {
             if Instant::now() > deadline {
                 return Err(BenchError::Timeout {
-                    what: "the window and its web process to go",
+                    what: "the window and its processes to go",
                 });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Ok(())
+        Ok(opened)
     }
 
     /// Stops the app (SIGTERM), then the bus and the screen, waiting up to `grace`.

@@ -37,8 +37,8 @@ impl X11 {
             .atom)
     }
 
-    /// The mapped top-level windows whose `_NET_WM_PID` is `pid`.
-    pub fn windows_of(&mut self, pid: u32) -> std::io::Result<Vec<u32>> {
+    /// The mapped top-level windows whose `_NET_WM_PID` is one of `pids`.
+    pub fn windows_of(&mut self, pids: &[u32]) -> std::io::Result<Vec<u32>> {
         use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, MapState};
         let net_wm_pid = self.atom("_NET_WM_PID")?;
         let tree = self
@@ -69,7 +69,11 @@ impl X11 {
             else {
                 continue;
             };
-            if owner.value32().and_then(|mut v| v.next()) == Some(pid) {
+            if owner
+                .value32()
+                .and_then(|mut v| v.next())
+                .is_some_and(|owner| pids.contains(&owner))
+            {
                 found.push(window);
             }
         }

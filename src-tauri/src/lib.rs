@@ -14,11 +14,12 @@
 //! - [`ipc`]: the data and events of the IPC contract with the web UI.
 //! - [`commands`]: the IPC registration layer, thin calls into the shell; registered by
 //!   [`specta_builder`] here, and used by nothing else.
-//! - [`tray`], [`toasts`], [`window`]: the three faces of the app; the tray and the toasts act
-//!   through the shell.
+//! - [`tray`], [`toasts`], [`window_link`]: the three faces of the app; the tray and the toasts
+//!   act through the shell. The window runs in a process of its own, started when it is opened
+//!   and ended when it is closed: [`window_link`] is the app's side, [`window_process`] the
+//!   window's, [`window_protocol`] what they say, and [`window`] builds and shows it.
 //! - [`relay`]: engine events to window, tray and toasts.
 //! - [`lifecycle`]: start at login.
-//! - `webkit_idle` (Linux): what WebKit keeps after the window closed, released.
 //! - [`windows_toast`], [`shortcut`]: toasts on Windows and the Start-menu shortcut they need.
 //!
 //! Dependencies point one way: the faces, the relay and the IPC layer depend on the shell, and
@@ -39,9 +40,10 @@ mod startup;
 pub mod surface;
 pub mod toasts;
 pub mod tray;
-#[cfg(all(unix, not(target_os = "macos")))]
-mod webkit_idle;
 pub mod window;
+pub mod window_link;
+pub mod window_process;
+pub mod window_protocol;
 pub mod windows_toast;
 
 use specta_typescript::Typescript;
@@ -52,10 +54,17 @@ use crate::shell::Shell;
 pub use crate::startup::{StartError, start_engine};
 
 /// What differs between a real start and a test start.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Wiring {
     /// Create the tray icon (needs a desktop session).
     pub tray: bool,
+    /// The program that is the window; `None` opens no window (the mock-runtime tests).
+    pub window: Option<window_link::WindowProgram>,
+}
+
+/// The app's configuration and assets, for the app and for its window process.
+fn context() -> tauri::Context<tauri::Wry> {
+    tauri::generate_context!()
 }
 
 /// Adds DriveWatch's plugins, state, commands, events and set-up to any Tauri builder.
@@ -67,7 +76,6 @@ pub fn wire<R: Runtime>(
     wiring: Wiring,
 ) -> tauri::Builder<R> {
     let ipc = specta_builder::<R>();
-    let handler = ipc.invoke_handler();
     builder
         .plugin(tauri_plugin_opener::init())
         .plugin(
@@ -77,10 +85,11 @@ pub fn wire<R: Runtime>(
                 .build(),
         )
         .manage(shell)
-        .invoke_handler(handler)
-        .on_window_event(window::on_event)
         .setup(move |app| {
             ipc.mount_events(app);
+            // The window's calls, forwarded by its process, are run by the IPC layer.
+            let dispatch: window_link::Dispatch<R> = std::sync::Arc::new(commands::dispatch::<R>);
+            window_link::attach(app.handle(), wiring.window.clone(), dispatch);
             toasts::prepare_icon(app.handle());
             relay::start(app.handle());
             app.state::<Shell>().attach(Box::new(surface::AppSurface {
@@ -92,7 +101,7 @@ pub fn wire<R: Runtime>(
                 let shell = app.state::<Shell>();
                 tray::create(app.handle(), &shell)?;
             }
-            window::apply_start(app.handle());
+            window_link::apply_start(app.handle());
             Ok(())
         })
 }
@@ -105,15 +114,17 @@ pub fn run(shell: Shell) -> Result<(), tauri::Error> {
     let builder = tauri::Builder::default()
         // Must be the first plugin, so a second instance exits before doing anything.
         .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
-            // The callback runs on a worker of zbus's runtime: building the window there would
-            // hold that worker until the main thread has built it, while building it needs
-            // zbus (the colour scheme), which deadlocks. The main thread builds it instead.
-            let handle = app.clone();
-            if let Err(e) = app.run_on_main_thread(move || window::show(&handle)) {
-                tracing::warn!(error = %e, "could not open the main window");
-            }
+            window_link::open(app);
         }));
-    let app = wire(builder, shell, Wiring { tray: true }).build(tauri::generate_context!())?;
+    let window = match window_link::WindowProgram::this_binary() {
+        Ok(program) => Some(program),
+        Err(e) => {
+            tracing::warn!(error = %e, "the window cannot open: this program's path is unknown");
+            None
+        }
+    };
+    let wiring = Wiring { tray: true, window };
+    let app = wire(builder, shell, wiring).build(context())?;
     app.run(|_app, event| {
         // Only Quit (exit code 0) ends the app; the exit request without a code that closing
         // the last window makes must not.
@@ -125,6 +136,11 @@ pub fn run(shell: Shell) -> Result<(), tauri::Error> {
         }
     });
     Ok(())
+}
+
+/// Runs the window process (`drivewatch --window`) until its window closes.
+pub fn run_window() -> Result<(), tauri::Error> {
+    window_process::run(context())
 }
 
 /// The IPC registration: the one list of commands and events, for the invoke handler and for

@@ -27,6 +27,11 @@ struct Args {
     /// Write the man page (drivewatch.1) into DIR and exit.
     #[arg(long, hide = true, value_name = "DIR")]
     manpages: Option<PathBuf>,
+    // The window runs as a process of its own that the running app starts when the user opens
+    // it, and that talks only to that app (over its standard input and output).
+    /// Run the window of the DriveWatch that started this process (internal).
+    #[arg(long, hide = true)]
+    window: bool,
     /// Remove the Start-menu shortcut DriveWatch writes on Windows, then exit.
     #[arg(long)]
     uninstall_shortcut: bool,
@@ -48,12 +53,16 @@ fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if args.window {
+        drivewatch_desktop::run_window()?;
+        return Ok(());
+    }
     if args.uninstall_shortcut {
         eprintln!("{}", drivewatch_desktop::shortcut::uninstall()?);
         return Ok(());
     }
     if args.hidden {
-        drivewatch_desktop::window::start_hidden();
+        drivewatch_desktop::window_link::start_hidden();
     }
     let shell = drivewatch_desktop::start_engine(args.demo)?;
     drivewatch_desktop::run(shell)?;

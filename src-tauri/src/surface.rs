@@ -67,18 +67,18 @@ impl<R: Runtime> Surface for AppSurface<R> {
     }
 
     fn show_window(&self) {
-        crate::window::show(&self.app);
+        crate::window_link::open(&self.app);
     }
 
     fn show_change(&self, seq: i64) {
-        crate::window::show(&self.app);
+        crate::window_link::open(&self.app);
         if let Err(e) = (FocusChange { seq }).emit(&self.app) {
             tracing::warn!(error = %e, "could not point the window at a change");
         }
     }
 
     fn show_digest(&self, focus: &FocusDigest) {
-        crate::window::show(&self.app);
+        crate::window_link::open(&self.app);
         if let Err(e) = focus.clone().emit(&self.app) {
             tracing::warn!(error = %e, "could not point the window at a digest");
         }

@@ -1,29 +1,15 @@
-//! The main window: created on demand, destroyed when the user closes it.
+//! The main window, built in the window process (`window_process`) and shown from there.
 //!
-//! DriveWatch lives in the tray; the window is a view that comes and goes. The configuration
-//! creates none: set-up opens it unless the app starts hidden. A closed window is
-//! destroyed rather than hidden, because a hidden one keeps its WebKit web process (its page,
-//! JavaScript heap and drawing buffers: about half the app's memory) for nothing; showing it
-//! again builds it anew from the configuration, and the page reads the app's state on load
-//! (`getSnapshot`). The engine, tray and toasts never need the window. This module must never
-//! quit the app: only the tray's Quit does. Closing the window destroys it (Tauri's default), the app's
-//! run loop refuses the exit request the last window's close makes (see `run`), and
-//! [`on_event`] has `webkit_idle` give back what WebKit would keep after it (Linux).
-
-use std::sync::atomic::{AtomicBool, Ordering};
+//! The configuration creates no window (`"create": false`): the window process builds it from
+//! its configuration when it starts, and ends when the user closes it, which is how the app
+//! gets back everything WebKit loaded for it (see `window_link`). The page reads the app's
+//! state on load (`getSnapshot`). This module also prepares the environment GTK and WebKit
+//! read, for both processes.
 
 use tauri::{Manager, Runtime, WebviewWindow};
 
 /// The label of the one window, as in `tauri.conf.json` and `capabilities/main.json`.
 pub const MAIN: &str = "main";
-
-/// Set by `--hidden`: the app starts with no window.
-static START_HIDDEN: AtomicBool = AtomicBool::new(false);
-
-/// Asks for the app to start in the tray with its window closed (`drivewatch --hidden`).
-pub fn start_hidden() {
-    START_HIDDEN.store(true, Ordering::Relaxed);
-}
 
 /// Settings GTK and WebKit read from the environment, so they must be in place before either
 /// starts: each is set only when the user's environment says nothing about it. Linux only, and
@@ -55,21 +41,8 @@ pub fn prepare_process_environment() {
     }
 }
 
-/// At set-up: opens the window unless `--hidden` asked for none. The configuration creates no
-/// window by itself (`"create": false`), so a start in the tray (at log-in) builds no window and
-/// starts no WebKit process until the user opens it.
-pub fn apply_start<R: Runtime, M: Manager<R>>(app: &M) {
-    open_at_start(app, START_HIDDEN.load(Ordering::Relaxed));
-}
-
-fn open_at_start<R: Runtime, M: Manager<R>>(app: &M, hidden: bool) {
-    if !hidden {
-        show(app);
-    }
-}
-
-/// The main window, built from its configuration when it was closed (or never created).
-fn main_window<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindow<R>> {
+/// Builds the main window from its configuration (once: an open window is returned as is).
+pub fn build<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindow<R>> {
     if let Some(window) = app.get_webview_window(MAIN) {
         return Ok(window);
     }
@@ -81,26 +54,9 @@ fn main_window<R: Runtime, M: Manager<R>>(app: &M) -> tauri::Result<WebviewWindo
         .find(|w| w.label == MAIN)
         .cloned()
         .ok_or(tauri::Error::WindowNotFound)?;
-    let builder =
-        tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?.theme(desktop_theme());
-    // Counted only from here on, so every count is matched by a destroyed window or the failed
-    // build below (a `?` between the two had left the count up, and the network process alive).
-    #[cfg(all(unix, not(target_os = "macos")))]
-    crate::webkit_idle::window_opening();
-    let built = builder.build();
-    #[cfg(all(unix, not(target_os = "macos")))]
-    if built.is_err() {
-        crate::webkit_idle::window_closed();
-    }
-    built
-}
-
-/// The window's events: once it is destroyed, WebKit's leftovers are released (Linux).
-pub fn on_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
-    if matches!(event, tauri::WindowEvent::Destroyed) && window.label() == MAIN {
-        #[cfg(all(unix, not(target_os = "macos")))]
-        crate::webkit_idle::window_closed();
-    }
+    tauri::WebviewWindowBuilder::from_config(app.app_handle(), &config)?
+        .theme(desktop_theme())
+        .build()
 }
 
 /// The desktop's light or dark preference, read once each time the window is built. Tao can
@@ -109,8 +65,8 @@ pub fn on_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEven
 /// for a window that is mostly closed. `None` lets GTK's own settings decide.
 #[cfg(all(unix, not(target_os = "macos")))]
 fn desktop_theme() -> Option<tauri::Theme> {
-    // On a thread of its own: `show` runs on the main thread and in the single-instance
-    // callback, a task of zbus's runtime, where a blocking zbus call cannot run.
+    // On a thread of its own: a blocking zbus call cannot run on a task of zbus's runtime, and
+    // the caller's thread is not known here.
     std::thread::spawn(|| read_color_scheme().and_then(theme_of_color_scheme))
         .join()
         .ok()
@@ -160,10 +116,10 @@ fn theme_of_color_scheme(scheme: u32) -> Option<tauri::Theme> {
     }
 }
 
-/// Shows, restores and focuses the main window (tray click, "Open", a toast, a second
-/// launch), creating it again if it was closed.
+/// Shows, restores and focuses the main window when the app asks (tray click, "Open", a
+/// toast, a second launch).
 pub fn show<R: Runtime, M: Manager<R>>(app: &M) {
-    let window = match main_window(app) {
+    let window = match build(app) {
         Ok(window) => window,
         Err(e) => {
             tracing::warn!(error = %e, "could not open the main window");
@@ -184,7 +140,6 @@ mod tests {
     use super::*;
     use tauri::test::{mock_builder, mock_context, noop_assets};
 
-    /// A closed window is gone (destroyed, not hidden); "Open" builds it from its configuration.
     /// An app configured like DriveWatch's (the window not created by the configuration), after
     /// its first turn of the run loop.
     fn app_without_a_window() -> tauri::App<tauri::test::MockRuntime> {
@@ -220,24 +175,13 @@ mod tests {
     }
 
     #[test]
-    fn a_hidden_start_builds_no_window_and_a_normal_one_opens_it() {
-        let hidden = app_without_a_window();
-        open_at_start(&hidden, true);
-        assert!(hidden.get_webview_window(MAIN).is_none());
-
-        let normal = app_without_a_window();
-        open_at_start(&normal, false);
-        assert!(normal.get_webview_window(MAIN).is_some());
-    }
-
-    #[test]
-    fn showing_a_closed_window_builds_it_again() {
-        // As after a close: configured, but no window exists.
+    fn the_window_is_built_from_its_configuration_once() {
+        // As the window process starts: configured, but no window exists.
         let app = app_without_a_window();
         assert!(app.get_webview_window(MAIN).is_none());
 
-        show(&app);
-        assert!(app.get_webview_window(MAIN).is_some(), "built when shown");
+        build(&app).expect("built from the configuration");
+        assert!(app.get_webview_window(MAIN).is_some(), "built");
         // Showing an open window does not make a second one.
         show(&app);
         assert_eq!(app.webview_windows().len(), 1);

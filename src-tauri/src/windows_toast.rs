@@ -356,7 +356,7 @@ mod os {
                 crate::ipc::MuteFor::ThreeHours,
             ),
             Some(Activation::Digest(digest)) => shell.show_digest(&digest),
-            None => crate::window::show(app),
+            None => crate::window_link::open(app),
         }
     }
 }

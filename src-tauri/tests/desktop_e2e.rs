@@ -522,13 +522,13 @@ fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
     std::thread::sleep(Duration::from_secs(2));
     running(&mut app);
     assert_eq!(
-        common::web_processes(pid),
-        Vec::<u32>::new(),
+        (common::web_processes(pid), common::window_processes(pid)),
+        (Vec::<u32>::new(), Vec::<u32>::new()),
         "a window appeared without being asked for\n{}",
         log()
     );
 
-    // The tray's Open builds the window again: its web process starts.
+    // The tray's Open starts the window's process, and its web process starts.
     common::click_label(&menu, "Open DriveWatch");
     assert!(
         common::wait_until(Duration::from_secs(10), || !common::web_processes(pid)
@@ -547,22 +547,37 @@ fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
         "no mapped window of the app within 10 s of Open\n{}",
         log()
     );
+    // Open again while it is open brings the same window forward: still one window process.
+    common::click_label(&menu, "Open DriveWatch");
+    std::thread::sleep(Duration::from_secs(1));
+    let window_process = common::window_processes(pid);
+    assert_eq!(
+        (
+            window_process.len(),
+            x.windows_of(pid).expect("the X display answers").len()
+        ),
+        (1, windows.len()),
+        "a second Open made a second window: {window_process:?}\n{}",
+        log()
+    );
 
     // Closing it as a window manager's close button does leaves the app in the tray, with
-    // the window's web process gone.
+    // the window's process and its web process gone.
     for window in &windows {
         x.close(*window).expect("the X display answers");
     }
     assert!(
         common::wait_until(Duration::from_secs(10), || {
             common::web_processes(pid).is_empty()
+                && common::window_processes(pid).is_empty()
                 && x.windows_of(pid).expect("the X display answers").is_empty()
         }),
-        "the window or its web process {:?} outlived its close by 10 s\n{}",
+        "the window, its process {:?} or its web process {:?} outlived its close by 10 s\n{}",
+        common::window_processes(pid),
         common::web_processes(pid),
         log()
     );
-    // WebKit's network process, idle without a page, is ended a little after the close.
+    // WebKit's network process ends with the window's process that started it.
     assert!(
         common::wait_until(Duration::from_secs(10), || common::network_processes(pid)
             .is_empty()),
@@ -572,7 +587,7 @@ fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
     );
     running(&mut app);
 
-    // Open builds it once more after a user's close, and WebKit starts a network process
+    // Open starts it once more after a user's close, and WebKit starts a network process
     // for its page again.
     common::click_label(&menu, "Open DriveWatch");
     assert!(
@@ -594,7 +609,9 @@ fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
         log()
     );
 
-    // Quit from the tray ends the app with code 0.
+    // Quit from the tray ends the app with code 0, and the open window's process with it.
+    let open_window = common::window_processes(pid);
+    assert_eq!(open_window.len(), 1, "{open_window:?}\n{}", log());
     common::click_label(&menu, "Quit DriveWatch");
     let mut status = None;
     let ended = common::wait_until(Duration::from_secs(5), || {
@@ -604,6 +621,17 @@ fn hidden_start_lives_in_the_tray_until_open_shows_the_window() {
     assert!(ended, "still running 5 s after Quit\n{}", log());
     let status = status.expect("checked above");
     assert!(status.success(), "Quit exits with code 0, got {status}");
+    let gone = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
+            stat.rsplit_once(") ")
+                .is_some_and(|(_, rest)| rest.starts_with('Z'))
+        })
+    };
+    assert!(
+        common::wait_until(Duration::from_secs(5), || open_window.iter().all(gone)),
+        "the window's process {open_window:?} outlived Quit by 5 s\n{}",
+        log()
+    );
 }
 
 /// The count at the end of the tray's first line ("Live · 10:02 … · 12 new changes"), if any.

@@ -22,12 +22,10 @@ use drivewatch_desktop::engine::{EngineError, EngineFuture, EngineLink, SignInSt
 use drivewatch_desktop::error::ShellError;
 use drivewatch_desktop::ipc::{AppSnapshot, FocusDigest, MuteFor, PauseFor};
 use drivewatch_desktop::shell::{Shell, Surface};
-use drivewatch_desktop::{Wiring, wire};
+use drivewatch_desktop::{Wiring, commands, wire};
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, mock_builder, mock_context, noop_assets};
-use tauri::webview::InvokeRequest;
+use tauri::test::{MockRuntime, mock_builder, mock_context, noop_assets};
 use tokio::sync::broadcast;
 
 struct ScriptedEngine {
@@ -172,31 +170,31 @@ fn change(seq: i64) -> Change {
     }
 }
 
+/// A call of the window's page, as its process forwards it to the app: the command's name and
+/// JSON arguments, run by the app's dispatcher; the answer is what the page would receive.
 fn invoke(
     webview: &tauri::WebviewWindow<MockRuntime>,
     cmd: &str,
     args: Value,
 ) -> Result<Value, Value> {
-    let request = InvokeRequest {
-        cmd: cmd.into(),
-        callback: CallbackFn(0),
-        error: CallbackFn(1),
-        url: "tauri://localhost".parse().expect("a URL"),
-        body: InvokeBody::Json(args),
-        headers: Default::default(),
-        invoke_key: INVOKE_KEY.to_string(),
-    };
-    tauri::test::get_ipc_response(webview, request)
-        .map(|body| body.deserialize::<Value>().expect("a JSON answer"))
+    let app = webview.app_handle().clone();
+    tauri::async_runtime::block_on(commands::dispatch(app, cmd.to_owned(), args))
 }
 
 #[test]
 fn the_app_starts_and_serves_the_window() {
     let engine = Arc::new(ScriptedEngine::new());
     let shell = Shell::new(engine.clone(), false);
-    let app = wire(mock_builder(), shell, Wiring { tray: false })
-        .build(mock_context(noop_assets()))
-        .expect("the app builds on the mock runtime");
+    let app = wire(
+        mock_builder(),
+        shell,
+        Wiring {
+            tray: false,
+            window: None,
+        },
+    )
+    .build(mock_context(noop_assets()))
+    .expect("the app builds on the mock runtime");
     let mut app = app;
     // The set-up hook (events, relay, surface) runs with the first turn of the event loop.
     #[allow(deprecated)]
@@ -253,6 +251,17 @@ fn the_app_starts_and_serves_the_window() {
     )
     .expect_err("no such change");
     assert_eq!(missing["kind"], "notFound");
+    // Arguments that do not fit and commands that do not exist are refused with a message, as
+    // Tauri's own handler refuses them, and reach no engine.
+    let bad_args = invoke(&webview, "open_change", json!({ "seq": "x" })).expect_err("refused");
+    assert!(
+        bad_args
+            .as_str()
+            .is_some_and(|m| m.starts_with("invalid args `seq` for command `open_change`")),
+        "{bad_args}"
+    );
+    let unknown = invoke(&webview, "drop_database", json!({})).expect_err("refused");
+    assert_eq!(unknown, json!("command drop_database not found"));
     let no_sign_in = invoke(&webview, "open_verification_page", json!({}))
         .expect_err("nothing to open without a sign-in");
     assert_eq!(no_sign_in["kind"], "notFound");
@@ -286,6 +295,22 @@ fn the_app_starts_and_serves_the_window() {
     );
     // Back to no toasts for own changes, so the event below stays off the desktop.
     invoke(&webview, "save_preferences", json!({ "preferences": {} })).expect("saved");
+    // Every command the window's capability allows is one the dispatcher runs.
+    let capability: Value =
+        serde_json::from_str(include_str!("../capabilities/main.json")).expect("JSON");
+    let allowed: Vec<String> = capability["permissions"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|p| p.as_str()?.strip_prefix("allow-"))
+        .map(|p| p.replace('-', "_"))
+        .collect();
+    assert_eq!(allowed.len(), 15, "{allowed:?}");
+    for command in &allowed {
+        if let Err(e) = invoke(&webview, command, json!({})) {
+            assert_ne!(e, json!(format!("command {command} not found")));
+        }
+    }
 
     // An engine event reaches the tray's list of latest changes through the relay.
     engine
@@ -406,7 +431,10 @@ fn autostart_child() {
     let app = wire(
         mock_builder(),
         Shell::new(engine, false),
-        Wiring { tray: false },
+        Wiring {
+            tray: false,
+            window: None,
+        },
     )
     .build(mock_context(noop_assets()))
     .expect("the app builds on the mock runtime");
@@ -674,9 +702,16 @@ fn a_digest_reads_its_day_from_the_history_and_shows_its_changes() {
 fn the_window_mutes_unmutes_and_marks_the_list_seen() {
     let engine = Arc::new(ScriptedEngine::new());
     let shell = Shell::new(engine.clone(), false);
-    let mut app = wire(mock_builder(), shell, Wiring { tray: false })
-        .build(mock_context(noop_assets()))
-        .expect("the app builds on the mock runtime");
+    let mut app = wire(
+        mock_builder(),
+        shell,
+        Wiring {
+            tray: false,
+            window: None,
+        },
+    )
+    .build(mock_context(noop_assets()))
+    .expect("the app builds on the mock runtime");
     #[allow(deprecated)]
     app.run_iteration(|_, _| {});
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())

@@ -81,13 +81,16 @@ async fn sockets_until(
 
 /// The desktop app's window opened (as a second launch opens it), its page given 5 s, closed
 /// as a window manager closes it, 3 s to settle, then the same idle window as before.
+/// What the desktop app leaves after its window was opened and closed, measured idle, and the
+/// time the window took to open (request to mapped with its web process).
 async fn after_open_and_close(
     desktop: &Desktop,
     idle: Duration,
-) -> Result<(Vec<ProcIdle>, f64), BenchError> {
-    desktop.open_and_close(Duration::from_secs(5)).await?;
+) -> Result<(Vec<ProcIdle>, f64, Duration), BenchError> {
+    let opened = desktop.open_and_close(Duration::from_secs(5)).await?;
     sleep(Duration::from_secs(3)).await;
-    measure_idle(&desktop.processes(), idle).await
+    let (procs, seconds) = measure_idle(&desktop.processes(), idle).await?;
+    Ok((procs, seconds, opened))
 }
 
 /// How many times the process is started for start → live; the figure is their median.
@@ -272,10 +275,20 @@ pub async fn footprint(
             "/min",
             Target::at_most(10.0),
         ));
-        let (after, after_idle) = match &reopened {
-            Some((p, s)) => (Some(p.as_slice()), *s),
-            None => (None, 0.0),
+        let (after, after_idle, opened) = match &reopened {
+            Some((p, s, opened)) => (Some(p.as_slice()), *s, Some(*opened)),
+            None => (None, 0.0, None),
         };
+        figures.push(Figure::new(
+            number,
+            "footprint.desktop.open_to_window_ms",
+            &format!(
+                "{who}: open → window mapped with its page's web process (its own process started)"
+            ),
+            opened.map(|d| d.as_secs_f64() * 1000.0),
+            "ms",
+            None,
+        ));
         figures.push(Figure::new(
             number,
             "footprint.desktop.reopened_pss_total_mib",
@@ -392,7 +405,7 @@ pub async fn footprint(
              again: {after}.",
             threads = wakeups_by_thread(&procs),
             after = match &reopened {
-                Some((after, _)) => format!(
+                Some((after, _, _)) => format!(
                     "{}; by thread: {}",
                     describe_processes(after),
                     wakeups_by_thread(after)
@@ -447,22 +460,24 @@ pub async fn footprint(
              WebKit's network process then skips its own too). What remains is named by thread \
              above: never opened, only the Tokio worker that reads the push socket, about one \
              switch per ping (it answers with a pong); GTK's main loop, GLib's threads, the tray \
-             and zbus's runtime sleep through the minute. Once a window has been opened, WebKit's UI side starts an allocator \
-             scavenger in the app's process (libpas, in libjavascriptcoregtk) that wakes every \
-             5 s for the app's life, about 12 a minute: when the window closes, the app has it \
-             return its free memory once and then suspends it until the next window is built \
-             (`pas_scavenger_run_synchronously_now` and `pas_scavenger_suspend`, exported by \
-             the library and looked up at run time). WebKit's network process, which Tauri \
-             keeps with the web context for the app's life on Linux (WebKit never ends it by \
-             itself, so a new context per window leaked one process per window), is ended by \
-             the app 2 s after the close, about 35 MiB PSS; WebKit starts a new one for the \
-             next window's page. What stays is the app's process: the WebKit and GTK code that \
-             ran (file-backed), what WebKit's UI side allocated, and Mesa's software GL driver \
-             with LLVM (about 31 MiB PSS and 50 MiB RSS here), which WebKit's UI side loads \
-             with its first web view to open an EGL display, although the window draws without \
-             GPU compositing. No setting of WebKitGTK's avoids that load, and hiding the EGL \
-             vendors from libglvnd made the web process abort (it cannot start without an EGL \
-             display). PSS splits shared \
+             and zbus's runtime sleep through the minute. The window is a process of its own \
+             (`drivewatch --window`), which the app starts when the user opens the window and \
+             which ends when they close it; the app itself never builds a web view, and the \
+             window's calls and the app's events cross the process's standard input and output \
+             as JSON lines. While the window was built in the app's own process, a window opened \
+             once left WebKit behind for the app's life whatever the app did at its close: an \
+             allocator scavenger (libpas) waking every 5 s, WebKit's network process (about 35 \
+             MiB PSS), which Tauri keeps with its web context, and Mesa's software GL driver \
+             with LLVM (about 31 MiB PSS and 50 MiB RSS here), which WebKit's UI side loads with \
+             its first web view to open an EGL display and nothing unloads (no setting of \
+             WebKitGTK's avoids that load). Suspending the scavenger and ending the network \
+             process from the app had brought the figure after a close from 152 to 136 MiB PSS \
+             and 13.6 to 7.6 wake-ups a minute; the driver stayed. Now closing the window ends \
+             its process and the system takes all of it back, so after a close the app measures \
+             as before the window was first opened. The price is on each open: the window's \
+             process starts (its libraries already in the page cache), GTK opens the display \
+             and WebKit starts its web and network processes, the open → window figure above. \
+             PSS splits shared \
              pages between every process on the machine that maps them (other GTK or WebKit \
              processes lower it), RSS does not. The RSS sum \
              counts shared library pages once per process; PSS splits them."
@@ -521,8 +536,9 @@ pub async fn footprint(
             "voluntary": wakeups, "involuntary": involuntary,
             "hostLiveMs": live_ms, "startsMs": starts_ms, "emulatorSocketsAtEnd": sockets_at_end,
             "processes": processes_json(&procs),
-            "afterOpenAndClose": reopened.as_ref().map(|(p, seconds)| json!({
+            "afterOpenAndClose": reopened.as_ref().map(|(p, seconds, opened)| json!({
                 "idleSeconds": seconds, "processes": processes_json(p),
+                "openToWindowMs": opened.as_secs_f64() * 1000.0,
             })),
         }),
     };

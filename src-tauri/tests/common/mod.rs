@@ -513,7 +513,31 @@ pub fn network_processes(root: u32) -> Vec<u32> {
 
 /// The pids among `root`'s descendants whose program's file name is `program`.
 fn descendants_running(root: u32, program_name: &str) -> Vec<u32> {
-    // (pid, parent pid, program file name) of every process.
+    descendants(root)
+        .into_iter()
+        .filter(|(_, command)| {
+            command
+                .first()
+                .is_some_and(|p| p.rsplit('/').next() == Some(program_name))
+        })
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// The pids of the app's window processes (`drivewatch --window`) among `root`'s descendants:
+/// one runs exactly while the window is open.
+#[allow(dead_code)] // Used by some of the test binaries that share this module.
+pub fn window_processes(root: u32) -> Vec<u32> {
+    descendants(root)
+        .into_iter()
+        .filter(|(_, command)| command.iter().skip(1).any(|a| a == "--window"))
+        .map(|(pid, _)| pid)
+        .collect()
+}
+
+/// `root`'s descendants, each with its command line.
+fn descendants(root: u32) -> Vec<(u32, Vec<String>)> {
+    // (pid, parent pid, command line) of every process.
     let mut procs = Vec::new();
     for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
         let Some(pid) = entry
@@ -534,25 +558,21 @@ fn descendants_running(root: u32, program_name: &str) -> Vec<u32> {
         else {
             continue;
         };
-        let program = std::fs::read(entry.path().join("cmdline"))
-            .ok()
-            .and_then(|c| {
-                let first = c.split(|b| *b == 0).next()?.to_vec();
-                let first = String::from_utf8(first).ok()?;
-                Some(first.rsplit('/').next()?.to_owned())
-            })
-            .unwrap_or_default();
-        procs.push((pid, ppid, program));
+        let command: Vec<String> = std::fs::read(entry.path().join("cmdline"))
+            .unwrap_or_default()
+            .split(|b| *b == 0)
+            .filter(|part| !part.is_empty())
+            .map(|part| String::from_utf8_lossy(part).into_owned())
+            .collect();
+        procs.push((pid, ppid, command));
     }
     let mut family = vec![root];
     let mut found = Vec::new();
     while let Some(parent) = family.pop() {
-        for (pid, ppid, program) in &procs {
+        for (pid, ppid, command) in &procs {
             if *ppid == parent {
                 family.push(*pid);
-                if program == program_name {
-                    found.push(*pid);
-                }
+                found.push((*pid, command.clone()));
             }
         }
     }
@@ -591,8 +611,11 @@ impl X11 {
             .atom)
     }
 
-    /// The mapped top-level windows whose `_NET_WM_PID` is `pid`.
+    /// The mapped top-level windows whose `_NET_WM_PID` is `pid` or one of its descendants
+    /// (the app's window lives in a process the app starts).
     pub fn windows_of(&mut self, pid: u32) -> std::io::Result<Vec<u32>> {
+        let mut family: Vec<u32> = descendants(pid).into_iter().map(|(p, _)| p).collect();
+        family.push(pid);
         use x11rb::protocol::xproto::{AtomEnum, ConnectionExt as _, MapState};
         let net_wm_pid = self.atom("_NET_WM_PID")?;
         let tree = self
@@ -623,7 +646,11 @@ impl X11 {
             else {
                 continue;
             };
-            if owner.value32().and_then(|mut v| v.next()) == Some(pid) {
+            if owner
+                .value32()
+                .and_then(|mut v| v.next())
+                .is_some_and(|owner| family.contains(&owner))
+            {
                 found.push(window);
             }
         }
