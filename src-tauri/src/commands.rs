@@ -157,7 +157,10 @@ pub fn dispatch<R: Runtime>(app: AppHandle<R>, command: String, args: Value) -> 
         match command.as_str() {
             "get_snapshot" => value(get_snapshot(shell)),
             "start_sign_in" => result(start_sign_in(shell, args.get("kind")?).await),
-            "cancel_sign_in" => value(cancel_sign_in(shell)),
+            "cancel_sign_in" => {
+                cancel_sign_in(shell);
+                Ok(Value::Null)
+            }
             "sign_out" => result(sign_out(shell, args.get("account")?).await),
             "list_changes" => result(list_changes(shell, args.get("query")?).await),
             "add_target" => result(add_target(shell, args.get("account")?, args.get("url")?).await),

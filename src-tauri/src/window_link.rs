@@ -29,7 +29,6 @@ use tauri::{AppHandle, Listener, Manager, Runtime};
 use tauri_specta::Event;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
-use tokio::task::JoinSet;
 
 use crate::ipc;
 use crate::shell::Shell;
@@ -159,7 +158,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) {
     let cancel = shell.cancel.clone();
     shell.spawn(async move {
         let mut outbox = outbox;
-        if let Err(e) = run(&app, &program, to, &mut outbox, cancel).await {
+        if let Err(e) = run(&app, &program, to, &mut outbox, cancel.clone()).await {
             tracing::warn!(error = %e, "could not run the window");
         }
         // Closed: forget the way in, and open again if a "show" came while it was closing.
@@ -173,7 +172,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) {
         while let Ok(message) = outbox.try_recv() {
             reopen |= matches!(message, ToWindow::Show);
         }
-        if reopen {
+        if reopen && !cancel.is_cancelled() {
             open(&app);
         }
     });
@@ -217,7 +216,9 @@ async fn run<R: Runtime>(
 /// Carries one window process's traffic until its output ends: each call it makes is
 /// dispatched in a task of its own (a slow history page must not hold a pause back) and
 /// answered when done; everything in `outbox` (answers, events, "show") is written to it in
-/// order. Lines that are not calls are skipped.
+/// order. Lines that are not calls are skipped. A call still running when the window closes
+/// runs to its end, as a Tauri command does (a sign-in's start must not be cut in half); its
+/// answer goes nowhere.
 async fn serve<F>(
     from_window: impl AsyncRead + Unpin,
     mut to_window: impl AsyncWrite + Unpin,
@@ -228,7 +229,6 @@ async fn serve<F>(
     F: Fn(String, Value) -> Pin<Box<dyn Future<Output = Answer> + Send>>,
 {
     let mut lines = BufReader::new(from_window).lines();
-    let mut calls = JoinSet::new();
     loop {
         tokio::select! {
             line_read = lines.next_line() => match line_read {
@@ -236,7 +236,7 @@ async fn serve<F>(
                     Some(ToApp::Call { id, command, args }) => {
                         let call = dispatch(command, args);
                         let to = to.clone();
-                        calls.spawn(async move {
+                        tokio::spawn(async move {
                             let _ = to.send(ToWindow::Reply { id, result: call.await });
                         });
                     }
@@ -251,10 +251,8 @@ async fn serve<F>(
                     break;
                 }
             }
-            Some(_) = calls.join_next(), if !calls.is_empty() => {}
         }
     }
-    calls.abort_all();
 }
 
 #[cfg(test)]

@@ -4,19 +4,27 @@
 //! It holds no state and starts no engine. Every call the page makes is checked by Tauri
 //! against the window's capability, as in any Tauri app, then forwarded to the app on standard
 //! output and answered when the app replies on standard input; the app's events are emitted to
-//! the page by name, and "show" brings the window forward. The process ends when the user
+//! the page by name, and "show" brings the window forward. Events that come before the page's
+//! first call are held until it: the page calls only once it listens (it listens, then reads
+//! the snapshot), and an event emitted before that would reach no listener; so a toast's "Show
+//! in DriveWatch" points a window it had to open at its change. The process ends when the user
 //! closes the window (Tauri ends an app whose last window closed) or when its input ends (the
 //! app quit).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use serde_json::Value;
 use tauri::ipc::{Invoke, InvokeBody, InvokeResolver};
-use tauri::{AppHandle, Emitter, Runtime};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::window_protocol::{ToApp, ToWindow, line, parse};
+
+/// Events held for a page that has not called yet, at most: a page that never calls must not
+/// grow the process without bound (the oldest go first).
+const HELD_AT_MOST: usize = 256;
 
 /// Carries the page's calls to the app and the app's answers back to the page.
 pub struct Forwarder<R: Runtime> {
@@ -24,6 +32,8 @@ pub struct Forwarder<R: Runtime> {
     pending: Mutex<HashMap<u64, InvokeResolver<R>>>,
     next_id: AtomicU64,
     to_app: Mutex<Box<dyn Write + Send>>,
+    /// Events for the page, held until its first call; `None` from then on.
+    held: Mutex<Option<VecDeque<(String, Value)>>>,
 }
 
 impl<R: Runtime> Forwarder<R> {
@@ -33,6 +43,7 @@ impl<R: Runtime> Forwarder<R> {
             pending: Mutex::new(HashMap::new()),
             next_id: AtomicU64::new(1),
             to_app: Mutex::new(to_app),
+            held: Mutex::new(Some(VecDeque::new())),
         })
     }
 
@@ -42,6 +53,11 @@ impl<R: Runtime> Forwarder<R> {
         let Invoke {
             message, resolver, ..
         } = invoke;
+        // The page listens by now: what was held for it goes out, in order.
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
+        for (name, payload) in held.into_iter().flatten() {
+            emit(message.webview_ref().app_handle(), &name, payload);
+        }
         let InvokeBody::Json(args) = message.payload() else {
             resolver.reject("DriveWatch's commands take JSON arguments");
             return true;
@@ -78,8 +94,18 @@ impl<R: Runtime> Forwarder<R> {
                 }
             }
             ToWindow::Event { name, payload } => {
-                if let Err(e) = app.emit(&name, payload) {
-                    tracing::warn!(error = %e, event = name, "could not pass an event to the page");
+                let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+                match held.as_mut() {
+                    Some(queue) => {
+                        if queue.len() == HELD_AT_MOST {
+                            queue.pop_front();
+                        }
+                        queue.push_back((name, payload));
+                    }
+                    None => {
+                        drop(held);
+                        emit(app, &name, payload);
+                    }
                 }
             }
             ToWindow::Show => {
@@ -93,6 +119,12 @@ impl<R: Runtime> Forwarder<R> {
 
     fn lock_pending(&self) -> std::sync::MutexGuard<'_, HashMap<u64, InvokeResolver<R>>> {
         self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn emit<R: Runtime>(app: &AppHandle<R>, name: &str, payload: Value) {
+    if let Err(e) = app.emit(name, payload) {
+        tracing::warn!(error = %e, event = name, "could not pass an event to the page");
     }
 }
 
@@ -145,7 +177,7 @@ pub fn run(context: tauri::Context<tauri::Wry>) -> Result<(), tauri::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Value, json};
+    use serde_json::json;
     use std::sync::mpsc;
     use tauri::ipc::CallbackFn;
     use tauri::test::{INVOKE_KEY, mock_builder, mock_context, noop_assets};
@@ -188,6 +220,20 @@ mod tests {
         let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
             .build()
             .expect("the window");
+        // An event before the page's first call is held: the page is not listening yet.
+        let (seen, events) = mpsc::channel();
+        tauri::Listener::listen_any(&app, "focus-change", move |event| {
+            let _ = seen.send(event.payload().to_owned());
+        });
+        let focus = |seq: i64| {
+            line(&ToWindow::Event {
+                name: "focus-change".into(),
+                payload: json!({ "seq": seq }),
+            })
+        };
+        read_from_app(focus(7).as_bytes(), app.handle(), &forwarder);
+        assert!(events.try_recv().is_err(), "emitted before the page called");
+        let the_page = Arc::clone(&forwarder);
         // The app: answers the first call with what it was asked, rejects the second.
         let handle = app.handle().clone();
         let the_app = std::thread::spawn(move || {
@@ -228,6 +274,10 @@ mod tests {
             paused,
             json!({ "command": "set_pause", "args": { "pause": "oneHour" } })
         );
+        // The first call let the held event out; later ones pass at once.
+        assert_eq!(events.try_recv().as_deref(), Ok("{\"seq\":7}"));
+        read_from_app(focus(8).as_bytes(), app.handle(), &the_page);
+        assert_eq!(events.try_recv().as_deref(), Ok("{\"seq\":8}"));
         let refused = tauri::test::get_ipc_response(&webview, request("add_target", json!({})))
             .expect_err("rejected");
         assert_eq!(refused, json!({ "kind": "invalidInput", "message": "no" }));
