@@ -1,7 +1,10 @@
-//! The measured process: a minimal headless host of the engine, run as a child of the benchmark.
+//! The measured process: a minimal headless host of the engine, run as a child of the benchmark
+//! (the `drivewatch-bench-host` binary).
 //!
 //! Memory and CPU figures must describe DriveWatch's own process, not the benchmark's or the
-//! emulator's, so the engine runs here, alone, as `drivewatch-cli watch` runs it: settings and a
+//! emulator's, so the engine runs here, alone, as `drivewatch-cli watch` runs it, in a binary
+//! of its own that links none of the benchmark's or the emulator's code (their pages would count
+//! in its RSS): settings and a
 //! stored token from a home folder, the shipped engine options, events out. It prints one JSON
 //! line per event with the milliseconds since it started, and stops cleanly when its stdin
 //! closes. It must never print a token, a notification URL or a file name.
@@ -15,8 +18,6 @@ use drivewatch_core::model::{EngineEvent, TargetStatus};
 use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::sync::broadcast::error::RecvError;
-
-use crate::error::BenchError;
 
 /// One line of the host's output.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,7 +63,7 @@ fn emit(line: &HostLine) {
 }
 
 /// Runs the engine from `home` until stdin closes.
-pub async fn run(home: &Path) -> Result<(), BenchError> {
+pub async fn run(home: &Path) -> anyhow::Result<()> {
     let t0 = Instant::now();
     let ms = move || t0.elapsed().as_secs_f64() * 1000.0;
     let paths = Paths::under(home);

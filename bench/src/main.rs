@@ -2,8 +2,8 @@
 //!
 //! `run` measures change-to-toast latency beside delta polling (with instant delivery and with
 //! Microsoft's 5-40 s delivery delay), a burst, a 100,000-item resync, the idle footprint and a soak (a day of changes in 20 minutes) against the Graph emulator on 127.0.0.1, and writes `REPORT.md` and
-//! `report.json`. `host` is the measured process itself: the engine hosted as the CLI hosts it,
-//! started by `run` as a child so its memory and CPU are its own. A benchmark reports; it must
+//! `report.json`. `drivewatch-bench-host` (`src/bin`) is the measured process itself: the engine
+//! hosted as the CLI hosts it, started by `run` as a child so its memory and CPU are its own. A benchmark reports; it must
 //! never fail because a target was missed, and it must never talk to anything but loopback.
 //!
 //! # Layout
@@ -15,7 +15,6 @@
 
 mod counter;
 mod error;
-mod host;
 mod observe;
 mod poller;
 mod procfs;
@@ -31,6 +30,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use drivewatch_bench::host;
 use tracing_subscriber::Layer as _;
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -70,11 +70,6 @@ enum Command {
         /// Length of the soak (section 10) in minutes (default: 20, or 2 with --quick).
         #[arg(long)]
         soak_minutes: Option<f64>,
-    },
-    /// The measured process: host the engine over a home folder until stdin closes.
-    Host {
-        #[arg(long)]
-        home: PathBuf,
     },
 }
 
@@ -389,16 +384,6 @@ fn main() -> anyhow::Result<()> {
             .with_filter(LevelFilter::WARN)
     };
     match cli.command {
-        Command::Host { home } => {
-            tracing_subscriber::registry().with(logs()).init();
-            // The process set-up of `drivewatch-cli`: one malloc arena, Tokio's multi-thread
-            // runtime, so the two footprints compare the same thing.
-            drivewatch_core::process::limit_malloc_arenas();
-            tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()?
-                .block_on(host::run(&home))?;
-        }
         Command::Run {
             out,
             quick,

@@ -32,12 +32,23 @@ pub struct Subject {
 const CLI_LIVE: &str = "live (push)";
 
 impl Subject {
-    /// Starts this binary's `host` mode over `home`.
+    /// Starts `drivewatch-bench-host`, built next to this binary, over `home`.
     pub fn spawn(home: &Path) -> Result<Subject, BenchError> {
-        let exe = std::env::current_exe().map_err(BenchError::Spawn)?;
+        let exe = std::env::current_exe()
+            .map_err(BenchError::Spawn)?
+            .with_file_name(format!(
+                "drivewatch-bench-host{}",
+                std::env::consts::EXE_SUFFIX
+            ));
+        if !exe.exists() {
+            return Err(BenchError::Spawn(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "drivewatch-bench-host is not built next to drivewatch-bench \
+                 (cargo build --release -p drivewatch-bench)",
+            )));
+        }
         let spawned = Instant::now();
         let mut child = Command::new(exe)
-            .arg("host")
             .arg("--home")
             .arg(home)
             .env("DRIVEWATCH_HOME", home)

@@ -149,6 +149,17 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     } else {
         PathBuf::from("bench")
     };
+    // The benchmark's package is built whole: `run` below builds only its main binary, and the
+    // engine-alone host it measures is a binary of its own.
+    let mut bench = cargo();
+    bench.args([
+        "build",
+        "--quiet",
+        "--release",
+        "--package",
+        "drivewatch-bench",
+    ]);
+    run(bench)?;
     // The CLI is measured as its own process when it builds; the report says so when not.
     let mut cli = cargo();
     cli.args([

@@ -172,7 +172,7 @@ pub async fn footprint(
 ) -> Result<Outcome, BenchError> {
     let (key, who, number) = match &measured {
         Measured::Cli(_) => ("cli", "drivewatch-cli watch --json", 5),
-        Measured::Host => ("host", "drivewatch-bench host", 6),
+        Measured::Host => ("host", "drivewatch-bench-host", 6),
         Measured::Desktop(_) => ("desktop", "Desktop app, window closed", 7),
     };
     let home = tempfile::tempdir().map_err(BenchError::io("a temporary home"))?;
@@ -415,8 +415,9 @@ pub async fn footprint(
         ),
         _ => format!(
             "DriveWatch then starts as its own process, `{who}`, over that home \
-             (`DRIVEWATCH_HOME`; the host mode is the engine alone with the shipped options, \
-             for comparison with the CLI). Start → live is from spawning the process to reading \
+             (`DRIVEWATCH_HOME`; the host is the engine alone with the shipped options, in a \
+             binary of its own that links none of the benchmark's or the emulator's code, for \
+             comparison with the CLI). Start → live is from spawning the process to reading \
              its status line saying live, the median of {STARTS} starts ({starts}, in start \
              order; each but the last stopped once live; the last read {live_ms:.0} ms by the \
              process's own clock). Measured: {}.",
@@ -486,7 +487,8 @@ pub async fn footprint(
         _ => format!(
             "RSS is counted as the kernel does (VmRSS). File-backed pages ({file:.1} MiB here) \
              are the code of the binary and its libraries that ran, plus what the kernel maps \
-             around each page fault when the file is in the page cache: about half of it is \
+             around each page fault when the file is in the page cache (so a larger binary \
+             counts more, even for code that never runs): about half of it is \
              DriveWatch's own code, a quarter OpenSSL's libcrypto (native-tls, which the \
              socket.io client needs, so rustls alone would not remove it), the rest glibc and \
              smaller libraries. Anonymous pages ({anon:.1} MiB) are the runtime, TLS roots, \

@@ -193,7 +193,7 @@ pub async fn scale(run: ScaleRun) -> Result<Outcome, BenchError> {
              root; seeding took {:.1} s). An engine signs in and enumerates it once (baseline, \
              in-process, {:.1} s including sign-in), is shut down, and every delta token of the \
              drive is invalidated (410 resyncRequired). Then DriveWatch starts as its own \
-             process (`drivewatch-bench host`: `Engine::start` over the stored settings and token, \
+             process (`drivewatch-bench-host`, a binary of its own: `Engine::start` over the stored settings and token, \
              shipped options, events as JSON lines) and its catch-up delta meets the 410 and \
              enumerates again, diffing against its stored index. Items/s = items the enumeration \
              reported after its first page / time from that first page's progress report to the \
