@@ -191,6 +191,8 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         "--release",
         "--package",
         "drivewatch-bench",
+        "--bin",
+        "drivewatch-bench",
         "--",
         "run",
         "--out",
