@@ -48,6 +48,11 @@ impl From<reqwest::Error> for BenchError {
 }
 
 impl BenchError {
+    /// A program the measurement runs is not there; `why` says which and how to build it.
+    pub fn not_built(why: String) -> BenchError {
+        BenchError::Spawn(std::io::Error::new(std::io::ErrorKind::NotFound, why))
+    }
+
     pub fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> BenchError {
         let path = path.into();
         move |source| BenchError::Io { path, source }

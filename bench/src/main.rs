@@ -213,34 +213,17 @@ async fn run(
     if wanted(Only::Soak) {
         let minutes = soak_minutes.unwrap_or(if quick { 2.0 } else { 20.0 });
         eprintln!("drivewatch-bench: 10 soak ({minutes} min, CLI and desktop app at once)");
-        outcomes.push(scenarios::soak(minutes, soak_apps()?, &counter).await);
+        outcomes.push(scenarios::soak(minutes, soak_apps(), &counter).await);
     }
     finish(out, date, began, load_before, outcomes)
 }
 
 /// The two apps the soak watches with, next to this binary, or why one cannot run.
-fn soak_apps() -> anyhow::Result<scenarios::Apps> {
-    let exe = std::env::current_exe()?;
-    let cli = exe.with_file_name("drivewatch-cli");
-    let app = exe.with_file_name("drivewatch");
-    let missing = subject::desktop_tools_missing();
-    Ok(scenarios::Apps {
-        cli: if cli.is_file() {
-            Ok(cli)
-        } else {
-            Err("drivewatch-cli is not built next to drivewatch-bench".into())
-        },
-        desktop: if !app.is_file() {
-            Err("the desktop app is not built next to drivewatch-bench".into())
-        } else if !missing.is_empty() {
-            Err(format!(
-                "{} not installed (cargo xtask deps)",
-                missing.join(" and ")
-            ))
-        } else {
-            Ok(app)
-        },
-    })
+fn soak_apps() -> scenarios::Apps {
+    scenarios::Apps {
+        cli: subject::built_next_to_this("drivewatch-cli", "drivewatch-cli"),
+        desktop: subject::desktop_app(),
+    }
 }
 
 /// Sections 5, 6, 7 and 9: the CLI's footprint, the engine alone's, the desktop app's, and
@@ -249,31 +232,24 @@ async fn footprint_sections(
     handle: &graph_emulator::EmulatorHandle,
     sizes: Sizes,
 ) -> anyhow::Result<Vec<Outcome>> {
-    let cli = std::env::current_exe()?.with_file_name("drivewatch-cli");
-    let footprint_cli = if cli.is_file() {
-        eprintln!(
-            "drivewatch-bench: 5 footprint of drivewatch-cli watch ({:?} idle)",
-            sizes.idle
-        );
-        or_missing(
-            5,
-            "Footprint of drivewatch-cli watch",
-            &[("footprint.cli", "drivewatch-cli watch footprint")],
-            scenarios::footprint(handle, sizes, scenarios::Measured::Cli(cli)).await,
-        )
-    } else {
-        or_missing(
-            5,
-            "Footprint of drivewatch-cli watch",
-            &[("footprint.cli", "drivewatch-cli watch footprint")],
-            Err(error::BenchError::Spawn(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "drivewatch-cli is not built next to drivewatch-bench (cargo build --release -p drivewatch-cli)",
-            ))),
-        )
+    let footprint_cli = match subject::built_next_to_this("drivewatch-cli", "drivewatch-cli") {
+        Ok(cli) => {
+            eprintln!(
+                "drivewatch-bench: 5 footprint of drivewatch-cli watch ({:?} idle)",
+                sizes.idle
+            );
+            scenarios::footprint(handle, sizes, scenarios::Measured::Cli(cli)).await
+        }
+        Err(why) => Err(error::BenchError::not_built(why)),
     };
+    let footprint_cli = or_missing(
+        5,
+        "Footprint of drivewatch-cli watch",
+        &[("footprint.cli", "drivewatch-cli watch footprint")],
+        footprint_cli,
+    );
     eprintln!(
-        "drivewatch-bench: 5 footprint of the engine alone ({:?} idle)",
+        "drivewatch-bench: 6 footprint of the engine alone ({:?} idle)",
         sizes.idle
     );
     let footprint_host = or_missing(
@@ -282,37 +258,20 @@ async fn footprint_sections(
         &[("footprint.host", "engine-only host footprint")],
         scenarios::footprint(handle, sizes, scenarios::Measured::Host).await,
     );
-    let app = std::env::current_exe()?.with_file_name("drivewatch");
-    let missing = subject::desktop_tools_missing();
-    let why_not = if !app.is_file() {
-        Some("the desktop app is not built next to drivewatch-bench (cargo build --release -p drivewatch)".to_owned())
-    } else if !missing.is_empty() {
-        Some(format!(
-            "{} not installed (cargo xtask deps)",
-            missing.join(" and ")
-        ))
-    } else {
-        None
-    };
+    let app = subject::desktop_app();
     eprintln!(
         "drivewatch-bench: 7 footprint of the desktop app, window closed ({:?} idle)",
         sizes.idle
     );
-    let not_built = |why: &str| {
-        Err(error::BenchError::Spawn(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            why.to_owned(),
-        )))
-    };
     let footprint_desktop = or_missing(
         7,
         "Footprint of the desktop app with its window closed",
         &[("footprint.desktop", "desktop app footprint, window closed")],
-        match &why_not {
-            Some(why) => not_built(why.as_str()),
-            None => {
+        match &app {
+            Ok(app) => {
                 scenarios::footprint(handle, sizes, scenarios::Measured::Desktop(app.clone())).await
             }
+            Err(why) => Err(error::BenchError::not_built(why.clone())),
         },
     );
     eprintln!("drivewatch-bench: 9 change → Notify in the desktop app");
@@ -320,9 +279,9 @@ async fn footprint_sections(
         9,
         "Change → Notify in the desktop app",
         &[("desktop.notify", "Change → Notify, desktop app")],
-        match &why_not {
-            Some(why) => not_built(why.as_str()),
-            None => scenarios::desktop_notify(handle, sizes, &app).await,
+        match &app {
+            Ok(app) => scenarios::desktop_notify(handle, sizes, app).await,
+            Err(why) => Err(error::BenchError::not_built(why.clone())),
         },
     );
     Ok(vec![

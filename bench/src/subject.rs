@@ -4,7 +4,7 @@
 //! It must never leave the child running: stopping closes its stdin (a clean shutdown) and
 //! kills it only if it has not exited within a few seconds; dropping does the same.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -34,19 +34,8 @@ const CLI_LIVE: &str = "live (push)";
 impl Subject {
     /// Starts `drivewatch-bench-host`, built next to this binary, over `home`.
     pub fn spawn(home: &Path) -> Result<Subject, BenchError> {
-        let exe = std::env::current_exe()
-            .map_err(BenchError::Spawn)?
-            .with_file_name(format!(
-                "drivewatch-bench-host{}",
-                std::env::consts::EXE_SUFFIX
-            ));
-        if !exe.exists() {
-            return Err(BenchError::Spawn(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "drivewatch-bench-host is not built next to drivewatch-bench \
-                 (cargo build --release -p drivewatch-bench)",
-            )));
-        }
+        let exe = built_next_to_this("drivewatch-bench-host", "drivewatch-bench")
+            .map_err(BenchError::not_built)?;
         let spawned = Instant::now();
         let mut child = Command::new(exe)
             .arg("--home")
@@ -181,8 +170,38 @@ pub struct Desktop {
     pub spawned: Instant,
 }
 
+/// A program of DriveWatch's built next to this one (a release build puts them together), or
+/// why it is not there.
+pub fn built_next_to_this(name: &str, package: &str) -> Result<PathBuf, String> {
+    let exe = std::env::current_exe()
+        .map_err(|e| format!("this program's own path: {e}"))?
+        .with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if exe.is_file() {
+        Ok(exe)
+    } else {
+        Err(format!(
+            "{name} is not built next to drivewatch-bench (cargo build --release -p {package})"
+        ))
+    }
+}
+
+/// The desktop app built next to this binary, with the tools its measurements need, or why it
+/// cannot be measured.
+pub fn desktop_app() -> Result<PathBuf, String> {
+    let app = built_next_to_this("drivewatch", "drivewatch")?;
+    let missing = desktop_tools_missing();
+    if missing.is_empty() {
+        Ok(app)
+    } else {
+        Err(format!(
+            "{} not installed (cargo xtask deps)",
+            missing.join(" and ")
+        ))
+    }
+}
+
 /// The tools the desktop measurement needs that are not installed (empty when it can run).
-pub fn desktop_tools_missing() -> Vec<&'static str> {
+fn desktop_tools_missing() -> Vec<&'static str> {
     ["Xvfb", "dbus-daemon"]
         .into_iter()
         .filter(|p| {

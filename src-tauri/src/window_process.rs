@@ -53,11 +53,13 @@ impl<R: Runtime> Forwarder<R> {
         let Invoke {
             message, resolver, ..
         } = invoke;
-        // The page listens by now: what was held for it goes out, in order.
-        let held = self.held.lock().unwrap_or_else(|e| e.into_inner()).take();
-        for (name, payload) in held.into_iter().flatten() {
+        // The page listens by now: what was held for it goes out, in order. The lock is kept
+        // until the last is out, so an event read meanwhile cannot overtake them.
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, payload) in held.take().into_iter().flatten() {
             emit(message.webview_ref().app_handle(), &name, payload);
         }
+        drop(held);
         let InvokeBody::Json(args) = message.payload() else {
             resolver.reject("DriveWatch's commands take JSON arguments");
             return true;

@@ -22,15 +22,9 @@ fn at(samples: &[Sample], fraction: f64) -> Option<&Sample> {
     })
 }
 
-/// The values of `f` over the samples in `from..=to` (fractions of a soak ending at `end`
-/// seconds), ascending.
-fn values_in(
-    samples: &[Sample],
-    end: f64,
-    from: f64,
-    to: f64,
-    f: impl Fn(&Sample) -> u64,
-) -> Vec<u64> {
+/// The values of `f` over the samples in `from..=to` (fractions of the soak), ascending.
+fn values_in(samples: &[Sample], from: f64, to: f64, f: impl Fn(&Sample) -> u64) -> Vec<u64> {
+    let end = samples.last().map_or(0.0, |s| s.seconds);
     let mut v: Vec<u64> = samples
         .iter()
         .filter(|s| s.seconds >= end * from - 0.5 && s.seconds <= end * to + 0.5)
@@ -56,7 +50,8 @@ struct Quarter {
 fn quarters(samples: &[Sample], f: fn(&Sample) -> u64) -> [Quarter; 2] {
     let started = samples.get(1..).unwrap_or_default();
     [(started, 0.0, 0.25), (samples, 0.75, 1.0)].map(|(s, from, to)| {
-        let v = values_in(s, samples.last().map_or(0.0, |x| x.seconds), from, to, f);
+        // `started` ends where `samples` does, so the quarters are the same stretch of time.
+        let v = values_in(s, from, to, f);
         Quarter {
             lowest: v.first().copied().unwrap_or(0),
             median: v.get(v.len() / 2).copied().unwrap_or(0),
