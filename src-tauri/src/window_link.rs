@@ -168,14 +168,24 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) {
         let mut current = link.current.lock().unwrap_or_else(|e| e.into_inner());
         *current = None;
         drop(current);
-        let mut reopen = false;
-        while let Ok(message) = outbox.try_recv() {
-            reopen |= matches!(message, ToWindow::Show);
-        }
-        if reopen && !cancel.is_cancelled() {
+        if reopen_wanted(&mut outbox, &cancel) {
             open(&app);
         }
     });
+}
+
+/// After a window process ended: whether a "show" came while it was closing and the app is not
+/// quitting (a window that starts during Quit would outlive the app's last task). Empties
+/// `outbox`: what was meant for the ended process goes nowhere.
+fn reopen_wanted(
+    outbox: &mut UnboundedReceiver<ToWindow>,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> bool {
+    let mut reopen = false;
+    while let Ok(message) = outbox.try_recv() {
+        reopen |= matches!(message, ToWindow::Show);
+    }
+    reopen && !cancel.is_cancelled()
 }
 
 /// Starts the window process and serves it until it ends (the user closed the window) or the
@@ -353,6 +363,29 @@ mod tests {
             .await
             .expect("serving ends with the window's output")
             .unwrap();
+    }
+
+    #[test]
+    fn a_show_while_closing_reopens_the_window_unless_the_app_is_quitting() {
+        let event = || ToWindow::Event {
+            name: "x".into(),
+            payload: Value::Null,
+        };
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let (to, mut outbox) = unbounded_channel();
+        to.send(event()).unwrap();
+        assert!(!reopen_wanted(&mut outbox, &cancel), "events alone");
+        to.send(event()).unwrap();
+        to.send(ToWindow::Show).unwrap();
+        to.send(event()).unwrap();
+        assert!(reopen_wanted(&mut outbox, &cancel), "a show among events");
+        assert!(
+            outbox.try_recv().is_err(),
+            "the ended window's messages are dropped"
+        );
+        to.send(ToWindow::Show).unwrap();
+        cancel.cancel();
+        assert!(!reopen_wanted(&mut outbox, &cancel), "quitting");
     }
 
     #[test]

@@ -47,7 +47,8 @@
 //! Around the loop:
 //! - [`wake`]: telling a resume from sleep (boot clock gaining on the monotonic clock) from a
 //!   wall-clock step, each rate-limited.
-//! - [`process`]: process-wide settings hosts apply at start (one malloc arena).
+//! - [`process`]: process-wide memory settings: one malloc arena from the start, free heap given
+//!   back after every thousand items delta runs handle.
 
 pub mod auth;
 pub mod classify;

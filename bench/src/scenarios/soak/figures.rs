@@ -315,7 +315,11 @@ pub(super) fn section(
              shortened (above), so the database figures show pruning working, not its size \
              after 30 days. The two apps and both emulators share the machine's cores with the \
              benchmark, so CPU per 1,000 changes includes waiting for neither but is read \
-             under load. RSS counts allocator pages kept after the bursts; the first quarter \
+             under load. RSS is read between samples' work, so a sample inside a burst shows \
+             the burst's heap; the engine gives free heap back every 1,000 items (glibc's \
+             malloc_trim; before it, the CLI's anonymous memory stepped up 1.4 MiB at the \
+             day's largest burst and stayed there, 2.04 MiB of growth in all), so what a \
+             burst leaves behind is at most about that much work's worth. The first quarter \
              holds a burst and the morning peak so later quarters are compared with a warmed \
              process. Threads: Tokio's blocking pool (the SQLite calls) keeps a thread 10 s \
              after its last task and hands tasks round its idle threads, so its size follows \

@@ -26,6 +26,7 @@ use crate::delta::{DeltaError, DeltaSync, Progress, TargetIdentity};
 use crate::error::EngineError;
 use crate::history::HistoryError;
 use crate::model::{AccountState, ChangeBatch, EngineEvent, TargetSpec, TargetStatus};
+use crate::process;
 use crate::push::PushSupervisor;
 use crate::push::backoff::Backoff;
 use crate::workspace::{Workspace, blocking};
@@ -217,6 +218,10 @@ impl DeltaLoop {
                                 changes: report.changes,
                             };
                             let _ = self.events.send(EngineEvent::Changes { batch });
+                        }
+                        // After the batch is out, so its toast never waits on the trim.
+                        if process::heap_trim_due(report.items) {
+                            let _ = tokio::task::spawn_blocking(process::release_free_heap).await;
                         }
                     }
                     Err(e) if e.is_cancelled() => return,
