@@ -219,10 +219,7 @@ impl DeltaLoop {
                             };
                             let _ = self.events.send(EngineEvent::Changes { batch });
                         }
-                        // After the batch is out, so its toast never waits on the trim.
-                        if process::heap_trim_due(report.items) {
-                            let _ = tokio::task::spawn_blocking(process::release_free_heap).await;
-                        }
+                        process::after_delta_run(report.items).await;
                     }
                     Err(e) if e.is_cancelled() => return,
                     Err(DeltaError::Store(HistoryError::CursorMoved { .. })) => {
@@ -404,6 +401,28 @@ mod tests {
                 tokio::task::yield_now().await;
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
+        }
+
+        /// A run over a thousand items gives the heap's free pages back. Real time and a
+        /// multi-thread runtime: the trim runs on a blocking thread, which a paused clock would
+        /// not wait for.
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn a_thousand_items_handled_give_the_free_heap_back() {
+            let drive = FakeDrive::new(200);
+            for k in 0..process::TRIM_EVERY_ITEMS {
+                drive.file(&format!("f{k}"), &format!("f{k}.txt"), "root", "c1");
+            }
+            let trims = process::heap_trims();
+            let h = start(drive, Duration::from_secs(3600), false).await;
+            h.tapper.tap();
+            let trimmed = tokio::time::timeout(Duration::from_secs(20), async {
+                while process::heap_trims() == trims {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            })
+            .await;
+            assert!(trimmed.is_ok(), "no trim after the first run's items");
+            h.stop().await;
         }
 
         #[tokio::test(start_paused = true)]
