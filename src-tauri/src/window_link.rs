@@ -226,9 +226,9 @@ async fn run<R: Runtime>(
 /// Carries one window process's traffic until its output ends: each call it makes is
 /// dispatched in a task of its own (a slow history page must not hold a pause back) and
 /// answered when done; everything in `outbox` (answers, events, "show") is written to it in
-/// order. Lines that are not calls are skipped. A call still running when the window closes
-/// runs to its end, as a Tauri command does (a sign-in's start must not be cut in half); its
-/// answer goes nowhere.
+/// order; what cannot be written goes back to `outbox` for the close path. Lines that are not
+/// calls are skipped. A call still running when the window closes runs to its end, as a Tauri
+/// command does (a sign-in's start must not be cut in half); its answer goes nowhere.
 async fn serve<F>(
     from_window: impl AsyncRead + Unpin,
     mut to_window: impl AsyncWrite + Unpin,
@@ -258,6 +258,10 @@ async fn serve<F>(
             Some(message) = outbox.recv() => {
                 let written = to_window.write_all(line(&message).as_bytes()).await;
                 if written.and(to_window.flush().await).is_err() {
+                    // The process is gone. What it could not take goes back to the outbox,
+                    // where the close path looks for a "show" (an Open clicked as the window
+                    // closed must still open it).
+                    let _ = to.send(message);
                     break;
                 }
             }
@@ -363,6 +367,25 @@ mod tests {
             .await
             .expect("serving ends with the window's output")
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_show_the_ended_window_could_not_take_still_reopens_it() {
+        // The process is gone (its input cannot be written) while its output is not yet read
+        // to its end: serving meets the "show" first.
+        let (_window_out, app_in) = duplex(4096);
+        let (app_out, window_in) = duplex(4096);
+        drop(window_in);
+        let (to, mut outbox) = unbounded_channel();
+        to.send(ToWindow::Show).unwrap();
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            serve(app_in, app_out, to.clone(), &mut outbox, echo),
+        )
+        .await
+        .expect("serving ends when the window cannot be written");
+        let cancel = tokio_util::sync::CancellationToken::new();
+        assert!(reopen_wanted(&mut outbox, &cancel));
     }
 
     #[test]
