@@ -75,6 +75,13 @@ fn register(io: &SocketIo, shared: &Arc<Shared>, namespace: &'static str) {
                     tracing::info!(sid = %s.id, namespace, "socket left");
                 }
             });
+            // This handler runs after the CONNECT reply went out, so a link dropped the moment
+            // the client saw it closed with no disconnect handler in place yet: forget it here,
+            // or it would count as connected for good. (Closing marks the socket disconnected
+            // before it looks for the handler, so one of the two always removes it.)
+            if !s.connected() {
+                shared.push.sockets().remove(&(s.id, namespace));
+            }
         }
     };
     io.ns(namespace, on_connect.with(auth));
